@@ -1,0 +1,1 @@
+"""Conventional transceivers: source codecs, polar code + 64-QAM link."""

@@ -1,0 +1,1 @@
+"""DeepSC-ST: semantic communication for speech (transmitter, receiver, training)."""

@@ -1,0 +1,1 @@
+"""SNR-sweep harness, result storage, figures and tables."""
