@@ -16,3 +16,58 @@ def _seed():
     sionna.phy.config.seed = 1234
     tf.random.set_seed(1234)
     np.random.seed(1234)
+
+
+SENTENCES = [
+    "the cat sat on the mat",
+    "a dog ran home",
+    "we like green tea",
+    "open the red door",
+    "she sells sea shells",
+    "the sun is hot",
+    "birds can fly high",
+    "i read a good book",
+    "time to go to bed",
+    "my hat is blue",
+    "he has two pens",
+    "fish swim in water",
+    "the old man smiled",
+    "turn on the light",
+    "rain falls at night",
+    "we play with a ball",
+    "milk is white",
+    "the car is fast",
+    "look at the moon",
+    "cold wind blows",
+]
+
+
+def write_espeak_corpus(folder, sentences=SENTENCES, voice="en-us", rate=150):
+    """Write an LJSpeech-layout corpus of espeak-ng speech at 16 kHz; every split holds all utterances."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    import soundfile
+    import soxr
+
+    folder = Path(folder)
+    (folder / "wavs").mkdir(parents=True, exist_ok=True)
+    ids = []
+    for index, sentence in enumerate(sentences):
+        utterance_id = f"utt{index:03d}"
+        raw = folder / f"{utterance_id}.22k.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), sentence], check=True)
+        samples, rate_in = soundfile.read(raw, dtype="float32")
+        soundfile.write(folder / "wavs" / f"{utterance_id}.wav", soxr.resample(samples, rate_in, 16000), 16000, subtype="PCM_16")
+        raw.unlink()
+        ids.append(utterance_id)
+    (folder / "metadata.csv").write_text("".join(f"{i}|{s.capitalize()}.|{s}\n" for i, s in zip(ids, sentences)))
+    (folder / "splits.json").write_text(json.dumps({name: ids for name in ("train", "validation", "test")}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def espeak_corpus(tmp_path_factory):
+    """Twenty short espeak-ng sentences in LJSpeech layout."""
+    return write_espeak_corpus(tmp_path_factory.mktemp("espeak_corpus"))

@@ -1,0 +1,115 @@
+"""Run folders: settings, per-epoch checkpoints that survive ``kill -9``, and loading.
+
+A run folder holds
+
+* ``run.json``: model config, channel, SNR range and training settings;
+* ``state.json``: epochs finished and the checkpoint that holds them;
+* ``epoch-NNNN.weights.h5``: model and optimizer state after epoch NNNN;
+* ``model.weights.h5``: the model weights alone (what evaluation and shipping use);
+* ``history.csv`` and ``logs/`` (TensorBoard).
+
+Every file is written to a temporary name and renamed into place, so an
+interruption at any moment leaves the last finished epoch intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+
+from deepsc_st.config import ModelConfig
+from deepsc_st.errors import UserError
+from deepsc_st.model import CTCModel, build_model
+
+RUN_FILE = "run.json"
+STATE_FILE = "state.json"
+MODEL_WEIGHTS = "model.weights.h5"
+
+
+def write_atomically(path: Path, write) -> None:
+    """Call ``write(temporary_path)`` then rename the result onto ``path``."""
+    path = Path(path)
+    temporary = path.with_name(f".tmp-{path.name}")  # keeps the suffix Keras checks (.weights.h5)
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def write_json(path: Path, values: dict) -> None:
+    write_atomically(path, lambda p: Path(p).write_text(json.dumps(values, indent=2) + "\n"))
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserError(f"{path}: not valid JSON (truncated or corrupted)") from None
+
+
+def model_from_run(run: dict) -> CTCModel:
+    """An untrained model with the architecture and channel recorded in ``run``."""
+    return build_model(
+        ModelConfig.from_dict(run["config"]),
+        channel=run["channel"],
+        snr_db=tuple(run["snr_db"]),
+        block_length=run.get("block_length", 128),
+        k_factor=run.get("k_factor", 1.0),
+    )
+
+
+def load_weights(model: CTCModel, path: Path) -> None:
+    """Load ``path`` into ``model``; a missing, truncated or mismatched file is a :class:`UserError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such checkpoint")
+    try:
+        model.load_weights(str(path))
+    except Exception as error:  # h5py and Keras raise many types for bad files
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{path}: cannot load checkpoint ({reason[:160]})") from None
+
+
+def load_run(run_dir) -> tuple[CTCModel, dict]:
+    """The trained model of a run folder and its ``run.json`` settings."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such model folder")
+    run = read_json(run_dir / RUN_FILE)
+    model = model_from_run(run)
+    load_weights(model, run_dir / MODEL_WEIGHTS)
+    return model, run
+
+
+def save_model_weights(model: CTCModel, run: dict, run_dir: Path) -> None:
+    """Write ``model.weights.h5`` without optimizer state (a copy of the weights in a fresh model)."""
+    clean = model_from_run(run)
+    clean.set_weights(model.get_weights())
+    write_atomically(Path(run_dir) / MODEL_WEIGHTS, lambda p: clean.save_weights(str(p)))
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After each epoch: save model + optimizer, then ``state.json``, then drop the older checkpoint."""
+
+    def __init__(self, run_dir: Path, run: dict):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        name = f"epoch-{epoch + 1:04d}.weights.h5"
+        write_atomically(self.run_dir / name, lambda p: self.model.save_weights(str(p)))
+        save_model_weights(self.model, self.run, self.run_dir)
+        previous = read_state(self.run_dir).get("checkpoint")
+        write_json(self.run_dir / STATE_FILE, {"epochs_done": epoch + 1, "checkpoint": name})
+        if previous and previous != name:
+            (self.run_dir / previous).unlink(missing_ok=True)
+
+
+def read_state(run_dir: Path) -> dict:
+    """``{"epochs_done": n, "checkpoint": file}``, or ``{}`` for a run that has not finished an epoch."""
+    path = Path(run_dir) / STATE_FILE
+    return read_json(path) if path.is_file() else {}

@@ -1,0 +1,247 @@
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit.
+
+Bad input (unknown names, non-numeric SNRs, unreadable audio, missing
+checkpoints) ends with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from deepsc_st.errors import UserError  # noqa: E402
+
+CHANNEL_CHOICES = ("none", "awgn", "rayleigh", "rician")
+
+
+def parse_snr(text: str) -> tuple[float, float]:
+    """``"8"`` -> (8, 8); ``"0:20"`` -> (0, 20) (a range to draw from). Values in dB."""
+    parts = str(text).split(":")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        raise UserError(f"--snr: {text!r} is not a number of dB (use e.g. 8 or 0:20)") from None
+    if len(values) == 1:
+        values *= 2
+    if len(values) != 2 or values[0] > values[1] or not all(abs(v) < 1e3 for v in values):
+        raise UserError(f"--snr: {text!r} is not an SNR in dB or a LOW:HIGH range")
+    return values[0], values[1]
+
+
+def check_channel(name: str) -> str:
+    if name not in CHANNEL_CHOICES:
+        raise UserError(f"unknown channel {name!r}; choose one of {', '.join(CHANNEL_CHOICES)}")
+    return name
+
+
+def _print_json_or_table(values: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(values, indent=2))
+        return
+    for key, value in values.items():
+        if key != "examples":
+            print(f"{key:>28}: {value:.4f}" if isinstance(value, float) else f"{key:>28}: {value}")
+    for example in values.get("examples", []):
+        print(f"\n  {example['id']}\n    sent: {example['reference']}\n    got:  {example['hypothesis']}")
+
+
+def command_info(args) -> None:
+    from deepsc_st.config import get_config
+    from deepsc_st.model import build_model, output_steps
+
+    try:
+        config = get_config(args.config)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    deepsc = build_model(config, channel="awgn")
+    asr = build_model(config, channel="none")
+    info = {
+        "config": config.name,
+        "trainable_params": deepsc.trainable_parameter_count(),
+        "asr_trainable_params": asr.trainable_parameter_count(),
+        "symbols_per_16000_samples": int(output_steps(101, config)) * config.symbols_per_step,
+        "steps_per_second": 100 // config.time_stride,
+    }
+    if args.time:
+        info.update(_time_steps(deepsc, args.batch, args.seconds))
+    _print_json_or_table(info, args.json)
+
+
+def _time_steps(model, batch: int, seconds: float) -> dict:
+    """Median wall time of a forward pass and a training step on ``batch`` x ``seconds`` of audio."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    frames = int(seconds * 100) + 1
+    data = {
+        "spectrogram": tf.random.normal([batch, frames, 161]),
+        "frames": tf.fill([batch], frames),
+        "labels": tf.ones([batch, int(seconds * 12)], tf.int32),
+        "label_length": tf.fill([batch], int(seconds * 12)),
+    }
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), jit_compile=False)
+    forward = tf.function(lambda b: model.forward(b, snr_db=8.0))
+    train_step = tf.function(model.train_step)
+    timings = {}
+    for name, step in (("forward_s", forward), ("train_step_s", train_step)):
+        step(data)  # trace
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            step(data)
+            times.append(time.perf_counter() - start)
+        timings[name] = float(np.median(times))
+    timings["timed_batch"] = f"{batch} x {seconds:g} s"
+    timings["train_audio_seconds_per_second"] = batch * seconds / timings["train_step_s"]
+    return timings
+
+
+def command_train(args) -> None:
+    from deepsc_st.config import get_config
+    from deepsc_st.train import TrainingSettings, train
+
+    check_channel(args.channel)
+    snr = parse_snr(args.snr)
+    try:
+        config = get_config(args.config)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    settings = TrainingSettings(
+        config=config,
+        data=str(args.data),
+        channel=args.channel,
+        snr_db=snr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        block_length=args.block_length,
+        k_factor=args.k_factor,
+        max_utterances=args.max_utterances,
+        init_from=args.init_from,
+    )
+    result = train(settings, args.out, resume=args.resume, progress=not args.quiet)
+    _print_json_or_table({"run": str(args.out), **result}, as_json=False)
+
+
+def command_evaluate(args) -> None:
+    from channels import make_channel
+    from deepsc_st.checkpoint import load_run
+    from deepsc_st.data import load_waveforms, read_utterances
+    from deepsc_st.evaluate import evaluate
+
+    channel = make_channel(check_channel(args.channel))
+    snr_low, snr_high = parse_snr(args.snr)
+    if snr_low != snr_high:
+        raise UserError("--snr: evaluate takes one SNR, not a range")
+    model, run = load_run(args.model)
+    loaded = load_waveforms(read_utterances(args.data, args.split), model.config, progress=not args.json, max_utterances=args.utterances)
+    result = evaluate(model, loaded, channel, snr_low, seed=args.seed)
+    _print_json_or_table({"model": str(args.model), "split": args.split, **result}, args.json)
+
+
+def command_transmit(args) -> None:
+    import numpy as np
+    import sionna.phy
+    import tensorflow as tf
+
+    from channels import make_channel
+    from deepsc_st.audio import load_audio
+    from deepsc_st.checkpoint import load_run
+    from deepsc_st.decoding import greedy_decode
+    from deepsc_st.frontend import spectrogram
+    from deepsc_st.model import ASRModel
+
+    channel = make_channel(check_channel(args.channel))
+    snr_low, snr_high = parse_snr(args.snr)
+    if snr_low != snr_high:
+        raise UserError("--snr: transmit takes one SNR, not a range")
+    waveform = load_audio(args.input)
+    model, _ = load_run(args.model)
+    if isinstance(model, ASRModel) and channel.name != "none":
+        raise UserError(f"{args.model} is an ASR-only model (no channel codec); use a DeepSC-ST model or --channel none")
+    sionna.phy.config.seed = args.seed
+    features = spectrogram(waveform)
+    batch = {"spectrogram": features[tf.newaxis], "frames": tf.shape(features)[:1]}
+    logits, steps = model.forward(batch, channel=channel, snr_db=tf.constant(snr_low))
+    text = greedy_decode(logits.numpy(), steps.numpy())[0]
+    symbols = 0 if isinstance(model, ASRModel) else int(np.sum(steps.numpy())) * model.config.symbols_per_step
+    if args.json:
+        print(json.dumps({"text": text, "channel": channel.name, "snr_db": snr_low, "channel_symbols": symbols}))
+    else:
+        print(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deepsc-st", description="DeepSC-ST semantic communication simulator for speech")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    info = commands.add_parser("info", help="parameter and symbol counts of a configuration")
+    info.add_argument("--config", default="paper", help="paper, small or tiny")
+    info.add_argument("--json", action="store_true")
+    info.add_argument("--time", action="store_true", help="also time a forward pass and a training step")
+    info.add_argument("--batch", type=int, default=8, help="utterances per timed batch")
+    info.add_argument("--seconds", type=float, default=3.0, help="length of each timed utterance")
+    info.set_defaults(run=command_info)
+
+    train = commands.add_parser("train", help="train a model with CTC loss under a channel")
+    train.add_argument("--config", default="small")
+    train.add_argument("--data", required=True, help="corpus folder (embedded, LJSpeech or wav+txt)")
+    train.add_argument("--channel", default="rician", help="none (ASR only), awgn, rayleigh or rician")
+    train.add_argument("--snr", default="8", help="Es/N0 in dB, or LOW:HIGH to draw one per utterance")
+    train.add_argument("--out", required=True, help="run folder (checkpoints, logs)")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--block-length", type=int, default=128, help="complex symbols per fading block")
+    train.add_argument("--k-factor", type=float, default=1.0, help="Rician K factor (linear)")
+    train.add_argument("--max-utterances", type=int, default=None, help="use only the first N training utterances")
+    train.add_argument("--init-from", default=None, help="ASR run folder to initialise the semantic encoder from")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out (rerunning does this too)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=command_train)
+
+    evaluate = commands.add_parser("evaluate", help="CER/WER of a trained model over a channel at one SNR")
+    evaluate.add_argument("--model", required=True, help="run folder")
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--channel", default="awgn")
+    evaluate.add_argument("--snr", default="0", help="Es/N0 in dB")
+    evaluate.add_argument("--utterances", type=int, default=None, help="evaluate only the first N")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the noise and fading draws")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=command_evaluate)
+
+    transmit = commands.add_parser("transmit", help="send one wav through the system and print the recovered text")
+    transmit.add_argument("input", help="speech file (any rate, depth or channel count)")
+    transmit.add_argument("--model", required=True, help="run folder")
+    transmit.add_argument("--channel", default="awgn")
+    transmit.add_argument("--snr", default="10", help="Es/N0 in dB")
+    transmit.add_argument("--seed", type=int, default=0)
+    transmit.add_argument("--json", action="store_true")
+    transmit.set_defaults(run=command_transmit)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except UserError as error:
+        print(f"deepsc-st: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("deepsc-st: interrupted; finished epochs and results are kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Speech corpora and the tf.data pipeline for training and evaluation.
+
+One loader reads three kinds of folder:
+
+* LJSpeech layout (LJSpeech itself, or the embedded corpus of
+  :mod:`deepsc_st.corpus`): ``metadata.csv`` with ``id|text|normalized text``
+  and ``wavs/ID.wav``; optional ``splits.json`` mapping split names to ids;
+* any folder of ``*.wav`` files with a ``.txt`` transcript beside each.
+
+Without ``splits.json`` utterances are split by a hash of their id (90 % train,
+5 % validation, 5 % test), so the split is stable across runs and machines.
+Transcripts go through :func:`deepsc_st.tokens.normalize_text`.
+Bad rows (missing or unreadable wav, empty transcript, audio shorter than a
+frame or too short for its transcript) are skipped, counted and reported in
+one warning.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from deepsc_st.audio import AudioError, load_audio
+from deepsc_st.config import ModelConfig
+from deepsc_st.errors import UserError
+from deepsc_st.frontend import NUM_BINS, num_frames, spectrogram
+from deepsc_st.model import output_steps
+from deepsc_st.tokens import normalize_text, text_to_ids
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test", "test_heldout", "all")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One transcribed recording: ``text`` is normalised (tokens only)."""
+
+    id: str
+    wav_path: Path
+    text: str
+
+
+@dataclass
+class LoadedUtterance:
+    utterance: Utterance
+    waveform: np.ndarray  # float32 [num_samples] at 16 kHz
+
+
+def _hash_split(utterance_id: str) -> str:
+    bucket = int(hashlib.sha256(utterance_id.encode()).hexdigest(), 16) % 100
+    return "test" if bucket < 5 else "validation" if bucket < 10 else "train"
+
+
+def _read_metadata(data_dir: Path) -> list[Utterance]:
+    utterances = []
+    with open(data_dir / "metadata.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle, delimiter="|", quoting=csv.QUOTE_NONE):
+            if not row or not row[0].strip():
+                continue
+            text = row[2] if len(row) > 2 and row[2].strip() else row[1] if len(row) > 1 else ""
+            utterances.append(Utterance(row[0].strip(), data_dir / "wavs" / f"{row[0].strip()}.wav", normalize_text(text).text))
+    return utterances
+
+
+def _read_wav_txt_pairs(data_dir: Path) -> list[Utterance]:
+    utterances = []
+    for wav_path in sorted(data_dir.rglob("*.wav")):
+        txt_path = wav_path.with_suffix(".txt")
+        text = txt_path.read_text(encoding="utf-8", errors="replace") if txt_path.is_file() else ""
+        utterance_id = str(wav_path.relative_to(data_dir).with_suffix(""))
+        utterances.append(Utterance(utterance_id, wav_path, normalize_text(text).text))
+    return utterances
+
+
+def read_utterances(data_dir, split: str = "all") -> list[Utterance]:
+    """The utterances of ``split`` in ``data_dir`` (any of the supported layouts), in a stable order."""
+    data_dir = Path(data_dir)
+    if split not in SPLITS:
+        raise UserError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if not data_dir.is_dir():
+        raise UserError(f"{data_dir}: no such data folder")
+    utterances = _read_metadata(data_dir) if (data_dir / "metadata.csv").is_file() else _read_wav_txt_pairs(data_dir)
+    if not utterances:
+        raise UserError(f"{data_dir}: no metadata.csv and no *.wav files with transcripts")
+    if split == "all":
+        return utterances
+    splits_file = data_dir / "splits.json"
+    if splits_file.is_file():
+        ids = json.loads(splits_file.read_text()).get(split)
+        if not isinstance(ids, list):
+            raise UserError(f"{splits_file} has no split {split!r}")
+        wanted = set(ids)
+        selected = [u for u in utterances if u.id in wanted]
+    else:
+        if split == "test_heldout":
+            raise UserError(f"{data_dir} has no splits.json, so no held-out speaker split")
+        selected = [u for u in utterances if _hash_split(u.id) == split]
+    if not selected:
+        raise UserError(f"{data_dir}: split {split!r} is empty")
+    return selected
+
+
+def _ctc_feasible(num_samples: int, text: str, config: ModelConfig) -> bool:
+    """CTC needs at least one step per label plus one per repeated pair."""
+    repeats = sum(a == b for a, b in zip(text, text[1:]))
+    return output_steps(num_frames(num_samples), config) >= len(text) + repeats
+
+
+def load_waveforms(utterances, config: ModelConfig, workers: int = 4, progress: bool = True, max_utterances: int | None = None) -> list[LoadedUtterance]:
+    """Read the audio of ``utterances``, skipping bad rows with one warning that counts them."""
+    if max_utterances is not None:
+        utterances = utterances[:max_utterances]
+
+    def load(utterance: Utterance):
+        if not utterance.text:
+            return utterance, None, "empty transcript"
+        try:
+            waveform = load_audio(utterance.wav_path, allow_silent=True)
+        except AudioError as error:
+            return utterance, None, str(error).split(": ", 1)[-1]
+        if not _ctc_feasible(len(waveform), utterance.text, config):
+            return utterance, None, "audio too short for its transcript"
+        return utterance, waveform, None
+
+    loaded, skipped = [], {}
+    with ThreadPoolExecutor(workers) as pool:
+        results = pool.map(load, utterances)
+        for utterance, waveform, problem in tqdm(results, total=len(utterances), desc="loading audio", unit="utt", disable=not progress, file=sys.stderr):
+            if problem is None:
+                loaded.append(LoadedUtterance(utterance, waveform))
+            else:
+                skipped[problem] = skipped.get(problem, 0) + 1
+    if skipped:
+        summary = ", ".join(f"{count} {problem}" for problem, count in sorted(skipped.items()))
+        log.warning("skipped %d of %d utterances (%s)", sum(skipped.values()), len(utterances), summary)
+    if not loaded:
+        raise UserError("no usable utterances (every row was skipped)")
+    return loaded
+
+
+def _examples(loaded: list[LoadedUtterance]) -> tf.data.Dataset:
+    def generate():
+        for item in loaded:
+            yield item.waveform, text_to_ids(item.utterance.text)
+
+    dataset = tf.data.Dataset.from_generator(
+        generate,
+        output_signature=(tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32)),
+    )
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(loaded)))
+
+
+def _features(waveform, labels):
+    features = spectrogram(waveform)
+    return {
+        "spectrogram": features,
+        "frames": tf.shape(features)[0],
+        "labels": labels,
+        "label_length": tf.shape(labels)[0],
+    }
+
+
+_PADDED_SHAPES = {"spectrogram": [None, NUM_BINS], "frames": [], "labels": [None], "label_length": []}
+
+
+def training_dataset(loaded: list[LoadedUtterance], batch_size: int, seed: int) -> tf.data.Dataset:
+    """Shuffled (with ``seed``, anew each epoch), length-bucketed, padded feature batches.
+
+    Buckets are 1 s wide (100 frames) so that padding stays below ~1 s per utterance.
+    """
+    longest = max(num_frames(len(item.waveform)) for item in loaded)
+    boundaries = list(range(101, longest + 100, 100))
+    dataset = _examples(loaded).shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.map(_features, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.bucket_by_sequence_length(
+        element_length_func=lambda example: example["frames"],
+        bucket_boundaries=boundaries,
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+        padded_shapes=_PADDED_SHAPES,
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_dataset(loaded: list[LoadedUtterance], batch_size: int) -> tf.data.Dataset:
+    """Padded feature batches in the order of ``loaded`` (no shuffling)."""
+    dataset = _examples(loaded).map(_features, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.padded_batch(batch_size, padded_shapes=_PADDED_SHAPES).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,230 @@
+"""The DeepSC-ST model and its ASR-only sibling (the Deep Speech 2 shape).
+
+Follow one utterance: spectrogram -> :class:`SemanticEncoder` (token logits;
+their softmax are the semantic features) -> :class:`ChannelEncoder` (40 reals
+= 20 complex symbols per step, unit power per utterance) -> a channel from
+:mod:`channels` -> :class:`ChannelDecoder` -> token logits for CTC.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from channels import Channel, complex_to_real, normalize_power, real_to_complex
+from deepsc_st.config import ModelConfig
+from deepsc_st.frontend import NUM_BINS
+from deepsc_st.tokens import BLANK_INDEX, NUM_CLASSES
+
+
+def output_steps(frames, config: ModelConfig):
+    """Semantic steps for ``frames`` spectrogram frames (int or int tensor)."""
+    steps = frames
+    for (kernel, _), (stride, _) in zip(config.conv_kernels, config.conv_strides):
+        steps = (steps + 2 * (kernel // 2) - kernel) // stride + 1
+    return steps
+
+
+class SemanticEncoder(keras.layers.Layer):
+    """Spectrogram -> token logits (CNN + bidirectional GRU + Dense(29)).
+
+    Input: ``spectrogram`` float32 [batch, frames, 161], ``frames`` int32 [batch].
+    Output: ``logits`` float32 [batch, steps, 29], ``steps`` int32 [batch], with
+    steps = frames / 4 rounded up (see :func:`output_steps`). The semantic
+    features are ``softmax(logits)``.
+    """
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.conv_blocks = []
+        freq_bins = NUM_BINS
+        for filters, kernel, stride in zip(config.conv_filters, config.conv_kernels, config.conv_strides):
+            padding = (kernel[0] // 2, kernel[1] // 2)
+            self.conv_blocks.append(
+                [
+                    keras.layers.ZeroPadding2D(padding),
+                    keras.layers.Conv2D(filters, kernel, strides=stride, use_bias=False),
+                    keras.layers.BatchNormalization(momentum=config.batchnorm_momentum, epsilon=config.batchnorm_epsilon),
+                ]
+            )
+            freq_bins = (freq_bins + 2 * padding[1] - kernel[1]) // stride[1] + 1
+        self.features_per_step = freq_bins * config.conv_filters[-1]  # 81 x 32 = 2592 for the paper
+        self.recurrent_blocks = [
+            (
+                keras.layers.Bidirectional(keras.layers.GRU(config.gru_units, return_sequences=True, reset_after=True)),
+                keras.layers.BatchNormalization(momentum=config.batchnorm_momentum, epsilon=config.batchnorm_epsilon),
+            )
+            for _ in range(config.gru_layers)
+        ]
+        self.classifier = keras.layers.Dense(NUM_CLASSES)
+
+    def call(self, spectrogram, frames, training=False):
+        x = spectrogram[..., tf.newaxis]
+        steps = tf.cast(frames, tf.int32)
+        for (pad, conv, norm), (kernel, _), (stride, _) in zip(self.conv_blocks, self.config.conv_kernels, self.config.conv_strides):
+            x = tf.nn.relu6(norm(conv(pad(x)), training=training))
+            steps = (steps + 2 * (kernel // 2) - kernel) // stride + 1
+            # Zero what lies past each utterance's end, so batch padding acts like the conv's own zero padding.
+            x = x * tf.cast(tf.sequence_mask(steps, tf.shape(x)[1]), x.dtype)[:, :, tf.newaxis, tf.newaxis]
+        x = tf.reshape(x, [tf.shape(x)[0], tf.shape(x)[1], self.features_per_step])
+        mask = tf.sequence_mask(steps, tf.shape(x)[1])
+        for recurrent, norm in self.recurrent_blocks:
+            x = norm(recurrent(x, mask=mask, training=training), training=training, mask=mask)
+        return self.classifier(x), steps
+
+
+class ChannelEncoder(keras.layers.Layer):
+    """Semantic features [batch, steps, 29] -> channel symbols.
+
+    Output: complex64 [batch, steps * 20], unit average energy per complex
+    symbol over the utterance's ``steps`` (padding is sent as 0).
+    """
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        *hidden, last = config.channel_encoder_units
+        self.dense_layers = [keras.layers.Dense(units, activation="relu6") for units in hidden]
+        self.dense_layers.append(keras.layers.Dense(last))
+        self.symbols_per_step = config.symbols_per_step
+
+    def call(self, features, steps):
+        x = features
+        for dense in self.dense_layers:
+            x = dense(x)
+        symbols = real_to_complex(tf.reshape(x, [tf.shape(x)[0], -1]))
+        mask = tf.repeat(tf.sequence_mask(steps, tf.shape(x)[1]), self.symbols_per_step, axis=1)
+        return normalize_power(symbols, mask)
+
+
+class ChannelDecoder(keras.layers.Layer):
+    """Received symbols complex [batch, steps * 20] -> token logits [batch, steps, 29]."""
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.dense_layers = [keras.layers.Dense(units, activation="relu6") for units in config.channel_decoder_units]
+        self.dense_layers.append(keras.layers.Dense(NUM_CLASSES))
+        self.reals_per_step = 2 * config.symbols_per_step
+
+    def call(self, symbols):
+        x = complex_to_real(symbols)
+        x = tf.reshape(x, [tf.shape(x)[0], -1, self.reals_per_step])
+        for dense in self.dense_layers:
+            x = dense(x)
+        return x
+
+
+def ctc_loss(logits, steps, labels, label_length):
+    """Mean CTC loss over the batch; ``labels`` int32 [batch, max_label] padded, blank = 28."""
+    losses = tf.nn.ctc_loss(
+        labels=tf.cast(labels, tf.int32),
+        logits=logits,
+        label_length=tf.cast(label_length, tf.int32),
+        logit_length=tf.cast(steps, tf.int32),
+        logits_time_major=False,
+        blank_index=BLANK_INDEX,
+    )
+    return tf.reduce_mean(losses)
+
+
+class CTCModel(keras.Model):
+    """A model trained with CTC loss on batches from :mod:`deepsc_st.data`.
+
+    Batches are dicts with ``spectrogram`` [batch, frames, 161], ``frames``
+    [batch], ``labels`` [batch, max_label] and ``label_length`` [batch].
+    Subclasses define :meth:`forward` -> (logits [batch, steps, 29], steps [batch]).
+    """
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.semantic_encoder = SemanticEncoder(config)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    def forward(self, batch, training=False, channel: Channel | None = None, snr_db=None):
+        raise NotImplementedError
+
+    def build(self, input_shape=None):
+        """Weights are created by the first eager call (:meth:`build_with_dummy_input`)."""
+
+    def call(self, batch, training=False):
+        return self.forward(batch, training=training)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def train_step(self, batch):
+        with tf.GradientTape() as tape:
+            logits, steps = self.forward(batch, training=True)
+            loss = ctc_loss(logits, steps, batch["labels"], batch["label_length"])
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, batch):
+        logits, steps = self.forward(batch, training=False)
+        self.loss_tracker.update_state(ctc_loss(logits, steps, batch["labels"], batch["label_length"]))
+        return {"loss": self.loss_tracker.result()}
+
+    def build_with_dummy_input(self, seconds: float = 1.0):
+        """Create all weights by running one silent utterance through the model."""
+        frames = int(seconds * 100) + 1
+        self({"spectrogram": tf.zeros([1, frames, NUM_BINS]), "frames": tf.constant([frames])})
+        return self
+
+    def trainable_parameter_count(self) -> int:
+        return int(sum(np.prod(v.shape) for v in self.trainable_weights))
+
+
+class ASRModel(CTCModel):
+    """The semantic encoder alone (Deep Speech 2 shape), trained without a channel."""
+
+    def forward(self, batch, training=False, channel: Channel | None = None, snr_db=None):
+        return self.semantic_encoder(batch["spectrogram"], batch["frames"], training=training)
+
+
+class DeepSCST(CTCModel):
+    """Semantic encoder -> channel encoder -> channel -> channel decoder.
+
+    ``train_channel`` and ``train_snr_db`` = (low, high) dB set the channel used
+    during training; each utterance draws its SNR uniformly from the range.
+    :meth:`forward` takes another channel and SNR for evaluation.
+    """
+
+    def __init__(self, config: ModelConfig, train_channel: Channel | None = None, train_snr_db=(8.0, 8.0), **kwargs):
+        super().__init__(config, **kwargs)
+        self.channel_encoder = ChannelEncoder(config)
+        self.channel_decoder = ChannelDecoder(config)
+        self.train_channel = train_channel if train_channel is not None else Channel("none")
+        self.train_snr_db = tuple(float(s) for s in train_snr_db)
+
+    def transmit(self, batch, training=False):
+        """Channel symbols complex64 [batch, steps * 20] and steps [batch]."""
+        logits, steps = self.semantic_encoder(batch["spectrogram"], batch["frames"], training=training)
+        return self.channel_encoder(tf.nn.softmax(logits), steps), steps
+
+    def receive(self, symbols):
+        """Token logits [batch, steps, 29] from received (equalised) symbols."""
+        return self.channel_decoder(symbols)
+
+    def forward(self, batch, training=False, channel: Channel | None = None, snr_db=None):
+        symbols, steps = self.transmit(batch, training=training)
+        if channel is None:
+            channel = self.train_channel
+        if snr_db is None:
+            low, high = self.train_snr_db
+            snr_db = tf.random.uniform([tf.shape(symbols)[0]], low, high) if high > low else low
+        received = channel(symbols, snr_db)
+        return self.receive(received.symbols), steps
+
+
+def build_model(config: ModelConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = 128, k_factor: float = 1.0) -> CTCModel:
+    """The ASR-only model for ``channel == "none"``, otherwise DeepSC-ST trained under that channel."""
+    if channel == "none":
+        model = ASRModel(config)
+    else:
+        model = DeepSCST(config, Channel(channel, block_length=block_length, k_factor=k_factor), snr_db)
+    return model.build_with_dummy_input()

@@ -1,0 +1,138 @@
+"""The espeak-ng corpus generator on a 30-utterance corpus (needs espeak-ng and r-cran-janeaustenr)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from deepsc_st import corpus
+from deepsc_st.errors import UserError
+from deepsc_st.tokens import normalize_text
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+UTTERANCES = 30
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("corpus")
+    summary = corpus.generate_corpus(out_dir, utterances=UTTERANCES, seed=3, progress=False)
+    return out_dir, summary
+
+
+def _metadata(out_dir: Path) -> list[list[str]]:
+    return [line.split("|") for line in (out_dir / "metadata.csv").read_text(encoding="utf-8").splitlines()]
+
+
+def test_layout_and_summary(tiny):
+    out_dir, summary = tiny
+    for name in ("metadata.csv", "speakers.json", "splits.json", "utterance_speakers.json", "manifest.json"):
+        assert (out_dir / name).is_file(), name
+    assert summary["utterances"] == UTTERANCES
+    assert summary["train"] + summary["validation"] + summary["test"] + summary["test_heldout"] == UTTERANCES
+    assert summary["hours"] > 0 and summary["distinct_words"] > 50 and summary["elapsed_s"] >= 0
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["espeak_ng"] == corpus.espeak_version()
+    assert manifest["counts"]["hours"] == summary["hours"]
+    assert manifest["text_source"]["usable_sentences"] >= 10_000
+    assert json.loads((out_dir / "speakers.json").read_text()) == corpus.SPEAKERS
+    assert sorted(p.name for p in (out_dir / "wavs").iterdir()) == sorted(f"{row[0]}.wav" for row in _metadata(out_dir))
+
+
+def test_metadata_format(tiny):
+    out_dir, _ = tiny
+    rows = _metadata(out_dir)
+    assert len(rows) == UTTERANCES
+    for utterance_id, text, normalized in rows:
+        assert text and "\n" not in text and not text.startswith("id")
+        assert normalized == normalize_text(corpus.spoken_text(text)).text
+        assert 2 <= len(normalized.split())
+    assert len({normalized for _, _, normalized in rows}) == UTTERANCES  # deduplicated
+    assert [int(row[0].split("-")[1]) for row in rows] == sorted(int(row[0].split("-")[1]) for row in rows)
+
+
+def test_wavs_are_16khz_mono_pcm16_within_2_to_12_s(tiny):
+    out_dir, _ = tiny
+    for path in (out_dir / "wavs").glob("*.wav"):
+        info = sf.info(path)
+        assert (info.samplerate, info.channels, info.subtype, info.format) == (16000, 1, "PCM_16", "WAV")
+        assert corpus.MIN_SECONDS <= info.duration <= corpus.MAX_SECONDS
+        audio, _ = sf.read(path, dtype="float32")
+        assert np.abs(audio).max() > 0.05  # speech, not silence
+
+
+def test_splits_are_disjoint_and_heldout_speakers_unseen(tiny):
+    out_dir, _ = tiny
+    splits = json.loads((out_dir / "splits.json").read_text())
+    speaker_of = json.loads((out_dir / "utterance_speakers.json").read_text())
+    text_of = {row[0]: row[2] for row in _metadata(out_dir)}
+    assert list(splits) == ["train", "validation", "test", "test_heldout"]
+    assert all(splits.values())
+    ids = [i for members in splits.values() for i in members]
+    assert sorted(ids) == sorted(text_of) == sorted(speaker_of)
+    sentences = {name: {text_of[i] for i in members} for name, members in splits.items()}
+    speakers = {name: {speaker_of[i] for i in members} for name, members in splits.items()}
+    names = list(splits)
+    for a in names:
+        for b in names[names.index(a) + 1:]:
+            assert not sentences[a] & sentences[b], (a, b)
+    assert speakers["test_heldout"] <= set(corpus.HELDOUT_SPEAKERS)
+    assert not speakers["test_heldout"] & (speakers["train"] | speakers["validation"] | speakers["test"])
+    assert all(i.startswith(speaker_of[i] + "-") for i in ids)
+
+
+def test_same_seed_gives_identical_files_and_resume_redoes_only_missing(tiny, tmp_path):
+    out_dir, summary = tiny
+    again = corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False)
+    assert again["checksum"] == summary["checksum"]
+    for name in ("metadata.csv", "splits.json", "manifest.json"):
+        assert (tmp_path / name).read_bytes() == (out_dir / name).read_bytes()
+
+    wavs = sorted((tmp_path / "wavs").glob("*.wav"))
+    victim = wavs[len(wavs) // 2]
+    victim.unlink()
+    (tmp_path / "manifest.json").unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in wavs if p != victim}
+    resumed = corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False)
+    assert resumed["checksum"] == summary["checksum"]
+    assert victim.is_file() and (tmp_path / "manifest.json").is_file()
+    assert {p.name: p.stat().st_mtime_ns for p in wavs if p != victim} == before
+
+
+def test_other_parameters_in_same_folder_are_refused(tiny):
+    out_dir, _ = tiny
+    with pytest.raises(UserError, match="other parameters"):
+        corpus.generate_corpus(out_dir, utterances=UTTERANCES, seed=4, progress=False)
+
+
+def test_missing_text_package_names_it(tmp_path):
+    with pytest.raises(UserError, match=corpus.TEXT_PACKAGE):
+        corpus.read_novels(tmp_path / "Rdata")
+
+
+def test_speaker_registry_and_espeak_command(tmp_path):
+    assert len(corpus.SPEAKERS) >= 10 and set(corpus.HELDOUT_SPEAKERS) < set(corpus.SPEAKERS)
+    speaker = corpus.SPEAKERS["spk00"]
+    argv = corpus.espeak_command(speaker, "-not an option", tmp_path / "a.wav")
+    assert argv[0] == "espeak-ng" and argv[-2:] == ["--", "-not an option"]
+    assert f"{speaker['voice']}+{speaker['variant']}" in argv and str(tmp_path / "a.wav") in argv
+    audio = corpus.synthesize(speaker, "hello world")
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert 0.3 < len(audio) / corpus.SAMPLE_RATE < 3
+
+
+def test_utterances_outside_2_to_12_s_are_replaced(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "_ESTIMATE_MARGIN", -30.0)  # let every sentence length into the pool
+    summary = corpus.generate_corpus(tmp_path, utterances=12, seed=1, progress=False)
+    assert summary["rejected"] > 0 and summary["utterances"] == 12
+    splits = json.loads((tmp_path / "splits.json").read_text())
+    assert [len(splits[name]) for name in splits] == [9, 1, 1, 1]
+    rows = _metadata(tmp_path)
+    assert max(int(row[0].split("-")[1]) for row in rows) >= 12  # replacements get new numbers
+    assert len(list((tmp_path / "wavs").glob("*.wav"))) == 12
+    for row in rows:
+        assert corpus.MIN_SECONDS <= sf.info(tmp_path / "wavs" / f"{row[0]}.wav").duration <= corpus.MAX_SECONDS

@@ -1,0 +1,106 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from channels import make_channel
+from deepsc_st.checkpoint import load_run, read_state
+from deepsc_st.config import get_config
+from deepsc_st.data import load_waveforms, read_utterances
+from deepsc_st.errors import UserError
+from deepsc_st.evaluate import evaluate
+from deepsc_st.train import TrainingSettings, train
+
+
+def settings(data, **overrides):
+    values = dict(config=get_config("tiny"), data=str(data), channel="none", epochs=2, batch_size=4, learning_rate=3e-3)
+    values.update(overrides)
+    return TrainingSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def overfit_asr_run(espeak_corpus, tmp_path_factory):
+    """The tiny ASR-only model trained on the 20 espeak-ng sentences."""
+    run_dir = tmp_path_factory.mktemp("runs") / "asr"
+    start = time.time()
+    train(settings(espeak_corpus, epochs=45, learning_rate=4e-3, validation_utterances=4), run_dir, progress=False)
+    return run_dir, time.time() - start
+
+
+def test_tiny_overfits_twenty_utterances(overfit_asr_run, espeak_corpus):
+    run_dir, elapsed = overfit_asr_run
+    model, run = load_run(run_dir)
+    loaded = load_waveforms(read_utterances(espeak_corpus, "test"), model.config, progress=False)
+    result = evaluate(model, loaded, make_channel("none"), 0.0)
+    print(f"overfit: CER {result['cer']:.3f} after {elapsed:.0f} s")
+    assert result["utterances"] == 20
+    assert result["cer"] < 0.05
+
+
+def test_run_folder_contents(overfit_asr_run):
+    run_dir, _ = overfit_asr_run
+    assert read_state(run_dir)["epochs_done"] == 45
+    with open(run_dir / "history.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["epoch"]) for row in rows] == list(range(45))
+    assert {"loss", "val_loss", "val_cer"} <= set(rows[0])
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    assert any((run_dir / "logs").rglob("events.out.tfevents.*"))
+    assert len(list(run_dir.glob("epoch-*.weights.h5"))) == 1
+
+
+def test_more_epochs_continue_the_run(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    train(settings(espeak_corpus, epochs=1, max_utterances=8), run_dir, progress=False)
+    result = train(settings(espeak_corpus, epochs=2, max_utterances=8), run_dir, progress=False)
+    assert result["epochs_done"] == 2
+    assert read_state(run_dir) == {"epochs_done": 2, "checkpoint": "epoch-0002.weights.h5"}
+    with open(run_dir / "history.csv") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1"]
+
+
+def test_different_settings_refuse_the_run_folder(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    train(settings(espeak_corpus, epochs=1, max_utterances=8), run_dir, progress=False)
+    with pytest.raises(UserError, match="learning_rate"):
+        train(settings(espeak_corpus, epochs=2, max_utterances=8, learning_rate=1e-3), run_dir, progress=False)
+
+
+def test_deepsc_trains_under_a_channel_with_snr_range(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "deepsc"
+    train(settings(espeak_corpus, channel="rayleigh", snr_db=(0.0, 10.0), epochs=1, max_utterances=8), run_dir, progress=False)
+    model, run = load_run(run_dir)
+    assert run["kind"] == "deepsc-st" and run["snr_db"] == [0.0, 10.0]
+    loaded = load_waveforms(read_utterances(espeak_corpus, "test"), model.config, progress=False, max_utterances=4)
+    result = evaluate(model, loaded, make_channel("awgn"), 5.0)
+    assert 0.0 <= result["cer"] and result["utterances"] == 4
+    assert 500 <= result["symbols_per_16000_samples"] <= 560
+
+
+def test_kill_9_then_rerun_resumes_after_last_finished_epoch(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "killed"
+    command = [
+        sys.executable, "-m", "deepsc_st.cli", "train", "--config", "tiny", "--data", str(espeak_corpus),
+        "--channel", "none", "--out", str(run_dir), "--epochs", "200", "--batch-size", "4", "--quiet",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and read_state(run_dir).get("epochs_done", 0) < 2:
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done = read_state(run_dir)["epochs_done"]
+    assert done >= 2
+    load_run(run_dir)  # the weights on disk are complete
+    rerun = subprocess.run(command[:-4] + ["--epochs", str(done + 1), "--batch-size", "4", "--quiet"], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"resuming {run_dir} after epoch {done}" in rerun.stderr
+    assert read_state(run_dir)["epochs_done"] == done + 1
+    with open(run_dir / "history.csv") as handle:
+        assert [int(row["epoch"]) for row in csv.DictReader(handle)] == list(range(done + 1))
+    assert json.loads((run_dir / "run.json").read_text())["channel"] == "none"
