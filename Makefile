@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := espeak-ng libvo-amrwbenc0 libopencore-amrwb0
+DEBIAN_PACKAGES := espeak-ng libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr
 SETUP_STAMP := $(VENV)/.setup-done
 
 .PHONY: setup test reproduce clean-results
@@ -17,8 +17,8 @@ $(SETUP_STAMP): pyproject.toml Makefile
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt_get="apt-get"; \
 		elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then apt_get="sudo apt-get"; \
-		else echo "Debian packages missing: $$missing"; echo "run: sudo apt-get update && sudo apt-get install -y $$missing"; exit 1; fi; \
-		$$apt_get update -q && DEBIAN_FRONTEND=noninteractive $$apt_get install -y -q $$missing; \
+		else echo "Debian packages missing: $$missing"; echo "run: sudo apt-get update && sudo apt-get install -y --no-install-recommends $$missing"; exit 1; fi; \
+		$$apt_get update -q && DEBIAN_FRONTEND=noninteractive $$apt_get install -y -q --no-install-recommends $$missing; \
 	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip

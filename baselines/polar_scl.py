@@ -223,7 +223,7 @@ def _decode_codeword(logits, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr
         best = parent[tt, best]
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _decide(L, n, pm, m0, m1, order, cand, sel, nchild, newid, ptr_llr, ptr_left,
             parent, bit, t):
     """Keep the ``L`` best of the ``2L`` path extensions; returns ``t + 1``.

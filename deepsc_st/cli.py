@@ -1,4 +1,4 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, corpus.
 
 Bad input (unknown names, non-numeric SNRs, unreadable audio, missing
 checkpoints) ends with one line on stderr and exit status 2.
@@ -178,6 +178,13 @@ def command_transmit(args) -> None:
         print(text)
 
 
+def command_corpus(args) -> None:
+    from deepsc_st.corpus import generate_corpus
+
+    summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json)
+    _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deepsc-st", description="DeepSC-ST semantic communication simulator for speech")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     transmit.add_argument("--seed", type=int, default=0)
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=command_transmit)
+
+    from deepsc_st.corpus import DEFAULT_UTTERANCES
+
+    corpus = commands.add_parser("corpus", help="generate the embedded espeak-ng speech corpus")
+    corpus.add_argument("--out", default="data/synth", help="corpus folder (LJSpeech layout)")
+    corpus.add_argument("--utterances", type=int, default=DEFAULT_UTTERANCES)
+    corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--workers", type=int, default=None, help="espeak-ng processes at a time")
+    corpus.add_argument("--json", action="store_true")
+    corpus.set_defaults(run=command_corpus)
     return parser
 
 
