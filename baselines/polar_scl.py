@@ -202,9 +202,43 @@ def _decode_codeword(logits, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr
                     pm[r] += m0[r]
                     sel[r] = r
                     newid[r] = r
-            else:
-                t = _decide(list_size, n, pm, m0, m1, order, cand, sel, nchild, newid,
-                            ptr_llr, ptr_left, parent, bit, t)
+            else:  # keep the L best of the 2L extensions (slot r + bit 0: r, + bit 1: L + r)
+                for r in range(list_size):
+                    path = order[r]
+                    cand[r] = pm[path] + m0[path]
+                    cand[list_size + r] = pm[path] + m1[path]
+                for e in range(2 * list_size):  # rank in the stable order, branch-free
+                    v = cand[e]
+                    rank = 0
+                    for d in range(2 * list_size):
+                        rank += (cand[d] < v) | ((cand[d] == v) & (d < e))
+                    if rank < list_size:
+                        sel[rank] = e
+                for r in range(list_size):
+                    nchild[r] = 0
+                for r in range(list_size):  # the first child of a slot keeps its path
+                    slot = sel[r] % list_size
+                    newid[r] = order[slot] if nchild[slot] == 0 else -1
+                    nchild[slot] += 1
+                free = 0
+                for r in range(list_size):  # further children take over dropped paths
+                    if newid[r] < 0:
+                        while nchild[free] > 0:
+                            free += 1
+                        q = order[free]
+                        free += 1
+                        origin = order[sel[r] % list_size]
+                        for ss in range(n + _U1):
+                            ptr_llr[ss, q] = ptr_llr[ss, origin]
+                        for ss in range(n):
+                            ptr_left[ss, q] = ptr_left[ss, origin]
+                        newid[r] = q
+                for r in range(list_size):
+                    pm[newid[r]] = cand[sel[r]]
+                    parent[t, r] = sel[r] % list_size
+                    bit[t, r] = sel[r] // list_size
+                    order[r] = newid[r]
+                t += 1
             if s < n:  # write the node's codeword (all 0 or all 1) for its parent
                 dst = is_right * half + offs[s]
                 for r in range(list_size):
@@ -221,54 +255,6 @@ def _decode_codeword(logits, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr
     for tt in range(t - 1, -1, -1):
         out[tt] = bit[tt, best]
         best = parent[tt, best]
-
-
-@njit(inline="always", **_JIT)
-def _decide(L, n, pm, m0, m1, order, cand, sel, nchild, newid, ptr_llr, ptr_left,
-            parent, bit, t):
-    """Keep the ``L`` best of the ``2L`` path extensions; returns ``t + 1``.
-
-    Candidate ``r < L`` is list slot ``r`` extended by 0, ``L + r`` by 1; the
-    new list is their stable sort by metric.  Writes the new slot order
-    (``sel``, ``order``), the path id of each new slot (``newid``), the
-    metrics and row ``t`` of the decision log.
-    """
-    for r in range(L):
-        p = order[r]
-        cand[r] = pm[p] + m0[p]
-        cand[L + r] = pm[p] + m1[p]
-    for c in range(2 * L):  # rank in the stable order, branch-free
-        v = cand[c]
-        rank = 0
-        for d in range(2 * L):
-            rank += (cand[d] < v) | ((cand[d] == v) & (d < c))
-        if rank < L:
-            sel[rank] = c
-    for r in range(L):
-        nchild[r] = 0
-    for r in range(L):  # the first child of a slot keeps its path
-        slot = sel[r] % L
-        newid[r] = order[slot] if nchild[slot] == 0 else -1
-        nchild[slot] += 1
-    free = 0
-    for r in range(L):  # further children take over dropped paths
-        if newid[r] < 0:
-            while nchild[free] > 0:
-                free += 1
-            q = order[free]
-            free += 1
-            src = order[sel[r] % L]
-            for s in range(n + 1):
-                ptr_llr[s, q] = ptr_llr[s, src]
-            for s in range(n):
-                ptr_left[s, q] = ptr_left[s, src]
-            newid[r] = q
-    for r in range(L):
-        pm[newid[r]] = cand[sel[r]]
-        parent[t, r] = sel[r] % L
-        bit[t, r] = sel[r] // L
-        order[r] = newid[r]
-    return t + 1
 
 
 @njit(parallel=True, **_JIT)

@@ -35,4 +35,4 @@ def normalize_power(z: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
         mean_energy = tf.reduce_sum(energy * weights, axis=-1, keepdims=True) / count
         z = z * tf.cast(weights, z.dtype)
     scale = tf.math.rsqrt(mean_energy + 1e-12)
-    return z * tf.cast(scale, z.dtype)
+    return z * tf.complex(scale, tf.zeros_like(scale))
