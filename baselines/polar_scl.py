@@ -49,10 +49,11 @@ _LLR_MAX = np.float32(30.0)
 _ZERO = np.float32(0.0)
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
+_U8 = np.uint64(8)
+_U16 = np.uint64(16)
 _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI = np.float32(0.693359375)
 _LN2_LO = np.float32(-2.12194440e-4)
-_BLOCK = 32  # codewords per parallel work item (one workspace each)
 _JIT = {"cache": True, "error_model": "numpy", "fastmath": {"contract"}}
 
 
@@ -63,6 +64,17 @@ def _int_bits_as_float32(typingctx, bits):
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _float32_bits(typingctx, value):
+    """Reinterpret a float32 as its int32 bit pattern."""
+    sig = types.int32(types.float32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
 
     return sig, codegen
 
@@ -79,22 +91,17 @@ def _log1p_exp_neg(a):
     k = np.int32(a * _LOG2E + np.float32(0.5))
     kf = np.float32(k)
     r = (kf * _LN2_HI - a) + kf * _LN2_LO  # -a + k ln2, |r| <= 0.35
-    p = np.float32(1.0 / 720)
-    p = p * r + np.float32(1.0 / 120)
-    p = p * r + np.float32(1.0 / 24)
-    p = p * r + np.float32(1.0 / 6)
-    p = p * r + np.float32(0.5)
-    p = p * r + np.float32(1.0)
-    p = p * r + np.float32(1.0)
+    p = np.float32(0.008291637) * r + np.float32(0.041915543)  # exp(r), rel. err 1e-7
+    p = p * r + np.float32(0.16667667)
+    p = p * r + np.float32(0.49998894)
+    p = p * r + np.float32(0.99999964)
+    p = p * r + np.float32(1.0000001)
     e = p * _int_bits_as_float32((np.int32(127) - k) << np.int32(23))  # exp(-a)
     t = e / (np.float32(2.0) + e)  # log1p(e) = 2 atanh(t), 0 < t <= 1/3
     t2 = t * t
-    q = np.float32(1.0 / 13)
-    q = q * t2 + np.float32(1.0 / 11)
-    q = q * t2 + np.float32(1.0 / 9)
-    q = q * t2 + np.float32(1.0 / 7)
-    q = q * t2 + np.float32(1.0 / 5)
-    q = q * t2 + np.float32(1.0 / 3)
+    q = np.float32(0.14021713) * t2 + np.float32(0.13996661)  # atanh(t) / t, err 3e-9
+    q = q * t2 + np.float32(0.20011169)
+    q = q * t2 + np.float32(0.33333191)
     q = q * t2 + np.float32(1.0)
     return np.float32(2.0) * t * q
 
@@ -111,33 +118,46 @@ def _clip(x):
 
 
 @njit(**_JIT)
-def _decode_codeword(logits, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr,
-                     ptr_left, pm, m0, m1, order, cand, sel, nchild, newid, parent,
-                     bit, out):
-    """SCL-decode one codeword; writes its ``k`` info bits (0/1) into ``out``.
+def _decode_group(logits, first, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr,
+                  ptr_left, pm, m0, m1, order, choice, newid, cand, key, sel, nchild,
+                  parent, bit, out):
+    """SCL-decode codewords ``first, first+1, ...`` of ``logits`` in lockstep.
 
-    ``logits``: float32 [N].  ``ops``: int32 [num_ops, 3] schedule rows
-    (op, stage, first position).  ``offs``: uint64 [n+1], start of stage
-    ``s`` in the flat buffers ``llr`` (float32) and ``bits`` (uint8 partial
-    sums; left children in the first half, right children in the second);
-    stage ``s < n`` holds ``L`` slots of ``2**s`` values padded to a multiple
-    of 8, stage ``n`` of ``llr`` is the channel.  ``ptr_llr`` [n+1, L] and
-    ``ptr_left`` [n, L] (uint64): slot each path reads.  ``pm``, ``m0``,
-    ``m1``: float32 [L] by path; ``order``: int64 [L], path of each list
-    slot; ``parent``, ``bit``: [k, L] decision log by slot.  ``xs``, ``ys``
-    (float32), ``cand``, ``sel``, ``nchild``, ``newid``: scratch.
+    All codewords follow the same schedule, so a group of ``C`` codewords is
+    decoded as one list of ``P = C * L`` paths (codeword ``c`` owns paths and
+    list slots ``c*L .. c*L+L-1``); this fills the SIMD lanes when ``L * 2**s``
+    is small.  Only the path selection runs per codeword.  Missing codewords
+    at the end of the batch decode zeros and are not written out.
 
-    Indices into the large buffers are uint64 so that numba emits no
-    negative-index wraparound, which would block vectorisation.
+    ``logits``: float32 [B, N]; ``out``: float32 [B, k].  ``ops``: int32
+    [num_ops, 3] rows (op, stage, first position).  ``offs``: uint64 [n+1],
+    start of stage ``s`` in the flat buffers ``llr`` (float32) and ``bits``
+    (uint8 partial sums, left children in the first half, right children in
+    the second); stage ``s < n`` holds ``P`` slots of ``2**s`` values padded
+    to a multiple of 8, stage ``n`` of ``llr`` holds the ``C`` channels.
+    ``ptr_llr`` [n+1, P], ``ptr_left`` [n, P] (uint64): slot each path reads.
+    By path: ``pm``, ``m0``, ``m1`` (float32 [P]).  By list slot: ``order``
+    (path id), ``choice`` (bit of the last decision), ``newid`` (int64 / uint8
+    [P]).  Decision log by slot: ``parent``, ``bit`` [C, k, L].  ``xs``,
+    ``ys``, ``cand``, ``key``, ``sel``, ``nchild``: scratch.
+
+    Buffer indices are uint64 so that numba emits no negative-index
+    wraparound, which would block vectorisation.
     """
-    L = np.uint64(list_size)
+    L = list_size
+    C = pm.shape[0] // L
+    P = np.uint64(C * L)
     n = np.uint64(n)
+    N = _U1 << n
     half = offs[n]  # bits[:half]: left children, bits[half:]: right children
-    for j in range(np.uint64(1) << n):
-        llr[offs[n] + j] = -logits[j]  # Sionna negates logits into llr = log p0/p1
-    for p in range(list_size):
-        ptr_llr[n, p] = 0
-        pm[p] = _ZERO if p == 0 else _LLR_MAX
+    for c in range(C):
+        row = min(first + c, logits.shape[0] - 1)
+        sign = np.float32(-1.0) if first + c < logits.shape[0] else _ZERO
+        for j in range(N):  # Sionna negates logits into llr = log p(0)/p(1)
+            llr[offs[n] + np.uint64(c) * N + j] = sign * logits[row, j]
+    for p in range(C * L):
+        ptr_llr[n, p] = p // L
+        pm[p] = _ZERO if p % L == 0 else _LLR_MAX
         order[p] = p
     t = 0
     for o in range(ops.shape[0]):
@@ -148,21 +168,33 @@ def _decode_codeword(logits, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr
         if op == _F or op == _G:
             h = size >> _U1
             child = offs[s - _U1]
-            for p in range(L):
-                src = offs[s] + ptr_llr[s, p] * size
-                if op == _F:
-                    for j in range(h):
-                        xs[p * h + j] = llr[src + j]
-                        ys[p * h + j] = llr[src + h + j]
-                else:
-                    u = child + ptr_left[s - _U1, p] * h
-                    dst = child + p * h
-                    for j in range(h):
-                        sign = np.float32(1 - 2 * np.int32(bits[u + j]))
-                        llr[dst + j] = sign * llr[src + j] + llr[src + h + j]
+            if h >= _U8:  # per path: contiguous, vectorised
+                for p in range(P):
+                    src = offs[s] + ptr_llr[s, p] * size
+                    if op == _F:
+                        for j in range(h):
+                            xs[p * h + j] = llr[src + j]
+                            ys[p * h + j] = llr[src + h + j]
+                    else:
+                        u = child + ptr_left[s - _U1, p] * h
+                        for j in range(h):
+                            sign = np.float32(1 - 2 * np.int32(bits[u + j]))
+                            llr[child + p * h + j] = sign * llr[src + j] + llr[src + h + j]
+            else:  # one flat loop over (path, j): short inner loops cost more than they do
+                for i in range(P * h):
+                    p = i >> (s - _U1)
+                    j = i & (h - _U1)
+                    src = offs[s] + ptr_llr[s, p] * size + j
+                    if op == _F:
+                        xs[i] = llr[src]
+                        ys[i] = llr[src + h]
+                    else:
+                        sign = np.float32(1 - 2 * np.int32(bits[child + ptr_left[s - _U1, p] * h + j]))
+                        llr[child + i] = sign * llr[src] + llr[src + h]
+            for p in range(P):
                 ptr_llr[s - _U1, p] = p
             if op == _F:
-                for i in range(_pad8(L * h)):  # stage buffers are padded to 8
+                for i in range(_pad8(P * h)):  # stage buffers are padded to 8
                     x = _clip(xs[i])
                     y = _clip(ys[i])
                     z = x + y
@@ -171,119 +203,148 @@ def _decode_codeword(logits, ops, n, list_size, offs, llr, bits, xs, ys, ptr_llr
         elif op == _COMBINE:
             h = size >> _U1
             dst = is_right * half + offs[s]
-            for p in range(L):
-                a = offs[s - _U1] + ptr_left[s - _U1, p] * h
-                b = half + offs[s - _U1] + p * h
-                c = dst + p * size
-                for j in range(h):
-                    bits[c + j] = bits[a + j] ^ bits[b + j]
-                    bits[c + h + j] = bits[b + j]
-                if is_right == _U0:
+            right = half + offs[s - _U1]
+            if h >= _U8:
+                for p in range(P):
+                    a = offs[s - _U1] + ptr_left[s - _U1, p] * h
+                    for j in range(h):
+                        b = bits[right + p * h + j]
+                        bits[dst + p * size + j] = bits[a + j] ^ b
+                        bits[dst + p * size + h + j] = b
+            else:
+                for i in range(P * h):
+                    p = i >> (s - _U1)
+                    j = i & (h - _U1)
+                    b = bits[right + i]
+                    bits[dst + p * size + j] = bits[offs[s - _U1] + ptr_left[s - _U1, p] * h + j] ^ b
+                    bits[dst + p * size + h + j] = b
+            if is_right == _U0:
+                for p in range(P):
                     ptr_left[s, p] = p
         else:  # rate-0 node (incl. frozen leaf) or repetition node (incl. info leaf)
-            # the node's LLRs: slot p of each path (just written), or the channel
-            shared = s == n
+            # the node's LLRs: slot p of each path (just written), or the channels
+            root = s == n
             src = offs[s]
-            for i in range(_pad8(size if shared else L * size)):
+            for i in range(_pad8(np.uint64(C) * N if root else P * size)):
                 v = _clip(llr[src + i])
                 xs[i] = v
                 ys[i] = _log1p_exp_neg(abs(v))
-            for p in range(L):
-                a0 = _ZERO
-                a1 = _ZERO
-                base = _U0 if shared else p * size
-                for j in range(base, base + size):
-                    a0 += max(-xs[j], _ZERO) + ys[j]  # log(1 + exp(-v)): codeword bit 0
-                    a1 += max(xs[j], _ZERO) + ys[j]  # log(1 + exp(v)): codeword bit 1
-                m0[p] = a0
-                m1[p] = a1
+            if size == _U1:  # leaf
+                for p in range(P):
+                    m0[p] = max(-xs[p], _ZERO) + ys[p]  # log(1 + exp(-v)): bit 0
+                    m1[p] = max(xs[p], _ZERO) + ys[p]  # log(1 + exp(v)): bit 1
+            else:
+                for p in range(P):
+                    a0 = _ZERO
+                    a1 = _ZERO
+                    base = (p // np.uint64(L) if root else p) * size
+                    for j in range(base, base + size):  # same, summed over the codeword
+                        a0 += max(-xs[j], _ZERO) + ys[j]
+                        a1 += max(xs[j], _ZERO) + ys[j]
+                    m0[p] = a0
+                    m1[p] = a1
             if op == _RATE0:
-                for r in range(list_size):
-                    pm[r] += m0[r]
-                    sel[r] = r
-                    newid[r] = r
-            else:  # keep the L best of the 2L extensions (slot r + bit 0: r, + bit 1: L + r)
-                for r in range(list_size):
-                    path = order[r]
-                    cand[r] = pm[path] + m0[path]
-                    cand[list_size + r] = pm[path] + m1[path]
-                for e in range(2 * list_size):  # rank in the stable order, branch-free
-                    v = cand[e]
-                    rank = 0
-                    for d in range(2 * list_size):
-                        rank += (cand[d] < v) | ((cand[d] == v) & (d < e))
-                    if rank < list_size:
-                        sel[rank] = e
-                for r in range(list_size):
-                    nchild[r] = 0
-                for r in range(list_size):  # the first child of a slot keeps its path
-                    slot = sel[r] % list_size
-                    newid[r] = order[slot] if nchild[slot] == 0 else -1
-                    nchild[slot] += 1
-                free = 0
-                for r in range(list_size):  # further children take over dropped paths
-                    if newid[r] < 0:
-                        while nchild[free] > 0:
+                for p in range(C * L):
+                    pm[p] += m0[p]
+                    choice[p] = 0
+                    newid[p] = p
+            else:
+                # per codeword: keep the L best of the 2L extensions of its slots
+                # (slot r + bit 0 is candidate r, + bit 1 is L + r), in the
+                # stable order of their path metrics, as Sionna does
+                for c in range(C):
+                    base = c * L
+                    for r in range(L):
+                        path = order[base + r]
+                        cand[r] = pm[path] + m0[path]
+                        cand[L + r] = pm[path] + m1[path]
+                    for e in range(2 * L):
+                        # metrics are >= 0, so their bit patterns sort like them;
+                        # the index in the low bits makes keys unique, stable order
+                        key[e] = (np.uint64(_float32_bits(cand[e])) << _U16) | np.uint64(e)
+                    for e in range(2 * L):
+                        rank = 0
+                        for d in range(2 * L):
+                            rank += np.int64(key[d] < key[e])
+                        if rank < L:
+                            sel[rank] = e
+                    for r in range(L):
+                        nchild[r] = 0
+                    for r in range(L):  # the first child of a slot keeps its path
+                        one = sel[r] >= L
+                        slot = sel[r] - L * one
+                        choice[base + r] = one
+                        sel[r] = slot
+                        newid[base + r] = order[base + slot] if nchild[slot] == 0 else -1
+                        nchild[slot] += 1
+                    free = 0
+                    for r in range(L):  # further children take over dropped paths
+                        if newid[base + r] < 0:
+                            while nchild[free] > 0:
+                                free += 1
+                            q = order[base + free]
                             free += 1
-                        q = order[free]
-                        free += 1
-                        origin = order[sel[r] % list_size]
-                        for ss in range(n + _U1):
-                            ptr_llr[ss, q] = ptr_llr[ss, origin]
-                        for ss in range(n):
-                            ptr_left[ss, q] = ptr_left[ss, origin]
-                        newid[r] = q
-                for r in range(list_size):
-                    pm[newid[r]] = cand[sel[r]]
-                    parent[t, r] = sel[r] % list_size
-                    bit[t, r] = sel[r] // list_size
-                    order[r] = newid[r]
+                            origin = order[base + sel[r]]
+                            for ss in range(n + _U1):
+                                ptr_llr[ss, q] = ptr_llr[ss, origin]
+                            for ss in range(n):
+                                ptr_left[ss, q] = ptr_left[ss, origin]
+                            newid[base + r] = q
+                    for r in range(L):
+                        pm[newid[base + r]] = cand[sel[r] + L * choice[base + r]]
+                        parent[c, t, r] = sel[r]
+                        bit[c, t, r] = choice[base + r]
+                        order[base + r] = newid[base + r]
                 t += 1
-            if s < n:  # write the node's codeword (all 0 or all 1) for its parent
+            if not root:  # write the node's codeword (all 0 or all 1) for its parent
                 dst = is_right * half + offs[s]
-                for r in range(list_size):
+                for r in range(C * L):
                     p = np.uint64(newid[r])
-                    b = np.uint8(sel[r] >= list_size)
                     for j in range(size):
-                        bits[dst + p * size + j] = b
+                        bits[dst + p * size + j] = choice[r]
                     if is_right == _U0:
                         ptr_left[s, p] = p
-    best = 0
-    for r in range(1, list_size):
-        if pm[order[r]] < pm[order[best]]:
-            best = r
-    for tt in range(t - 1, -1, -1):
-        out[tt] = bit[tt, best]
-        best = parent[tt, best]
+    for c in range(min(C, logits.shape[0] - first)):
+        best = 0
+        for r in range(1, L):
+            if pm[order[c * L + r]] < pm[order[c * L + best]]:
+                best = r
+        for tt in range(t - 1, -1, -1):
+            out[first + c, tt] = bit[c, tt, best]
+            best = parent[c, tt, best]
 
 
 @njit(parallel=True, **_JIT)
-def _decode_batch(logits, ops, n, k, list_size, offs, out):
-    """Decode ``logits`` float32 [B, N] into ``out`` float32 [B, k], in parallel."""
+def _decode_batch(logits, ops, n, k, list_size, group, offs, out):
+    """Decode ``logits`` float32 [B, N] into ``out`` float32 [B, k].
+
+    Groups of ``group`` codewords are spread over the cores.
+    """
     L = list_size
-    batch = logits.shape[0]
-    for blk in prange((batch + _BLOCK - 1) // _BLOCK):
-        llr = np.zeros(np.int64(offs[n]) + np.int64(_pad8(np.uint64(1) << np.uint64(n))),
+    P = group * L
+    for g in prange((logits.shape[0] + group - 1) // group):
+        llr = np.zeros(np.int64(offs[n]) + group * np.int64(_pad8(np.uint64(1) << np.uint64(n))),
                        np.float32)
         bits = np.zeros(2 * np.int64(offs[n]), np.uint8)
-        xs = np.zeros(np.int64(_pad8(np.uint64(L) << np.uint64(n))), np.float32)
+        xs = np.zeros(np.int64(_pad8(np.uint64(P) << np.uint64(n))), np.float32)
         ys = np.zeros_like(xs)
-        ptr_llr = np.zeros((n + 1, L), np.uint64)
-        ptr_left = np.zeros((n, L), np.uint64)
-        pm = np.zeros(L, np.float32)
-        m0 = np.zeros(L, np.float32)
-        m1 = np.zeros(L, np.float32)
+        ptr_llr = np.zeros((n + 1, P), np.uint64)
+        ptr_left = np.zeros((n, P), np.uint64)
+        pm = np.zeros(P, np.float32)
+        m0 = np.zeros(P, np.float32)
+        m1 = np.zeros(P, np.float32)
+        order = np.zeros(P, np.int64)
+        choice = np.zeros(P, np.uint8)
+        newid = np.zeros(P, np.int64)
         cand = np.zeros(2 * L, np.float32)
-        order = np.zeros(L, np.int64)
+        key = np.zeros(2 * L, np.uint64)
         sel = np.zeros(L, np.int64)
         nchild = np.zeros(L, np.int64)
-        newid = np.zeros(L, np.int64)
-        parent = np.zeros((k, L), np.int64)
-        bit = np.zeros((k, L), np.float32)
-        for c in range(blk * _BLOCK, min(batch, (blk + 1) * _BLOCK)):
-            _decode_codeword(logits[c], ops, n, L, offs, llr, bits, xs, ys, ptr_llr,
-                             ptr_left, pm, m0, m1, order, cand, sel, nchild, newid,
-                             parent, bit, out[c])
+        parent = np.zeros((group, k, L), np.int64)
+        bit = np.zeros((group, k, L), np.float32)
+        _decode_group(logits, g * group, ops, n, L, offs, llr, bits, xs, ys, ptr_llr,
+                      ptr_left, pm, m0, m1, order, choice, newid, cand, key, sel, nchild,
+                      parent, bit, out)
 
 
 def _schedule(frozen: np.ndarray) -> np.ndarray:
@@ -344,7 +405,10 @@ class FastPolarSCLDecoder:
         self.info_pos = np.flatnonzero(~frozen)
         self._stages = n.bit_length() - 1
         self._ops = _schedule(frozen)
-        stage_len = [((self.list_size << s) + 7) & ~7 for s in range(self._stages)]
+        # codewords decoded in lockstep: about 16 paths fill the SIMD lanes
+        self._group = max(1, 16 // self.list_size)
+        paths = self._group * self.list_size
+        stage_len = [((paths << s) + 7) & ~7 for s in range(self._stages)]
         self._offs = np.concatenate([[0], np.cumsum(stage_len)]).astype(np.uint64)
 
     def decode(self, llr: np.ndarray) -> np.ndarray:
@@ -360,7 +424,7 @@ class FastPolarSCLDecoder:
         out = np.zeros((flat.shape[0], self.k), dtype=np.float32)
         if flat.shape[0] and self.k:
             _decode_batch(flat, self._ops, self._stages, self.k, self.list_size,
-                          self._offs, out)
+                          self._group, self._offs, out)
         return out.reshape(llr.shape[:-1] + (self.k,))
 
     __call__ = decode

@@ -147,35 +147,26 @@ def command_evaluate(args) -> None:
 
 
 def command_transmit(args) -> None:
-    import numpy as np
     import sionna.phy
-    import tensorflow as tf
 
     from channels import make_channel
     from deepsc_st.audio import load_audio
-    from deepsc_st.checkpoint import load_run
-    from deepsc_st.decoding import greedy_decode
-    from deepsc_st.frontend import spectrogram
-    from deepsc_st.model import ASRModel
+    from experiments.systems import build_transceiver
 
     channel = make_channel(check_channel(args.channel))
     snr_low, snr_high = parse_snr(args.snr)
     if snr_low != snr_high:
         raise UserError("--snr: transmit takes one SNR, not a range")
     waveform = load_audio(args.input)
-    model, _ = load_run(args.model)
-    if isinstance(model, ASRModel) and channel.name != "none":
-        raise UserError(f"{args.model} is an ASR-only model (no channel codec); use a DeepSC-ST model or --channel none")
+    transceiver = build_transceiver(
+        args.system, asr_run_dir=args.asr_model, deepsc_run_dir=args.model, huffman_table=args.huffman_table, decoder=args.decoder
+    )
     sionna.phy.config.seed = args.seed
-    features = spectrogram(waveform)
-    batch = {"spectrogram": features[tf.newaxis], "frames": tf.shape(features)[:1]}
-    logits, steps = model.forward(batch, channel=channel, snr_db=tf.constant(snr_low))
-    text = greedy_decode(logits.numpy(), steps.numpy())[0]
-    symbols = 0 if isinstance(model, ASRModel) else int(np.sum(steps.numpy())) * model.config.symbols_per_step
+    [sent] = transceiver.transmit([waveform], channel, snr_low)
     if args.json:
-        print(json.dumps({"text": text, "channel": channel.name, "snr_db": snr_low, "channel_symbols": symbols}))
+        print(json.dumps({"text": sent.text, "channel": channel.name, "snr_db": snr_low, "channel_symbols": sent.channel_symbols, "system": args.system}))
     else:
-        print(text)
+        print(sent.text)
 
 
 def command_corpus(args) -> None:
@@ -226,9 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=command_evaluate)
 
-    transmit = commands.add_parser("transmit", help="send one wav through the system and print the recovered text")
+    transmit = commands.add_parser("transmit", help="send one wav through a system and print the recovered text")
     transmit.add_argument("input", help="speech file (any rate, depth or channel count)")
-    transmit.add_argument("--model", required=True, help="run folder")
+    transmit.add_argument("--system", default="deepsc-st", help="deepsc-st, speech, text or feature")
+    transmit.add_argument("--model", default=None, help="DeepSC-ST run folder (system deepsc-st; default: the shipped model)")
+    transmit.add_argument("--asr-model", default=None, help="ASR-only run folder (speech, text, feature; default: the shipped model)")
+    transmit.add_argument("--huffman-table", default=None, help="text system: Huffman JSON or corpus folder (default: huffman.json in the ASR run)")
+    transmit.add_argument("--decoder", default="fast", help="polar SCL decoder of the baselines: fast or sionna")
     transmit.add_argument("--channel", default="awgn")
     transmit.add_argument("--snr", default="10", help="Es/N0 in dB")
     transmit.add_argument("--seed", type=int, default=0)

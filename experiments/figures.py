@@ -1,0 +1,108 @@
+"""The paper's figures from a sweep: CER / WER vs SNR (Figs. 5-6) and CTC loss vs epoch (Fig. 4).
+
+Each figure is saved as PNG (150 dpi) and PDF, each written to a temporary
+file and renamed into place. Matplotlib is used without pyplot (no global
+state, no display needed).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from deepsc_st.errors import UserError
+from experiments.results import CellResult
+from experiments.tables import READABLE_CER
+
+MARKERS = "osD^vP*X"
+FORMATS = ("png", "pdf")
+
+
+def save_figure(figure: Figure, stem: Path) -> list[Path]:
+    """Write ``stem.png`` and ``stem.pdf`` atomically; returns their paths."""
+    paths = []
+    for fmt in FORMATS:
+        path = Path(f"{stem}.{fmt}")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+        os.close(handle)
+        try:
+            figure.savefig(temporary, format=fmt, dpi=150, bbox_inches="tight")
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        paths.append(path)
+    return paths
+
+
+def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path) -> list[Path]:
+    """``metric`` ("cer" or "wer") against SNR (Es/N0, dB): one panel per channel, one line per system.
+
+    The CER figure also draws the readability line CER = 0.15. ``cells``
+    sorted by system, channel and SNR (their order gives panel and legend
+    order). Returns the PNG and PDF paths.
+    """
+    systems = list(dict.fromkeys(c.system for c in cells))
+    channels = list(dict.fromkeys(c.channel for c in cells))
+    figure = Figure(figsize=(4.2 * len(channels), 3.6), layout="constrained")
+    axes = figure.subplots(1, len(channels), sharey=True, squeeze=False)[0]
+    highest = max(getattr(c, metric) for c in cells)
+    for ax, channel in zip(axes, channels):
+        for index, system in enumerate(systems):
+            points = [(c.snr_db, getattr(c, metric)) for c in cells if c.system == system and c.channel == channel]
+            if points:
+                ax.plot(*zip(*points), marker=MARKERS[index % len(MARKERS)], color=f"C{index}", label=system)
+        if metric == "cer":
+            ax.axhline(READABLE_CER, color="grey", linestyle="--", linewidth=1, label=f"readable (CER = {READABLE_CER})")
+        ax.set_title(channel.upper() if channel == "awgn" else channel.capitalize())
+        ax.set_xlabel("SNR (dB)")
+        ax.set_ylim(0, max(1.0, highest) * 1.05)
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel(metric.upper())
+    axes[-1].legend(loc="upper right", fontsize="small")
+    return save_figure(figure, stem)
+
+
+def read_history(run_dir: Path) -> list[dict[str, float | None]]:
+    """The rows of a training run's ``history.csv`` (epoch, loss, val_cer, val_loss) as floats, None where empty."""
+    path = Path(run_dir) / "history.csv"
+    try:
+        with open(path, newline="") as handle:
+            return [{key: float(value) if value else None for key, value in row.items()} for row in csv.DictReader(handle)]
+    except FileNotFoundError:
+        raise UserError(f"{run_dir}: no history.csv (not a training run folder)") from None
+    except ValueError as error:
+        raise UserError(f"{path}: not a Keras history file ({error})") from None
+
+
+def _run_label(run_dir: Path) -> str:
+    """``<folder> (lr 0.0001)``, the learning rate from ``run.json`` when it is there."""
+    try:
+        rate = json.loads((Path(run_dir) / "run.json").read_text())["learning_rate"]
+        return f"{Path(run_dir).name} (lr {rate:g})"
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        return Path(run_dir).name
+
+
+def plot_loss_curves(run_dirs: list[Path], stem: Path) -> list[Path]:
+    """CTC loss against epoch for training runs (e.g. one per learning rate): training solid, validation dashed."""
+    figure = Figure(figsize=(5.5, 3.8), layout="constrained")
+    ax = figure.subplots()
+    for index, run_dir in enumerate(run_dirs):
+        history = read_history(run_dir)
+        for column, style, label in (("loss", "-", _run_label(run_dir)), ("val_loss", "--", None)):
+            # Keras numbers epochs from 0 in history.csv; the figure counts from 1.
+            points = [(row["epoch"] + 1, row[column]) for row in history if row.get(column) is not None]
+            if points:
+                ax.plot(*zip(*points), color=f"C{index}", linestyle=style, marker=MARKERS[index % len(MARKERS)], label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("CTC loss")
+    ax.set_title("training (solid) and validation (dashed) loss")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return save_figure(figure, stem)

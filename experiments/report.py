@@ -1,0 +1,89 @@
+"""Figures, Markdown tables and ``report.md`` of a sweep folder, regenerated from its cells.
+
+Files written into ``results/<name>/`` (each atomically):
+
+* ``cer_vs_snr.{png,pdf}``, ``wer_vs_snr.{png,pdf}``: Figs. 5-6;
+* ``loss_vs_epoch.{png,pdf}``: Fig. 4, when training runs are given;
+* ``thresholds.md``, ``symbols.md`` (Table II), ``parameters.md``
+  (section V-B), ``examples.md`` (Table IV);
+* ``report.md``: all of the above with the sweep's settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments.figures import plot_loss_curves, plot_metric_vs_snr
+from experiments.results import RESULTS_CSV, CellResult, ResultsFolder, write_text_atomically
+from experiments.tables import (
+    READABLE_CER,
+    examples_table,
+    nearest_snr,
+    parameters_table,
+    symbols_table,
+    threshold_table,
+)
+
+LOSS_FIGURE = "loss_vs_epoch"
+
+
+def write_report(folder: ResultsFolder, cells: list[CellResult], example_snr: float, loss_runs: list[Path]) -> Path:
+    """Write the figures, tables and ``report.md`` for ``cells`` (sorted by system, channel, SNR).
+
+    ``example_snr``: SNR (dB) of the example sentences (the nearest swept one is
+    shown). ``loss_runs``: training run folders for the loss figure; without
+    them an existing loss figure is kept and shown. Returns the path of ``report.md``.
+    """
+    path = folder.path
+    for metric in ("cer", "wer"):
+        plot_metric_vs_snr(cells, metric, path / f"{metric}_vs_snr")
+    if loss_runs:
+        plot_loss_curves(loss_runs, path / LOSS_FIGURE)
+    tables = {
+        "thresholds": threshold_table(cells),
+        "symbols": symbols_table(cells),
+        "parameters": parameters_table(cells),
+        "examples": examples_table(cells, example_snr),
+    }
+    for name, table in tables.items():
+        write_text_atomically(path / f"{name}.md", table)
+    report = path / "report.md"
+    write_text_atomically(report, _report_text(folder, cells, tables, example_snr))
+    return report
+
+
+def _figure(stem: str, caption: str) -> str:
+    return f"![{caption}]({stem}.png)\n\n{caption} ([PDF]({stem}.pdf))\n"
+
+
+def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[str, str], example_snr: float) -> str:
+    identity = folder.identity()
+    snrs = sorted({c.snr_db for c in cells})
+    models = ", ".join(f"{kind} `{identifier}`" for kind, identifier in identity["models"].items() if identifier) or "none"
+    parts = [
+        f"# SNR sweep `{folder.path.name}`\n",
+        f"- data: `{identity['data']}`, split `{identity['split']}`, {cells[0].utterances} utterances, seed {identity['seed']}",
+        f"- models: {models}",
+        f"- systems: {', '.join(dict.fromkeys(c.system for c in cells))}; channels: {', '.join(dict.fromkeys(c.channel for c in cells))}",
+        f"- SNR (Es/N0 per complex symbol): {', '.join(f'{s:g}' for s in snrs)} dB; {len(cells)} cells, all numbers in [{RESULTS_CSV}]({RESULTS_CSV})\n",
+        f"## Readable text: lowest SNR with CER ≤ {READABLE_CER}\n",
+        f"The lowest swept SNR from which the CER stays ≤ {READABLE_CER} at every higher swept SNR. "
+        "The paper (Weng et al., section V-C) reports readable DeepSC-ST text above about −2 dB over AWGN "
+        "and about 4 dB for the conventional transceivers, and DeepSC-ST steady across channels for SNR ≥ 0 dB.\n",
+        tables["thresholds"],
+        "## CER and WER against SNR (paper Figs. 5 and 6)\n",
+        _figure("cer_vs_snr", f"Character error rate; dashed: readable text (CER = {READABLE_CER})."),
+        _figure("wer_vs_snr", "Word error rate."),
+    ]
+    if (folder.path / f"{LOSS_FIGURE}.png").is_file():
+        parts += ["## Training loss (paper Fig. 4)\n", _figure(LOSS_FIGURE, "CTC loss per epoch of the given training runs.")]
+    parts += [
+        "## Channel symbols per 16,000 samples (paper Table II)\n",
+        "Ours: complex symbols sent for the whole test set x 16,000 / its samples.\n",
+        tables["symbols"],
+        "## Trainable parameters (paper section V-B)\n",
+        tables["parameters"],
+        f"## Example sentences at {nearest_snr(cells, example_snr):g} dB (paper Table IV)\n",
+        tables["examples"],
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,178 @@
+"""Result storage of one named sweep: ``results/<name>/``.
+
+A sweep folder holds
+
+* ``sweep.json``: what the numbers depend on (data, split, utterances, seed,
+  models); a later run with other values is refused, so cells computed under
+  different conditions never mix;
+* ``cells/<system>_<channel>_<snr>dB.json``: one finished cell
+  (:class:`CellResult`) each, the unit of resumption;
+* ``results.csv``: one row per cell, regenerated from the cells.
+
+Every file is written to a temporary file in the same folder and renamed into
+place (``os.replace``), so a sweep killed at any moment, even with SIGKILL,
+leaves each file either complete or absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from deepsc_st.errors import UserError
+
+SWEEP_FILE = "sweep.json"
+CELLS_DIR = "cells"
+RESULTS_CSV = "results.csv"
+CSV_COLUMNS = (
+    "system",
+    "channel",
+    "snr_db",
+    "cer",
+    "wer",
+    "utterances",
+    "symbols_per_16000_samples",
+    "seed",
+    "cell_seed",
+    "models",
+    "elapsed_s",
+)
+
+
+@dataclass
+class CellResult:
+    """The outcome of one system over one channel at one SNR.
+
+    ``snr_db``: Es/N0 per complex symbol, dB. ``cer``/``wer``: corpus error
+    rates over ``utterances`` utterances. ``symbols_per_16000_samples``:
+    complex channel symbols sent per second of speech (16,000 samples at
+    16 kHz). ``seed``: the sweep's seed; ``cell_seed``: the seed of this cell's
+    noise and fading draws, derived from (seed, system, channel, snr_db).
+    ``models``: model kind ("asr", "deepsc-st") -> identifier of each trained
+    model the system used. ``trainable_parameters``: of those models together
+    (None for a system without one). ``elapsed_s``: wall time of the cell, s.
+    ``examples``: the first utterances as {"id", "reference", "hypothesis"}.
+    """
+
+    system: str
+    channel: str
+    snr_db: float
+    cer: float
+    wer: float
+    utterances: int
+    symbols_per_16000_samples: float
+    seed: int
+    cell_seed: int
+    models: dict[str, str] = field(default_factory=dict)
+    trainable_parameters: int | None = None
+    elapsed_s: float = 0.0
+    examples: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, float]:
+        return self.system, self.channel, self.snr_db
+
+
+def cell_file_name(system: str, channel: str, snr_db: float) -> str:
+    """``deepsc-st_awgn_-2.0dB.json``: unique per cell (``repr`` of the SNR round-trips)."""
+    return f"{system}_{channel}_{float(snr_db)!r}dB.json"
+
+
+def write_text_atomically(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class ResultsFolder:
+    """``results/<name>/``: the settings check, finished cells and ``results.csv``."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.cells_dir = self.path / CELLS_DIR
+
+    def claim(self, identity: dict) -> None:
+        """Create the folder for ``identity``, or check that it already holds a sweep with the same one.
+
+        ``identity`` maps each setting the numbers depend on to a JSON value;
+        its ``"models"`` entry maps a model kind to an identifier, or None
+        when no such model was found. A model is only compared when both runs
+        know it, so a sweep that first ran without one may add systems that
+        need it. Any other difference raises a one-line :class:`UserError`.
+        """
+        stored_path = self.path / SWEEP_FILE
+        if stored_path.is_file():
+            try:
+                stored = json.loads(stored_path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise UserError(f"{stored_path}: not valid JSON; delete the folder or choose another --name") from None
+            identity = _merge_identity(stored, identity, self.path)
+            if identity == stored:
+                return
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(stored_path, json.dumps(identity, indent=2) + "\n")
+
+    def identity(self) -> dict:
+        """The stored ``sweep.json``."""
+        return json.loads((self.path / SWEEP_FILE).read_text())
+
+    def load_cells(self) -> dict[tuple[str, str, float], CellResult]:
+        """Every finished cell, by (system, channel, snr_db)."""
+        cells = {}
+        for path in sorted(self.cells_dir.glob("[!.]*.json")):
+            cell = CellResult(**json.loads(path.read_text()))
+            cells[cell.key] = cell
+        return cells
+
+    def save_cell(self, cell: CellResult) -> None:
+        write_text_atomically(self.cells_dir / cell_file_name(*cell.key), json.dumps(asdict(cell), indent=1) + "\n")
+
+    def write_csv(self, cells: list[CellResult]) -> Path:
+        """Write ``results.csv`` with one row per cell, in the given order (columns :data:`CSV_COLUMNS`)."""
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for cell in cells:
+            models = " ".join(f"{kind}={identifier}" for kind, identifier in sorted(cell.models.items()))
+            values = {**asdict(cell), "models": models, "elapsed_s": f"{cell.elapsed_s:.3f}"}
+            writer.writerow([values[column] for column in CSV_COLUMNS])
+        path = self.path / RESULTS_CSV
+        write_text_atomically(path, text.getvalue())
+        return path
+
+
+def _merge_identity(stored: dict, current: dict, folder: Path) -> dict:
+    """``stored`` completed with models only ``current`` knows; a conflicting value raises :class:`UserError`."""
+    merged = dict(stored)
+    for key, value in current.items():
+        if key == "models":
+            models = dict(stored.get("models", {}))
+            for kind, identifier in value.items():
+                known = models.get(kind)
+                if known is not None and identifier is not None and known != identifier:
+                    raise _conflict(folder, f"{kind} model", known, identifier)
+                models[kind] = known if known is not None else identifier
+            merged["models"] = models
+        elif key in stored and stored[key] != value:
+            raise _conflict(folder, key, stored[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _conflict(folder: Path, what: str, stored, current) -> UserError:
+    return UserError(f"{folder} holds a sweep with another {what} ({stored!r} there, {current!r} now); choose another --name")

@@ -1,0 +1,274 @@
+"""The SNR sweep: every system x channel x SNR over a test split, resumable and parallel.
+
+>>> from experiments.sweep import SweepSettings, parse_snrs, run_sweep
+>>> summary = run_sweep(SweepSettings(name="quick", systems=("deepsc-st", "text"),
+...                                   channels=("awgn",), snrs=parse_snrs("0:8:4"), utterances=20))
+>>> summary["folder"]                                                 # doctest: +SKIP
+PosixPath('results/quick')
+
+What it writes under ``results/<name>/`` is described in
+:mod:`experiments.results` (cells and ``results.csv``) and
+:mod:`experiments.report` (figures, tables, ``report.md``).
+
+Resuming: every finished cell is stored at once, so rerunning a killed sweep
+with the same arguments computes only the missing cells. Adding systems,
+channels or SNRs to a finished sweep adds cells; changing the data, split,
+number of utterances, seed or models is refused (choose another ``--name``).
+
+Parallelism: cells run in ``workers`` processes started with "spawn" (not
+fork: TensorFlow is not fork-safe); each builds its transceivers once.
+With one worker the cells run in the calling process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import multiprocessing
+import os
+import re
+import sys
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from tqdm import tqdm
+
+from deepsc_st.audio import AudioError, load_audio
+from deepsc_st.checkpoint import MODEL_WEIGHTS
+from deepsc_st.data import LoadedUtterance, read_utterances
+from deepsc_st.errors import UserError
+from experiments.report import write_report
+from experiments.results import CellResult, ResultsFolder
+from experiments.worker import init_worker, run_cell
+
+log = logging.getLogger(__name__)
+
+SWEEP_CHANNELS = ("awgn", "rayleigh", "rician")
+DEFAULT_SNRS = "-12:20:2"
+MODEL_KINDS = {"deepsc-st": "--model", "asr": "--asr-model"}  # run.json "kind" -> option naming its folder
+
+
+def parse_snrs(text: str) -> tuple[float, ...]:
+    """SNRs (Es/N0, dB), sorted and unique: ``"-12:20:2"`` -> (-12, -10, ..., 20) (HIGH included); ``"0,4,8"`` -> (0, 4, 8)."""
+    text = str(text).strip()
+    try:
+        if ":" in text:
+            low, high, step = (float(part) for part in text.split(":"))
+            if not step > 0 or low > high or (high - low) / step > 1000:
+                raise ValueError
+            values = [round(low + i * step, 6) for i in range(int(math.floor((high - low) / step + 1e-9)) + 1)]
+        else:
+            values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise UserError(f"--snrs: {text!r} is not a list of dB values (e.g. 0,4,8) or LOW:HIGH:STEP (e.g. -12:20:2)") from None
+    if not all(abs(value) < 1e3 for value in values):
+        raise UserError(f"--snrs: {text!r} holds a value that is not a finite SNR in dB")
+    return tuple(sorted({value + 0.0 for value in values}))  # + 0.0 turns -0.0 into 0.0
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    """``"a,b, c"`` -> ("a", "b", "c")."""
+    return tuple(part.strip() for part in str(text).split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Systems:
+    """The systems a sweep can run.
+
+    ``names``: every system, in the order of tables and legends.
+    ``build(name, asr_run_dir=..., deepsc_run_dir=...) -> Transceiver``: a
+    module-level function (spawned workers import it by name).
+    ``default_model_dir(kind) -> Path``: the folder used for a model kind
+    ("asr", "deepsc-st") the user did not name; raises :class:`UserError`
+    when there is none. None: no defaults.
+    """
+
+    names: tuple[str, ...]
+    build: Callable
+    default_model_dir: Callable | None = None
+
+
+def project_systems() -> Systems:
+    """The project's systems (:mod:`experiments.systems`)."""
+    from experiments import systems
+
+    return Systems(systems.SYSTEMS, systems.build_transceiver, systems.default_model_dir)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What to sweep and where to write it.
+
+    ``systems``: names, None for every available one. ``channels``: names
+    from :data:`SWEEP_CHANNELS`. ``snrs``: Es/N0 values in dB.
+    ``utterances``: the first N of ``split`` (None: all). ``seed``: fixes
+    every noise and fading draw. ``model`` / ``asr_model``: DeepSC-ST and
+    ASR-only run folders (None: the systems' defaults). ``example_snr``: the
+    SNR (dB) of the example-sentence table; the nearest swept SNR is used.
+    ``loss_runs``: training run folders whose ``history.csv`` the loss figure
+    shows. ``workers``: processes (None: min(2, cores)).
+    """
+
+    name: str = "default"
+    data: str = "data/synth"
+    split: str = "test"
+    utterances: int | None = None
+    systems: tuple[str, ...] | None = None
+    channels: tuple[str, ...] = SWEEP_CHANNELS
+    snrs: tuple[float, ...] = parse_snrs(DEFAULT_SNRS)
+    seed: int = 0
+    model: str | None = None
+    asr_model: str | None = None
+    example_snr: float = 0.0
+    loss_runs: tuple[str, ...] = ()
+    results: str = "results"
+    workers: int | None = None
+
+
+def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress: bool = True) -> dict:
+    """Run the cells of ``settings`` that are not stored yet, then rewrite ``results.csv``, figures and report.
+
+    Returns {"folder": Path, "cells": cells stored in the folder,
+    "computed": cells computed by this call, "report": Path of report.md}.
+    Bad settings raise a one-line :class:`UserError` before any cell runs.
+    """
+    systems = systems or project_systems()
+    names = _check_settings(settings, systems)
+    model_dirs = _model_dirs(settings, systems)
+    model_ids = {kind: model_identifier(folder) for kind, folder in model_dirs.items()}
+    test_set, fingerprint = load_test_set(settings.data, settings.split, settings.utterances)
+    folder = ResultsFolder(Path(settings.results) / settings.name)
+    folder.claim(
+        {
+            "data": str(Path(settings.data).resolve()),
+            "data_fingerprint": fingerprint,
+            "split": settings.split,
+            "utterances": settings.utterances,
+            "seed": settings.seed,
+            "models": model_ids,
+        }
+    )
+    cells = folder.load_cells()
+    wanted = [(system, channel, snr) for system in names for channel in settings.channels for snr in settings.snrs]
+    todo = [cell for cell in wanted if cell not in cells]
+    order = _cell_order(systems.names)
+    workers = min(settings.workers or min(2, os.cpu_count() or 1), max(1, len(todo)))
+    with tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=f"sweep {settings.name}", unit="cell", disable=not progress, file=sys.stderr) as bar:
+        for cell in _compute(todo, systems.build, model_dirs, model_ids, test_set, settings.seed, workers):
+            folder.save_cell(cell)
+            cells[cell.key] = cell
+            folder.write_csv(sorted(cells.values(), key=order))
+            bar.set_postfix_str(f"{cell.system} {cell.channel} {cell.snr_db:+g} dB: CER {cell.cer:.3f}")
+            bar.update()
+    ordered = sorted(cells.values(), key=order)
+    folder.write_csv(ordered)
+    report = write_report(folder, ordered, settings.example_snr, [Path(run) for run in settings.loss_runs])
+    return {"folder": folder.path, "cells": len(ordered), "computed": len(todo), "report": report}
+
+
+def _check_settings(settings: SweepSettings, systems: Systems) -> tuple[str, ...]:
+    """The systems to run; a one-line :class:`UserError` for any unknown name or bad value."""
+    names = settings.systems if settings.systems is not None else systems.names
+    for what, given, valid in (("system", names, systems.names), ("channel", settings.channels, SWEEP_CHANNELS)):
+        unknown = [name for name in given if name not in valid]
+        if unknown or not given:
+            raise UserError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(valid)}" if unknown else f"no {what} given; choose from {', '.join(valid)}")
+    if not settings.snrs:
+        raise UserError("--snrs: no SNR given")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", settings.name):
+        raise UserError(f"--name: {settings.name!r} is not a folder name (letters, digits, '.', '_', '-')")
+    if settings.utterances is not None and settings.utterances < 1:
+        raise UserError(f"--utterances: {settings.utterances} is not a positive number")
+    if settings.workers is not None and settings.workers < 1:
+        raise UserError(f"--workers: {settings.workers} is not a positive number")
+    for run in settings.loss_runs:
+        if not (Path(run) / "history.csv").is_file():
+            raise UserError(f"--loss-runs: {run} has no history.csv (not a training run folder)")
+    return tuple(dict.fromkeys(names))
+
+
+def _model_dirs(settings: SweepSettings, systems: Systems) -> dict:
+    """Model kind -> run folder: the one given, else the default, else None (a system that needs it then says so)."""
+    dirs = {}
+    for kind, given in (("deepsc-st", settings.model), ("asr", settings.asr_model)):
+        if given is not None:
+            if not Path(given).is_dir():
+                raise UserError(f"{MODEL_KINDS[kind]} {given}: no such model folder")
+            dirs[kind] = Path(given)
+            continue
+        try:
+            dirs[kind] = systems.default_model_dir(kind) if systems.default_model_dir else None
+        except UserError:
+            dirs[kind] = None
+    return dirs
+
+
+def model_identifier(run_dir) -> str | None:
+    """``<folder name>@<first 12 hex digits of sha256(model.weights.h5)>``, or None without a model."""
+    if run_dir is None or not (Path(run_dir) / MODEL_WEIGHTS).is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(Path(run_dir) / MODEL_WEIGHTS, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"{Path(run_dir).name}@{digest.hexdigest()[:12]}"
+
+
+def load_test_set(data, split: str, utterances: int | None) -> tuple[list[LoadedUtterance], str]:
+    """The first ``utterances`` of ``split`` (waveforms float32 at 16 kHz) and a sha256 of their ids, texts and samples.
+
+    Rows with an empty transcript or unreadable audio are skipped with one warning that counts them.
+    """
+    loaded, skipped, digest = [], Counter(), hashlib.sha256()
+    for utterance in read_utterances(data, split)[:utterances]:
+        if not utterance.text:
+            skipped["empty transcript"] += 1
+            continue
+        try:
+            waveform = load_audio(utterance.wav_path, allow_silent=True)
+        except AudioError as error:
+            skipped[str(error).split(": ", 1)[-1]] += 1
+            continue
+        for part in (utterance.id.encode(), b"\0", utterance.text.encode(), b"\0", waveform.tobytes()):
+            digest.update(part)
+        loaded.append(LoadedUtterance(utterance, waveform))
+    if skipped:
+        log.warning("skipped %d utterances (%s)", sum(skipped.values()), ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())))
+    if not loaded:
+        raise UserError(f"{data}: no usable utterances in split {split!r}")
+    return loaded, digest.hexdigest()
+
+
+def _cell_order(system_names: tuple[str, ...]):
+    """Sort key of a :class:`CellResult`: system (``system_names`` order), channel, SNR."""
+
+    def key(cell: CellResult):
+        system_rank = system_names.index(cell.system) if cell.system in system_names else len(system_names)
+        channel_rank = SWEEP_CHANNELS.index(cell.channel) if cell.channel in SWEEP_CHANNELS else len(SWEEP_CHANNELS)
+        return system_rank, cell.system, channel_rank, cell.channel, cell.snr_db
+
+    return key
+
+
+def _compute(todo, build, model_dirs, model_ids, test_set, seed, workers: int) -> Iterator[CellResult]:
+    """Run the cells ``todo`` = [(system, channel, snr_db)], yielding each result as it finishes."""
+    if not todo:
+        return
+    init_args = (build, sorted({system for system, _, _ in todo}), model_dirs, model_ids, test_set, seed)
+    if workers == 1:
+        init_worker(*init_args)
+        for cell in todo:
+            yield run_cell(*cell)
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker, initargs=(*init_args, threads))
+    try:
+        futures = [pool.submit(run_cell, *cell) for cell in todo]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,123 @@
+"""Markdown tables of a sweep next to the paper's numbers (Tables II and IV, section V-B, readability).
+
+Every function takes the sweep's cells (:class:`experiments.results.CellResult`,
+sorted by system, channel and SNR) and returns a Markdown table as a string.
+"""
+
+from __future__ import annotations
+
+from experiments.results import CellResult
+
+READABLE_CER = 0.15  # the paper's "readable text" threshold (Figs. 5-6)
+
+# Weng et al., Table II: complex symbols per 16,000 samples (1 s of speech).
+PAPER_SYMBOLS = {"deepsc-st": 520, "speech": 6600, "feature": 6264, "text": 60, "sr+deepsc": 120}
+# Section V-B: trainable parameters. The speech, text and feature systems read
+# text with the ASR model, the paper's Deep Speech 2.
+PAPER_PARAMETERS = {
+    "deepsc-st": (85_796_042, "DeepSC-ST"),
+    "speech": (85_788_733, "Deep Speech 2"),
+    "text": (85_788_733, "Deep Speech 2"),
+    "feature": (85_788_733, "Deep Speech 2"),
+    "sr+deepsc": (92_212_016, "SR+DeepSC"),
+}
+# Section V-C: lowest SNR (dB) with readable text (CER <= 0.15) over AWGN.
+PAPER_READABLE_SNR = {("deepsc-st", "awgn"): -2, ("speech", "awgn"): 4, ("text", "awgn"): 4, ("feature", "awgn"): 4}
+
+
+def readable_from(points: list[tuple[float, float]]) -> float | None:
+    """The lowest SNR from which CER <= 0.15 at every higher swept SNR too.
+
+    ``points``: (snr_db, cer) pairs. None when even the highest SNR is not readable.
+    """
+    threshold = None
+    for snr_db, cer in sorted(points, reverse=True):
+        if cer > READABLE_CER:
+            break
+        threshold = snr_db
+    return threshold
+
+
+def _grouped(cells: list[CellResult], *fields: str) -> dict[tuple, list[CellResult]]:
+    groups: dict[tuple, list[CellResult]] = {}
+    for cell in cells:
+        groups.setdefault(tuple(getattr(cell, f) for f in fields), []).append(cell)
+    return groups
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    def line(values):
+        return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
+
+    return "\n".join([line(header), line(["---"] * len(header)), *(line(row) for row in rows)]) + "\n"
+
+
+def _db(value: float) -> str:
+    return f"{value:g} dB".replace("-", "−")
+
+
+def threshold_table(cells: list[CellResult]) -> str:
+    """Per system and channel: the lowest swept SNR with readable text (see :func:`readable_from`) and the paper's."""
+    rows = []
+    for (system, channel), group in _grouped(cells, "system", "channel").items():
+        snrs = [c.snr_db for c in group]
+        threshold = readable_from([(c.snr_db, c.cer) for c in group])
+        if threshold is None:
+            ours = f"not reached (CER > {READABLE_CER} at {_db(max(snrs))})"
+        elif threshold == min(snrs):
+            ours = f"≤ {_db(threshold)} (lowest swept)"
+        else:
+            ours = _db(threshold)
+        paper = PAPER_READABLE_SNR.get((system, channel))
+        rows.append([system, channel, ours, f"about {_db(paper)}" if paper is not None else "—"])
+    return _table(["system", "channel", f"lowest SNR with CER ≤ {READABLE_CER} (ours)", "paper"], rows)
+
+
+def symbols_table(cells: list[CellResult]) -> str:
+    """Complex channel symbols per 16,000 samples per system (Table II): ours over the test set, the paper's."""
+    rows = []
+    for (system,), group in _grouped(cells, "system").items():
+        values = [c.symbols_per_16000_samples for c in group]
+        ours = f"{sum(values) / len(values):,.0f}"
+        if max(values) - min(values) > 0.5:
+            ours += f" ({min(values):,.0f}–{max(values):,.0f})"
+        paper = PAPER_SYMBOLS.get(system)
+        rows.append([system, ours, f"{paper:,}" if paper is not None else "—"])
+    swept = {c.system for c in cells}
+    rows += [[system, "not run", f"{paper:,}"] for system, paper in PAPER_SYMBOLS.items() if system not in swept]
+    return _table(["system", "symbols per 16,000 samples (ours)", "paper"], rows)
+
+
+def parameters_table(cells: list[CellResult]) -> str:
+    """Trainable parameters per system (section V-B): ours from the models each system used, the paper's."""
+    rows = []
+    for (system,), group in _grouped(cells, "system").items():
+        counts = {c.trainable_parameters for c in group}
+        models = sorted({f"{kind}: {identifier}" for c in group for kind, identifier in c.models.items() if identifier})
+        ours = ", ".join(f"{n:,}" for n in sorted(counts) if n is not None) or "no trained model"
+        paper = PAPER_PARAMETERS.get(system)
+        rows.append([system, ours, "; ".join(models) or "—", f"{paper[0]:,} ({paper[1]})" if paper else "—"])
+    swept = {c.system for c in cells}
+    rows += [[system, "not run", "—", f"{n:,} ({label})"] for system, (n, label) in PAPER_PARAMETERS.items() if system not in swept]
+    return _table(["system", "trainable parameters (ours)", "models", "paper"], rows)
+
+
+def nearest_snr(cells: list[CellResult], snr_db: float) -> float:
+    """The swept SNR closest to ``snr_db`` (the lower one on a tie)."""
+    return min({c.snr_db for c in cells}, key=lambda s: (abs(s - snr_db), s))
+
+
+def examples_table(cells: list[CellResult], snr_db: float) -> str:
+    """Received sentences at the swept SNR nearest ``snr_db`` (Table IV): per example utterance, systems x channels."""
+    snr_db = nearest_snr(cells, snr_db)
+    at_snr = [c for c in cells if c.snr_db == snr_db]
+    channels = list(dict.fromkeys(c.channel for c in at_snr))
+    sections = []
+    references = {e["id"]: e["reference"] for c in at_snr for e in c.examples}
+    for utterance_id, reference in references.items():
+        rows = []
+        for (system,), group in _grouped(at_snr, "system").items():
+            by_channel = {c.channel: {e["id"]: e["hypothesis"] for e in c.examples} for c in group}
+            rows.append([system, *(by_channel.get(ch, {}).get(utterance_id, "—") for ch in channels)])
+        sections.append(f"Sent ({utterance_id}): *{reference}*\n\n" + _table(["system", *channels], rows))
+    return f"SNR {_db(snr_db)}\n\n" + "\n".join(sections)

@@ -1,0 +1,142 @@
+"""The SNR sweep: files it writes, resumption after SIGKILL, parallel workers, bad input."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from deepsc_st.cli import main
+from deepsc_st.errors import UserError
+from experiments.sweep import SweepSettings, parse_snrs, run_sweep
+from tests.experiments.test_sweep_fakes import CORPUS_ENV, FAKES, KILL_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fake_corpus(espeak_corpus):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CORPUS_ENV, str(espeak_corpus))
+        yield espeak_corpus
+
+
+def settings(corpus, results, **overrides) -> SweepSettings:
+    """Two systems, one channel, two SNRs, eight utterances, in-process."""
+    values = dict(name="t", data=str(corpus), systems=("oracle", "qpsk"), channels=("awgn",), snrs=(0.0, 10.0), utterances=8, seed=3, results=str(results), workers=1)
+    return SweepSettings(**{**values, **overrides})
+
+
+def rows_without_time(folder: Path) -> list[dict]:
+    with open(folder / "results.csv", newline="") as handle:
+        return [{k: v for k, v in row.items() if k != "elapsed_s"} for row in csv.DictReader(handle)]
+
+
+@pytest.fixture(scope="module")
+def swept(espeak_corpus, tmp_path_factory):
+    """An uninterrupted sweep, with a fake training run for the loss figure."""
+    root = tmp_path_factory.mktemp("sweep")
+    run = root / "run-lr"
+    run.mkdir()
+    (run / "history.csv").write_text("epoch,loss,val_cer,val_loss\n0,90.5,0.9,80.1\n1,60.25,0.7,55.0\n2,41.0,0.5,\n")
+    (run / "run.json").write_text(json.dumps({"learning_rate": 1e-4}))
+    summary = run_sweep(settings(espeak_corpus, root / "results", loss_runs=(str(run),)), FAKES, progress=False)
+    return summary
+
+
+def test_sweep_writes_every_file(swept):
+    folder = swept["folder"]
+    assert swept["computed"] == swept["cells"] == 4
+    rows = rows_without_time(folder)
+    assert [(r["system"], r["channel"], float(r["snr_db"])) for r in rows] == [
+        ("oracle", "awgn", 0.0),
+        ("oracle", "awgn", 10.0),
+        ("qpsk", "awgn", 0.0),
+        ("qpsk", "awgn", 10.0),
+    ]
+    cer = {(r["system"], float(r["snr_db"])): float(r["cer"]) for r in rows}
+    assert cer[("oracle", 0.0)] == 0.0 and cer[("qpsk", 0.0)] > cer[("qpsk", 10.0)]
+    assert all(r["utterances"] == "8" and r["seed"] == "3" and float(r["symbols_per_16000_samples"]) > 0 for r in rows)
+    assert len(list((folder / "cells").glob("*.json"))) == 4
+    for stem in ("cer_vs_snr", "wer_vs_snr", "loss_vs_epoch"):
+        assert (folder / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (folder / f"{stem}.pdf").read_bytes()[:4] == b"%PDF"
+        assert (folder / f"{stem}.png").stat().st_size > 5_000
+    report = (folder / "report.md").read_text()
+    for fragment in ("CER ≤ 0.15", "cer_vs_snr.png", "loss_vs_epoch.png", "Table II", "section V-B", "Table IV", "about −2 dB", "6,600", "85,796,042"):
+        assert fragment in report
+    for table in ("thresholds", "symbols", "parameters", "examples"):
+        assert (folder / f"{table}.md").read_text().startswith(("|", "SNR"))
+    assert "| oracle | ≤ 0 dB (lowest swept) | about" not in report  # channel column present
+    assert "| oracle | awgn | ≤ 0 dB (lowest swept) | — |" in report
+    assert not list(folder.rglob(".tmp-*"))
+
+
+def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path):
+    resumed = settings(espeak_corpus, tmp_path)
+    script = (
+        "import json, sys\n"
+        "from experiments.sweep import SweepSettings, run_sweep\n"
+        "from tests.experiments.test_sweep_fakes import FAKES\n"
+        "values = json.loads(sys.argv[1])\n"
+        "run_sweep(SweepSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}), FAKES, progress=False)\n"
+    )
+    env = {**os.environ, KILL_ENV: "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    killed = subprocess.run([sys.executable, "-c", script, json.dumps(asdict(resumed))], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    folder = tmp_path / "t"
+    assert len(list((folder / "cells").glob("*.json"))) == 2
+    assert len(rows_without_time(folder)) == 2  # complete, with the cells finished so far
+    summary = run_sweep(resumed, FAKES, progress=False)
+    assert summary["computed"] == 2
+    assert rows_without_time(folder) == rows_without_time(swept["folder"])
+
+
+def test_parallel_workers_give_the_same_results(swept, espeak_corpus, tmp_path):
+    summary = run_sweep(settings(espeak_corpus, tmp_path, workers=2), FAKES, progress=False)
+    assert summary["computed"] == 4
+    assert rows_without_time(summary["folder"]) == rows_without_time(swept["folder"])
+
+
+def test_added_snrs_add_cells_and_other_settings_are_refused(espeak_corpus, tmp_path):
+    run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle",), snrs=(0.0,)), FAKES, progress=False)
+    summary = run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle",), snrs=(0.0, 4.0)), FAKES, progress=False)
+    assert (summary["computed"], summary["cells"]) == (1, 2)
+    for change in ({"utterances": 5}, {"seed": 4}, {"split": "validation"}):
+        with pytest.raises(UserError, match="choose another --name") as error:
+            run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle",), **change), FAKES, progress=False)
+        assert "\n" not in str(error.value)
+
+
+def test_unknown_names_are_one_line_errors_listing_the_valid_ones(espeak_corpus, tmp_path):
+    with pytest.raises(UserError, match=r"unknown system 'nope'; choose from oracle, qpsk$"):
+        run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle", "nope")), FAKES, progress=False)
+    with pytest.raises(UserError, match=r"unknown channel 'fast'; choose from awgn, rayleigh, rician$"):
+        run_sweep(settings(espeak_corpus, tmp_path, channels=("fast",)), FAKES, progress=False)
+    assert not (tmp_path / "t").exists()
+
+
+def test_cli_sweep_rejects_unknown_system(capsys):
+    assert main(["sweep", "--systems", "deepsc-st,nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["deepsc-st: error: unknown system 'nope'; choose from deepsc-st, speech, text, feature"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("-12:20:2", tuple(float(s) for s in range(-12, 21, 2))), ("4,0,-0,4", (0.0, 4.0)), ("0:1:0.25", (0.0, 0.25, 0.5, 0.75, 1.0))],
+)
+def test_parse_snrs(text, expected):
+    assert parse_snrs(text) == expected
+    assert "-0.0" not in map(repr, parse_snrs(text))
+
+
+@pytest.mark.parametrize("text", ["", "a,b", "0:10", "10:0:2", "0:10:0", "inf", "nan"])
+def test_parse_snrs_rejects_bad_input(text):
+    with pytest.raises(UserError, match="--snrs"):
+        parse_snrs(text)

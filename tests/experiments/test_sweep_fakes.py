@@ -1,0 +1,75 @@
+"""Cheap transceivers for the sweep tests (no tests here; spawned workers import this module).
+
+They know the test corpus's transcripts (folder in ``$SWEEP_FAKE_CORPUS``)
+and recognise each waveform by a hash of its samples, so no model is needed:
+
+* ``oracle``: the transcript, untouched, one symbol per character;
+* ``qpsk``: each character's token id as 6 bits (3 QPSK symbols) over the
+  given channel at the given SNR, hard decisions: CER falls with SNR and the
+  numbers depend on the noise draws (what the sweep's seeding must fix).
+
+With ``$SWEEP_FAKE_KILL_AFTER = N`` the process SIGKILLs itself when asked
+for its (N+1)-th transmission: a sweep killed mid-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+
+import numpy as np
+import tensorflow as tf
+
+from deepsc_st.audio import load_audio
+from deepsc_st.data import read_utterances
+from deepsc_st.errors import UserError
+from deepsc_st.tokens import TOKENS, ids_to_text, text_to_ids
+from deepsc_st.transceiver import Transceiver, Transmission
+from experiments.sweep import Systems
+
+CORPUS_ENV = "SWEEP_FAKE_CORPUS"
+KILL_ENV = "SWEEP_FAKE_KILL_AFTER"
+BITS_PER_TOKEN = 6
+
+_transmissions = 0
+
+
+def _key(waveform: np.ndarray) -> str:
+    return hashlib.sha1(waveform.tobytes()).hexdigest()
+
+
+class FakeTransceiver(Transceiver):
+    def __init__(self, name: str):
+        self.name = name
+        self.transcripts = {
+            _key(load_audio(u.wav_path, allow_silent=True)): u.text for u in read_utterances(os.environ[CORPUS_ENV], "all")
+        }
+
+    def transmit(self, waveforms, channel, snr_db):
+        global _transmissions
+        _transmissions += 1
+        if _transmissions > int(os.environ.get(KILL_ENV, "1000000")):
+            os.kill(os.getpid(), signal.SIGKILL)
+        texts = [self.transcripts[_key(w)] for w in waveforms]
+        if self.name == "oracle":
+            return [Transmission(text, len(text)) for text in texts]
+        return [self._qpsk(text, channel, snr_db) for text in texts]
+
+    @staticmethod
+    def _qpsk(text, channel, snr_db):
+        bits = ((text_to_ids(text)[:, None] >> np.arange(BITS_PER_TOKEN)) & 1).reshape(-1, 2)
+        symbols = ((1 - 2 * bits[:, 0]) + 1j * (1 - 2 * bits[:, 1])) / np.sqrt(2)
+        received = channel(tf.constant(symbols[None], tf.complex64), snr_db).symbols.numpy()[0]
+        decided = np.stack([received.real < 0, received.imag < 0], axis=1).astype(np.int64).reshape(-1, BITS_PER_TOKEN)
+        ids = (decided << np.arange(BITS_PER_TOKEN)).sum(axis=1) % len(TOKENS)
+        return Transmission(ids_to_text(ids), len(symbols))
+
+
+def build_fake(name: str, asr_run_dir=None, deepsc_run_dir=None) -> Transceiver:
+    if name not in FAKES.names:
+        raise UserError(f"unknown system {name!r}")
+    return FakeTransceiver(name)
+
+
+FAKES = Systems(("oracle", "qpsk"), build_fake)
