@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from deepsc_st.errors import UserError
-from experiments.results import CellResult
+from experiments.results import CellResult, replacing
 from experiments.tables import READABLE_CER
 
 MARKERS = "osD^vP*X"
@@ -28,14 +27,8 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         path = Path(f"{stem}.{fmt}")
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
-        os.close(handle)
-        try:
+        with replacing(path) as temporary:
             figure.savefig(temporary, format=fmt, dpi=150, bbox_inches="tight")
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
         paths.append(path)
     return paths
 
@@ -64,7 +57,7 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path) -> list
         ax.set_ylim(0, max(1.0, highest) * 1.05)
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(metric.upper())
-    axes[-1].legend(loc="upper right", fontsize="small")
+    axes[-1].legend(loc="best", fontsize="small")
     return save_figure(figure, stem)
 
 
@@ -95,11 +88,12 @@ def plot_loss_curves(run_dirs: list[Path], stem: Path) -> list[Path]:
     ax = figure.subplots()
     for index, run_dir in enumerate(run_dirs):
         history = read_history(run_dir)
-        for column, style, label in (("loss", "-", _run_label(run_dir)), ("val_loss", "--", None)):
+        for column, style, marker, label in (("loss", "-", MARKERS[index % len(MARKERS)], _run_label(run_dir)), ("val_loss", "--", None, None)):
             # Keras numbers epochs from 0 in history.csv; the figure counts from 1.
             points = [(row["epoch"] + 1, row[column]) for row in history if row.get(column) is not None]
             if points:
-                ax.plot(*zip(*points), color=f"C{index}", linestyle=style, marker=MARKERS[index % len(MARKERS)], label=label)
+                ax.plot(*zip(*points), color=f"C{index}", linestyle=style, marker=marker, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("CTC loss")
     ax.set_title("training (solid) and validation (dashed) loss")

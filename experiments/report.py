@@ -46,7 +46,8 @@ def write_report(folder: ResultsFolder, cells: list[CellResult], example_snr: fl
         "examples": examples_table(cells, example_snr),
     }
     for name, table in tables.items():
-        write_text_atomically(path / f"{name}.md", table)
+        heading = f"Example sentences at {nearest_snr(cells, example_snr):g} dB\n\n" if name == "examples" else ""
+        write_text_atomically(path / f"{name}.md", heading + table)
     report = path / "report.md"
     write_text_atomically(report, _report_text(folder, cells, tables, example_snr))
     return report

@@ -20,7 +20,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -83,19 +83,24 @@ def cell_file_name(system: str, channel: str, snr_db: float) -> str:
     return f"{system}_{channel}_{float(snr_db)!r}dB.json"
 
 
-def write_text_atomically(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+@contextmanager
+def replacing(path):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds, else remove it."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
+        yield temporary
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomically(path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` all at once: a temporary file, fsync, ``os.replace``."""
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 class ResultsFolder:
@@ -114,6 +119,7 @@ class ResultsFolder:
         know it, so a sweep that first ran without one may add systems that
         need it. Any other difference raises a one-line :class:`UserError`.
         """
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
         stored_path = self.path / SWEEP_FILE
         if stored_path.is_file():
             try:
@@ -123,7 +129,6 @@ class ResultsFolder:
             identity = _merge_identity(stored, identity, self.path)
             if identity == stored:
                 return
-        self.cells_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomically(stored_path, json.dumps(identity, indent=2) + "\n")
 
     def identity(self) -> dict:
@@ -147,7 +152,7 @@ class ResultsFolder:
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for cell in cells:
-            models = " ".join(f"{kind}={identifier}" for kind, identifier in sorted(cell.models.items()))
+            models = " ".join(f"{kind}={identifier}" for kind, identifier in sorted(cell.models.items()) if identifier)
             values = {**asdict(cell), "models": models, "elapsed_s": f"{cell.elapsed_s:.3f}"}
             writer.writerow([values[column] for column in CSV_COLUMNS])
         path = self.path / RESULTS_CSV
@@ -155,24 +160,33 @@ class ResultsFolder:
         return path
 
 
+# What a conflicting setting is called in the error, in the order settings are compared.
+_SETTING_NAMES = {
+    "data": "data folder",
+    "split": "split",
+    "utterances": "number of utterances",
+    "seed": "seed",
+    "data_fingerprint": "test set (same folder and split, other audio or transcripts)",
+}
+
+
 def _merge_identity(stored: dict, current: dict, folder: Path) -> dict:
-    """``stored`` completed with models only ``current`` knows; a conflicting value raises :class:`UserError`."""
-    merged = dict(stored)
-    for key, value in current.items():
+    """``stored`` completed with what only ``current`` knows; a conflicting value raises :class:`UserError`."""
+    merged = {**current, **stored}
+    for key in sorted(current, key=lambda k: list(_SETTING_NAMES).index(k) if k in _SETTING_NAMES else len(_SETTING_NAMES)):
         if key == "models":
             models = dict(stored.get("models", {}))
-            for kind, identifier in value.items():
+            for kind, identifier in current["models"].items():
                 known = models.get(kind)
                 if known is not None and identifier is not None and known != identifier:
-                    raise _conflict(folder, f"{kind} model", known, identifier)
+                    raise _conflict(folder, f"{kind} model ({known} there, {identifier} now)")
                 models[kind] = known if known is not None else identifier
             merged["models"] = models
-        elif key in stored and stored[key] != value:
-            raise _conflict(folder, key, stored[key], value)
-        else:
-            merged[key] = value
+        elif key in stored and stored[key] != current[key]:
+            values = "" if key == "data_fingerprint" else f" ({stored[key]!r} there, {current[key]!r} now)"
+            raise _conflict(folder, _SETTING_NAMES.get(key, key) + values)
     return merged
 
 
-def _conflict(folder: Path, what: str, stored, current) -> UserError:
-    return UserError(f"{folder} holds a sweep with another {what} ({stored!r} there, {current!r} now); choose another --name")
+def _conflict(folder: Path, what: str) -> UserError:
+    return UserError(f"{folder} holds a sweep with another {what}; choose another --name")

@@ -1,10 +1,12 @@
 """The SNR sweep: every system x channel x SNR over a test split, resumable and parallel.
 
->>> from experiments.sweep import SweepSettings, parse_snrs, run_sweep
->>> summary = run_sweep(SweepSettings(name="quick", systems=("deepsc-st", "text"),
-...                                   channels=("awgn",), snrs=parse_snrs("0:8:4"), utterances=20))
->>> summary["folder"]                                                 # doctest: +SKIP
-PosixPath('results/quick')
+Example (the first 20 test utterances, two systems, AWGN at 0, 4 and 8 dB)::
+
+    from experiments.sweep import SweepSettings, parse_snrs, run_sweep
+
+    settings = SweepSettings(name="quick", systems=("deepsc-st", "text"), channels=("awgn",),
+                             snrs=parse_snrs("0:8:4"), utterances=20)
+    summary = run_sweep(settings)  # {"folder": Path("results/quick"), "cells": 6, "computed": 6, ...}
 
 What it writes under ``results/<name>/`` is described in
 :mod:`experiments.results` (cells and ``results.csv``) and
@@ -153,7 +155,7 @@ def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress:
         }
     )
     cells = folder.load_cells()
-    wanted = [(system, channel, snr) for system in names for channel in settings.channels for snr in settings.snrs]
+    wanted = list(dict.fromkeys((system, channel, snr) for system in names for channel in settings.channels for snr in settings.snrs))
     todo = [cell for cell in wanted if cell not in cells]
     order = _cell_order(systems.names)
     workers = min(settings.workers or min(2, os.cpu_count() or 1), max(1, len(todo)))

@@ -108,7 +108,10 @@ def nearest_snr(cells: list[CellResult], snr_db: float) -> float:
 
 
 def examples_table(cells: list[CellResult], snr_db: float) -> str:
-    """Received sentences at the swept SNR nearest ``snr_db`` (Table IV): per example utterance, systems x channels."""
+    """Received sentences at the swept SNR nearest ``snr_db`` (Table IV): per example utterance, systems x channels.
+
+    Each utterance starts with a "Sent (id): *text*" line, then its table.
+    """
     snr_db = nearest_snr(cells, snr_db)
     at_snr = [c for c in cells if c.snr_db == snr_db]
     channels = list(dict.fromkeys(c.channel for c in at_snr))
@@ -120,4 +123,4 @@ def examples_table(cells: list[CellResult], snr_db: float) -> str:
             by_channel = {c.channel: {e["id"]: e["hypothesis"] for e in c.examples} for c in group}
             rows.append([system, *(by_channel.get(ch, {}).get(utterance_id, "—") for ch in channels)])
         sections.append(f"Sent ({utterance_id}): *{reference}*\n\n" + _table(["system", *channels], rows))
-    return f"SNR {_db(snr_db)}\n\n" + "\n".join(sections)
+    return "\n".join(sections)

@@ -15,7 +15,9 @@ depend on which worker runs it or in what order.
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
+import threading
 import time
 from typing import Callable
 
@@ -57,12 +59,14 @@ def init_worker(
     folder / identifier, or None. ``test_set``: the utterances every cell
     transmits, waveforms float32 [num_samples] at 16 kHz. ``threads``:
     TensorFlow threads for a pool worker (None in the sweep's own process,
-    which also keeps its Ctrl-C handling).
+    which also keeps its Ctrl-C handling). A pool worker exits by itself
+    when the sweep process dies, even by SIGKILL.
     A build error is kept and raised by the first :func:`run_cell` of that
     system, so that it reaches the sweep as itself (e.g. a :class:`UserError`).
     """
     if threads is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     transceivers = {}
@@ -73,6 +77,13 @@ def init_worker(
             transceivers[name] = error
     _state.clear()
     _state.update(test_set=test_set, seed=seed, model_ids=model_ids, transceivers=transceivers, channels={})
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process once ``parent`` is gone (the pool's queues would keep an orphan waiting forever)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
