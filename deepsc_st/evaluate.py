@@ -19,7 +19,12 @@ def compiled_forward(model: CTCModel, channel: Channel | None = None):
     """``forward(spectrogram [B, T, 161], frames [B], snr_db []) -> (logits, steps)`` as one graph for any B and T.
 
     ``channel=None`` uses the model's training channel and SNR range (``snr_db`` is then ignored).
+    Graphs are kept on the model, one per channel setting, so each is traced once.
     """
+    key = None if channel is None else (channel.name, channel.block_length, channel.k_factor)
+    cache = model.__dict__.setdefault("_compiled_forward", {})
+    if key in cache:
+        return cache[key]
     signature = [
         tf.TensorSpec([None, None, NUM_BINS], tf.float32),
         tf.TensorSpec([None], tf.int32),
@@ -33,6 +38,7 @@ def compiled_forward(model: CTCModel, channel: Channel | None = None):
             return model.forward(batch, training=False)
         return model.forward(batch, training=False, channel=channel, snr_db=snr_db)
 
+    cache[key] = forward
     return forward
 
 

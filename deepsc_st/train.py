@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -61,7 +62,19 @@ class TrainingSettings:
             "k_factor": self.k_factor,
             "max_utterances": self.max_utterances,
             "init_from": self.init_from,
+            "commit": _source_commit(),
         }
+
+
+def _source_commit() -> str | None:
+    """The git commit of the code that trains (``+dirty`` with uncommitted changes), if known."""
+    source = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
 
 
 class ValidationCER(keras.callbacks.Callback):
@@ -83,9 +96,19 @@ class ValidationCER(keras.callbacks.Callback):
         logs["val_cer"] = character_error_rate(self.references, hypotheses)
 
 
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_s`` (wall-clock seconds of the epoch, validation included) to each epoch's logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["epoch_s"] = time.time() - self.start
+
+
 def _check_same_run(run_dir: Path, run: dict) -> None:
     stored = checkpoint.read_json(run_dir / checkpoint.RUN_FILE)
-    differences = [key for key in run if key != "init_from" and stored.get(key) != run[key]]
+    differences = [key for key in run if key not in ("init_from", "commit") and stored.get(key) != run[key]]
     if differences:
         raise UserError(f"{run_dir} holds a run with different {', '.join(differences)}; use another --out")
 
@@ -152,6 +175,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [
         ValidationCER(validation_batches, [item.utterance.text for item in validation]),
+        EpochTimer(),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
         checkpoint.EpochCheckpoint(run_dir, run),

@@ -65,13 +65,9 @@ class DeepSCSTTransceiver(Transceiver):
     def __init__(self, model: DeepSCST, batch_size: int = 16):
         self.model = model
         self.batch_size = batch_size
-        self._forward = {}
 
     def transmit(self, waveforms, channel, snr_db):
-        key = (channel.name, channel.block_length, channel.k_factor)
-        if key not in self._forward:
-            self._forward[key] = compiled_forward(self.model, channel)
-        forward = self._forward[key]
+        forward = compiled_forward(self.model, channel)
         results = []
         for start in range(0, len(waveforms), self.batch_size):
             batch = spectrogram_batch(waveforms[start : start + self.batch_size])

@@ -1,0 +1,27 @@
+from deepsc_st.checkpoint import load_run
+from deepsc_st.config import get_config
+from deepsc_st.model_card import training_command, write_model_card
+from deepsc_st.train import TrainingSettings, train
+
+
+def test_model_card_of_a_deepsc_run(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    settings = TrainingSettings(config=get_config("tiny"), data=str(espeak_corpus), channel="rician", snr_db=(8.0, 8.0), epochs=1, batch_size=4, max_utterances=8, validation_utterances=2)
+    train(settings, run_dir, progress=False)
+    card = write_model_card(run_dir, tmp_path / "shipped", espeak_corpus, utterances=4)
+    text = card.read_text()
+    assert "DeepSC-ST trained under rician at 8 dB" in text
+    assert f"--channel rician --snr 8 --out {run_dir} --epochs 1 --batch-size 4" in text
+    assert "Training time:" in text and "Trained at commit:" in text
+    assert text.count("| test | ") == 12  # 3 channels x 4 SNRs
+    model, run = load_run(tmp_path / "shipped")
+    assert run["kind"] == "deepsc-st" and model.config.name == "tiny"
+
+
+def test_training_command_with_snr_range_and_init():
+    run = {"config": {"name": "small"}, "data": "data/synth", "channel": "awgn", "snr_db": [0.0, 20.0], "batch_size": 16,
+           "learning_rate": 5e-4, "seed": 1, "init_from": "models/asr-small", "max_utterances": None}
+    assert training_command(run, 3, "runs/x") == (
+        "deepsc-st train --config small --data data/synth --channel awgn --snr 0:20 --out runs/x "
+        "--epochs 3 --batch-size 16 --lr 0.0005 --seed 1 --init-from models/asr-small"
+    )
