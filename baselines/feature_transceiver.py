@@ -11,7 +11,7 @@ per second (paper: 6,264; see :mod:`baselines.link`).
 >>> feature = FeatureTransceiver(asr_model)  # doctest: +SKIP
 >>> [sent] = feature.transmit([waveform], make_channel("rician"), 10.0)  # doctest: +SKIP
 >>> sent.text, sent.channel_symbols  # doctest: +SKIP
-('the cat sat on the mat', 9728)
+('the cat sat on the mat', 11947)
 """
 
 from __future__ import annotations

@@ -1,44 +1,45 @@
 """Fast batched successive-cancellation-list (SCL) decoder for polar codes.
 
-Algorithm.  LLR-based SCL (Tal & Vardy; path metric of Balatsoukas-Stimming
-et al., exact form ``PM += log(1 + exp(-(1 - 2u) * llr))``) with the tree
-pruning of Sionna's ``PolarSCLDecoder(use_fast_scl=True)``: all-frozen
-(rate-0) nodes and repetition nodes are decoded in one step (Hashemi et al.).
-It is a decision-for-decision replica of that decoder: exact box-plus
+Algorithm.  LLR-based SCL (Tal & Vardy) with the exact path metric of
+Balatsoukas-Stimming et al., ``PM += log(1 + exp(-(1 - 2u) * llr))``, and the
+tree pruning of Sionna's ``PolarSCLDecoder(use_fast_scl=True)``: all-frozen
+(rate-0) and repetition nodes are decoded in one step (Hashemi et al.).  It
+replicates that decoder decision for decision: exact box-plus
 ``f(x, y) = log(1 + e^(x+y)) - log(e^x + e^y)``, LLRs clipped to +-30 in
-box-plus and path metrics, the list starts with one path and ``L - 1``
-copies penalised by 30, at every information bit the ``2L`` candidates are
+box-plus and path metrics, a list that starts as one path plus ``L - 1``
+copies penalised by 30, at every information bit the ``2L`` candidates
 ordered [bit 0 of slots 0..L-1, bit 1 of slots 0..L-1] and stably sorted by
-metric (ties go to the lower index), and the output is the first
-lowest-metric path.  Only float32 rounding differs.
+metric (ties go to the lower index), and as output the first path of lowest
+metric.  Only float32 rounding differs (Sionna: float32 in TF, float64 with
+``cpu_only``).
 
-Memory.  All paths run the tree in lockstep, so when stage ``s`` LLRs (or a
-left-child partial-sum block) are written, every path's previous contents at
-that stage are dead.  Each path therefore writes its own slot and keeps a
-per-stage pointer to the slot it reads; cloning a path copies ``2 log2(n)``
-pointers, never LLRs.  Decisions are logged per list slot and the winning
-path is traced back at the end, so u-hat vectors are never copied either.
+Memory.  All paths run the tree in lockstep, so when the LLRs of stage ``s``
+(or a left child's partial sums) are written, every path's previous values
+there are dead.  Each path therefore writes its own slot and keeps a
+per-stage pointer to the slot it reads: cloning a path copies
+``2 log2(n) + 1`` pointers, never LLRs.  Decisions are logged per list slot
+and the winner is traced back at the end, so bit vectors are not copied
+either.  Small groups of codewords share one schedule run (see
+``_decode_group``) so that short nodes still fill the SIMD lanes.
 
-Sign convention.  Like Sionna's decoders, input LLRs are logits,
-``log p(b=1) / p(b=0)`` (for BPSK ``x = 1 - 2b`` over AWGN: ``-2y / sigma^2``);
-they are negated internally.
+Sign convention.  Like Sionna's decoders, the input is logits,
+``log p(b=1) / p(b=0)`` (BPSK ``x = 1 - 2b`` over AWGN: ``-2y / sigma^2``).
 
-Why numba.  SCL is sequential and data dependent within a codeword (sort and
-path selection after every information bit) but independent across
+Why numba.  SCL is sequential and data dependent within a codeword (a sort
+and path selection after every information bit) but independent across
 codewords.  A TF graph must unroll the tree and move all ``2L`` paths'
-memory at every bit, which is why Sionna's version is slow.  ``numba.njit``
-compiles the scalar algorithm to native code with SIMD box-plus (a float32
-log1p(exp(-a)) written so that LLVM vectorises it), ``prange`` spreads blocks
-of codewords over the cores, and ``cache=True`` keeps the compile cost out of
-later processes.  Compared with a C extension this needs no build step, and
-numba is already a dependency.
+memory at every bit, which is why Sionna's is slow; a tight scalar loop with
+SIMD box-plus (a branch-free float32 ``log1p(exp(-a))`` that LLVM
+vectorises) is what the algorithm wants.  ``numba.njit`` compiles exactly
+that from Python, ``prange`` spreads codeword groups over the cores, and
+``cache=True`` keeps the ~15 s compilation out of later processes.  A C
+extension would need a build step; numba is already a dependency.
 """
-
 from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
@@ -125,9 +126,9 @@ def _decode_group(logits, first, ops, n, list_size, offs, llr, bits, xs, ys, ptr
 
     All codewords follow the same schedule, so a group of ``C`` codewords is
     decoded as one list of ``P = C * L`` paths (codeword ``c`` owns paths and
-    list slots ``c*L .. c*L+L-1``); this fills the SIMD lanes when ``L * 2**s``
-    is small.  Only the path selection runs per codeword.  Missing codewords
-    at the end of the batch decode zeros and are not written out.
+    list slots ``c*L .. c*L+L-1``); only the path selection runs per
+    codeword.  Codewords missing at the end of the batch decode zeros and are
+    not written out.
 
     ``logits``: float32 [B, N]; ``out``: float32 [B, k].  ``ops``: int32
     [num_ops, 3] rows (op, stage, first position).  ``offs``: uint64 [n+1],
@@ -136,10 +137,11 @@ def _decode_group(logits, first, ops, n, list_size, offs, llr, bits, xs, ys, ptr
     the second); stage ``s < n`` holds ``P`` slots of ``2**s`` values padded
     to a multiple of 8, stage ``n`` of ``llr`` holds the ``C`` channels.
     ``ptr_llr`` [n+1, P], ``ptr_left`` [n, P] (uint64): slot each path reads.
-    By path: ``pm``, ``m0``, ``m1`` (float32 [P]).  By list slot: ``order``
-    (path id), ``choice`` (bit of the last decision), ``newid`` (int64 / uint8
-    [P]).  Decision log by slot: ``parent``, ``bit`` [C, k, L].  ``xs``,
-    ``ys``, ``cand``, ``key``, ``sel``, ``nchild``: scratch.
+    ``pm``, ``m0``, ``m1`` (float32 [P]): path metric and its increments for
+    bit 0 / 1, by path.  ``order`` / ``newid`` (int64 [P]): path of each list
+    slot before / after a decision; ``choice`` (uint8 [P]): its bit.
+    ``parent``, ``bit`` [C, k, L]: decision log by slot.  ``xs``, ``ys``,
+    ``cand``, ``key``, ``sel``, ``nchild``: scratch.
 
     Buffer indices are uint64 so that numba emits no negative-index
     wraparound, which would block vectorisation.
@@ -254,14 +256,33 @@ def _decode_group(logits, first, ops, n, list_size, offs, llr, bits, xs, ys, ptr
                 # stable order of their path metrics, as Sionna does
                 for c in range(C):
                     base = c * L
+                    # metrics are >= 0, so their bit patterns sort like them; the
+                    # candidate index in the low bits makes keys unique, in the
+                    # stable order
+                    in_order = True  # better extensions ascending, all below the worse ones
+                    max_lo = _U0
+                    min_hi = ~_U0
                     for r in range(L):
                         path = order[base + r]
                         cand[r] = pm[path] + m0[path]
                         cand[L + r] = pm[path] + m1[path]
-                    for e in range(2 * L):
-                        # metrics are >= 0, so their bit patterns sort like them;
-                        # the index in the low bits makes keys unique, stable order
-                        key[e] = (np.uint64(_float32_bits(cand[e])) << _U16) | np.uint64(e)
+                        k0 = (np.uint64(_float32_bits(cand[r])) << _U16) | np.uint64(r)
+                        k1 = (np.uint64(_float32_bits(cand[L + r])) << _U16) | np.uint64(L + r)
+                        key[r] = k0
+                        key[L + r] = k1
+                        lo = min(k0, k1)
+                        in_order &= lo > max_lo
+                        max_lo = max(max_lo, lo)
+                        min_hi = min(min_hi, max(k0, k1))
+                    if in_order and max_lo < min_hi:  # common: every slot keeps its better child
+                        for r in range(L):
+                            one = key[L + r] < key[r]
+                            choice[base + r] = one
+                            newid[base + r] = order[base + r]
+                            pm[order[base + r]] = cand[r + L * one]
+                            parent[c, t, r] = r
+                            bit[c, t, r] = one
+                        continue
                     for e in range(2 * L):
                         rank = 0
                         for d in range(2 * L):
@@ -315,15 +336,19 @@ def _decode_group(logits, first, ops, n, list_size, offs, llr, bits, xs, ys, ptr
 
 
 @njit(parallel=True, **_JIT)
-def _decode_batch(logits, ops, n, k, list_size, group, offs, out):
+def _decode_batch(logits, ops, n, k, list_size, group, chunks, offs, out):
     """Decode ``logits`` float32 [B, N] into ``out`` float32 [B, k].
 
-    Groups of ``group`` codewords are spread over the cores.
+    The groups of ``group`` codewords are split into at most ``chunks``
+    parallel work items, each with one workspace (zeroed once, so that padding
+    lanes stay finite).
     """
     L = list_size
     P = group * L
-    for g in prange((logits.shape[0] + group - 1) // group):
-        llr = np.zeros(np.int64(offs[n]) + group * np.int64(_pad8(np.uint64(1) << np.uint64(n))),
+    groups = (logits.shape[0] + group - 1) // group
+    chunks = min(groups, chunks)
+    for chunk in prange(chunks):
+        llr = np.zeros(np.int64(offs[n]) + np.int64(_pad8(np.uint64(group) << np.uint64(n))),
                        np.float32)
         bits = np.zeros(2 * np.int64(offs[n]), np.uint8)
         xs = np.zeros(np.int64(_pad8(np.uint64(P) << np.uint64(n))), np.float32)
@@ -342,9 +367,10 @@ def _decode_batch(logits, ops, n, k, list_size, group, offs, out):
         nchild = np.zeros(L, np.int64)
         parent = np.zeros((group, k, L), np.int64)
         bit = np.zeros((group, k, L), np.float32)
-        _decode_group(logits, g * group, ops, n, L, offs, llr, bits, xs, ys, ptr_llr,
-                      ptr_left, pm, m0, m1, order, choice, newid, cand, key, sel, nchild,
-                      parent, bit, out)
+        for g in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
+            _decode_group(logits, g * group, ops, n, L, offs, llr, bits, xs, ys, ptr_llr,
+                          ptr_left, pm, m0, m1, order, choice, newid, cand, key, sel,
+                          nchild, parent, bit, out)
 
 
 def _schedule(frozen: np.ndarray) -> np.ndarray:
@@ -405,7 +431,7 @@ class FastPolarSCLDecoder:
         self.info_pos = np.flatnonzero(~frozen)
         self._stages = n.bit_length() - 1
         self._ops = _schedule(frozen)
-        # codewords decoded in lockstep: about 16 paths fill the SIMD lanes
+        # codewords decoded in lockstep: 16 paths fill two AVX registers
         self._group = max(1, 16 // self.list_size)
         paths = self._group * self.list_size
         stage_len = [((paths << s) + 7) & ~7 for s in range(self._stages)]
@@ -424,7 +450,7 @@ class FastPolarSCLDecoder:
         out = np.zeros((flat.shape[0], self.k), dtype=np.float32)
         if flat.shape[0] and self.k:
             _decode_batch(flat, self._ops, self._stages, self.k, self.list_size,
-                          self._group, self._offs, out)
+                          self._group, 4 * get_num_threads(), self._offs, out)
         return out.reshape(llr.shape[:-1] + (self.k,))
 
     __call__ = decode

@@ -10,7 +10,7 @@ ASR-only model. About 6,400 complex symbols per second of speech at
 >>> speech = SpeechTransceiver(asr_model)  # doctest: +SKIP
 >>> [sent] = speech.transmit([waveform], make_channel("awgn"), 10.0)  # doctest: +SKIP
 >>> sent.text, sent.channel_symbols, sent.waveform.shape  # doctest: +SKIP
-('the cat sat on the mat', 12886, (30080,))
+('the cat sat on the mat', 12118, (30177,))
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit, corpus.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, corpus, sweep, bench.
 
 Bad input (unknown names, non-numeric SNRs, unreadable audio, missing
 checkpoints) ends with one line on stderr and exit status 2.
@@ -169,11 +169,46 @@ def command_transmit(args) -> None:
         print(sent.text)
 
 
+BENCHMARKS = ("polar",)
+
+
+def command_bench(args) -> None:
+    if args.benchmark not in BENCHMARKS:
+        raise UserError(f"unknown benchmark {args.benchmark!r}; choose one of {', '.join(BENCHMARKS)}")
+    from baselines.polar_bench import format_polar_benchmark, run_polar_benchmark
+
+    result = run_polar_benchmark()
+    print(json.dumps(result, indent=2) if args.json else format_polar_benchmark(result))
+
+
 def command_corpus(args) -> None:
     from deepsc_st.corpus import generate_corpus
 
     summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json)
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
+
+
+def command_sweep(args) -> None:
+    from experiments.sweep import SweepSettings, parse_list, parse_snrs, run_sweep
+
+    settings = SweepSettings(
+        name=args.name,
+        data=args.data,
+        split=args.split,
+        utterances=args.utterances,
+        systems=parse_list(args.systems) if args.systems else None,
+        channels=parse_list(args.channels),
+        snrs=parse_snrs(args.snrs),
+        seed=args.seed,
+        model=args.model,
+        asr_model=args.asr_model,
+        example_snr=args.example_snr,
+        loss_runs=tuple(args.loss_runs),
+        results=args.results,
+        workers=args.workers,
+    )
+    summary = run_sweep(settings, progress=not args.quiet)
+    _print_json_or_table({key: str(value) for key, value in summary.items()}, as_json=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=command_transmit)
 
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's)")
+    bench.add_argument("benchmark", help="polar")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(run=command_bench)
+
     from deepsc_st.corpus import DEFAULT_UTTERANCES
 
     corpus = commands.add_parser("corpus", help="generate the embedded espeak-ng speech corpus")
@@ -239,6 +279,24 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--workers", type=int, default=None, help="espeak-ng processes at a time")
     corpus.add_argument("--json", action="store_true")
     corpus.set_defaults(run=command_corpus)
+
+    sweep = commands.add_parser("sweep", help="CER/WER of every system x channel x SNR, figures, tables and report (resumable)")
+    sweep.add_argument("--name", default="default", help="results go to RESULTS/NAME; rerunning the same command resumes")
+    sweep.add_argument("--data", default="data/synth", help="corpus folder")
+    sweep.add_argument("--split", default="test")
+    sweep.add_argument("--utterances", type=int, default=None, help="only the first N of the split")
+    sweep.add_argument("--systems", default=None, help="comma list (default: every system: deepsc-st,speech,text,feature)")
+    sweep.add_argument("--channels", default="awgn,rayleigh,rician", help="comma list")
+    sweep.add_argument("--snrs", default="-12:20:2", help="Es/N0 in dB: comma list or LOW:HIGH:STEP (HIGH included)")
+    sweep.add_argument("--seed", type=int, default=0, help="fixes every noise and fading draw")
+    sweep.add_argument("--model", default=None, help="DeepSC-ST run folder (default: the shipped model)")
+    sweep.add_argument("--asr-model", default=None, help="ASR-only run folder (default: the shipped model)")
+    sweep.add_argument("--example-snr", type=float, default=0.0, help="SNR (dB) of the example-sentence table")
+    sweep.add_argument("--loss-runs", nargs="+", default=[], metavar="RUNDIR", help="training runs for the loss-vs-epoch figure")
+    sweep.add_argument("--results", default="results", help="folder that holds the sweeps")
+    sweep.add_argument("--workers", type=int, default=None, help="processes (default: min(2, cores))")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(run=command_sweep)
     return parser
 
 

@@ -71,3 +71,20 @@ def write_espeak_corpus(folder, sentences=SENTENCES, voice="en-us", rate=150):
 def espeak_corpus(tmp_path_factory):
     """Twenty short espeak-ng sentences in LJSpeech layout."""
     return write_espeak_corpus(tmp_path_factory.mktemp("espeak_corpus"))
+
+
+@pytest.fixture(scope="session")
+def overfit_asr_run(espeak_corpus, tmp_path_factory):
+    """(run folder, training seconds) of the tiny ASR-only model trained on the 20 espeak-ng sentences."""
+    import time
+
+    from deepsc_st.config import get_config
+    from deepsc_st.train import TrainingSettings, train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "asr"
+    settings = TrainingSettings(
+        config=get_config("tiny"), data=str(espeak_corpus), channel="none", epochs=45, batch_size=4, learning_rate=4e-3, validation_utterances=4
+    )
+    start = time.time()
+    train(settings, run_dir, progress=False)
+    return run_dir, time.time() - start

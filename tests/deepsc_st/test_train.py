@@ -23,15 +23,6 @@ def settings(data, **overrides):
     return TrainingSettings(**values)
 
 
-@pytest.fixture(scope="session")
-def overfit_asr_run(espeak_corpus, tmp_path_factory):
-    """The tiny ASR-only model trained on the 20 espeak-ng sentences."""
-    run_dir = tmp_path_factory.mktemp("runs") / "asr"
-    start = time.time()
-    train(settings(espeak_corpus, epochs=45, learning_rate=4e-3, validation_utterances=4), run_dir, progress=False)
-    return run_dir, time.time() - start
-
-
 def test_tiny_overfits_twenty_utterances(overfit_asr_run, espeak_corpus):
     run_dir, elapsed = overfit_asr_run
     model, run = load_run(run_dir)

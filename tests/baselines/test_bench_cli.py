@@ -1,0 +1,21 @@
+import json
+
+from baselines import polar_bench
+from deepsc_st.cli import main
+
+
+def test_bench_polar_prints_the_table_or_json(capsys, monkeypatch):
+    # The real benchmark builds Sionna's SCL graph (minutes on 2 cores); here only the wiring is checked.
+    result = {"ours_info_bits_per_s": 1.0e6, "speedup_vs_cpu": 100.0}
+    monkeypatch.setattr(polar_bench, "run_polar_benchmark", lambda: result)
+    monkeypatch.setattr(polar_bench, "format_polar_benchmark", lambda r: f"table of {sorted(r)}")
+    assert main(["bench", "polar"]) == 0
+    assert capsys.readouterr().out == "table of ['ours_info_bits_per_s', 'speedup_vs_cpu']\n"
+    assert main(["bench", "polar", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
+
+
+def test_bench_unknown_benchmark(capsys):
+    assert main(["bench", "ldpc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["deepsc-st: error: unknown benchmark 'ldpc'; choose one of polar"]

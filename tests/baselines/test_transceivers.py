@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from baselines.codecs import AmrWbCodec, HuffmanTextCodec
+from baselines.feature_transceiver import FeatureTransceiver
+from baselines.link import FEATURE_CODE_K, SPEECH_CODE_K, TEXT_CODE_K, DigitalLink
+from baselines.speech_transceiver import SpeechTransceiver
+from baselines.text_transceiver import TextTransceiver
+from channels import make_channel
+from deepsc_st.audio import load_audio
+from deepsc_st.checkpoint import load_run
+from deepsc_st.data import read_utterances
+from deepsc_st.frontend import num_frames
+from deepsc_st.model import output_steps
+
+
+@pytest.fixture(scope="module")
+def asr_model(overfit_asr_run):
+    return load_run(overfit_asr_run[0])[0]
+
+
+@pytest.fixture(scope="module")
+def corpus(espeak_corpus):
+    """(transcripts, waveforms) of four espeak-ng sentences."""
+    utterances = read_utterances(espeak_corpus, "train")
+    return [u.text for u in utterances], [load_audio(u.wav_path) for u in utterances[:4]]
+
+
+# Block fading at 30 dB still leaves ~2 % of codewords in error (deep fades), so fading runs use 50 dB.
+ERROR_FREE = [("awgn", 30.0), ("rayleigh", 50.0), ("rician", 50.0)]
+
+
+@pytest.mark.parametrize("channel, snr_db", ERROR_FREE)
+def test_speech_sends_amr_wb_bits_and_returns_the_decoded_speech(asr_model, corpus, channel, snr_db):
+    _, waveforms = corpus
+    speech = SpeechTransceiver(asr_model)
+    sent = speech.transmit(waveforms, make_channel(channel), snr_db)
+    codec, link = AmrWbCodec(23.85), DigitalLink(k=SPEECH_CODE_K)
+    for result, waveform in zip(sent, waveforms):
+        assert np.array_equal(result.waveform, codec.decode(codec.encode(waveform), len(waveform)))
+        assert result.channel_symbols == link.symbols_for_bits(codec.num_bits(len(waveform)))
+    assert [r.text for r in sent] == speech.transcribe([r.waveform for r in sent])
+
+
+@pytest.mark.parametrize("channel", ["awgn", "rayleigh", "rician"])
+def test_text_sends_the_huffman_coded_transcript(asr_model, corpus, channel):
+    transcripts, waveforms = corpus
+    huffman = HuffmanTextCodec.from_transcripts(transcripts)
+    text = TextTransceiver(asr_model, huffman)
+    sent = text.transmit(waveforms, make_channel(channel), 30.0)
+    recognised = text.transcribe(waveforms)
+    assert [r.text for r in sent] == recognised
+    link = DigitalLink(k=TEXT_CODE_K)
+    assert [r.channel_symbols for r in sent] == [link.symbols_for_bits(huffman.encode(t).size) for t in recognised]
+    assert all(r.waveform is None for r in sent)
+
+
+@pytest.mark.parametrize("channel, snr_db", ERROR_FREE)
+def test_feature_sends_float32_posteriors(asr_model, corpus, channel, snr_db):
+    _, waveforms = corpus
+    feature = FeatureTransceiver(asr_model)
+    sent = feature.transmit(waveforms, make_channel(channel), snr_db)
+    assert [r.text for r in sent] == feature.transcribe(waveforms)
+    link = DigitalLink(k=FEATURE_CODE_K)
+    steps = [int(output_steps(num_frames(len(w)), asr_model.config)) for w in waveforms]
+    assert [r.channel_symbols for r in sent] == [link.symbols_for_bits(s * 29 * 32) for s in steps]
+
+
+def test_link_takes_the_channels_fading_block_and_k_factor(asr_model, corpus):
+    _, waveforms = corpus
+    calls = []
+
+    class RecordingLink(DigitalLink):
+        def transmit_many(self, messages, channel, snr_db):
+            calls.append((channel, self.block_length, self.k_factor, len(messages)))
+            return super().transmit_many(messages, channel, snr_db)
+
+    link = RecordingLink(k=FEATURE_CODE_K)
+    feature = FeatureTransceiver(asr_model, link=link)
+    feature.transmit(waveforms, make_channel("rician", block_length=16, k_factor=4.0), 30.0)
+    feature.transmit(waveforms[:1], make_channel("awgn"), 30.0)
+    assert calls == [("rician", 16, 4.0, 4), ("awgn", 128, 1.0, 1)]  # one link batch per call
+    assert (link.block_length, link.k_factor) == (128, 1.0)
+
+
+def test_no_waveforms_no_transmissions(asr_model):
+    assert FeatureTransceiver(asr_model).transmit([], make_channel("awgn"), 0.0) == []
+
+
+def test_needs_the_asr_only_model():
+    with pytest.raises(TypeError, match="ASR-only"):
+        FeatureTransceiver(object())

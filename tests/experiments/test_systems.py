@@ -1,0 +1,129 @@
+import json
+import shutil
+
+import pytest
+
+from baselines.codecs import AmrWbCodec, HuffmanTextCodec
+from baselines.feature_transceiver import FeatureTransceiver
+from baselines.link import FEATURE_CODE_K, SPEECH_CODE_K, TEXT_CODE_K, DigitalLink
+from deepsc_st.audio import load_audio
+from deepsc_st.checkpoint import load_run
+from deepsc_st.cli import main
+from deepsc_st.config import get_config
+from deepsc_st.data import read_utterances
+from deepsc_st.errors import UserError
+from deepsc_st.frontend import num_frames
+from deepsc_st.metrics import character_error_rate
+from deepsc_st.model import output_steps
+from experiments import systems
+from experiments.systems import SYSTEMS, build_transceiver, default_model_dir
+
+
+@pytest.fixture(scope="module")
+def asr_run(overfit_asr_run, tmp_path_factory):
+    """A copy of the overfit ASR run (the text system writes huffman.json into it)."""
+    return shutil.copytree(overfit_asr_run[0], tmp_path_factory.mktemp("systems") / "asr")
+
+
+@pytest.fixture(scope="module")
+def sentence(asr_run, espeak_corpus):
+    """(wav path, text, what the ASR hears after an AMR-WB round trip) of the first sentence the ASR gets right."""
+    model, _ = load_run(asr_run)
+    feature = FeatureTransceiver(model)
+    utterances = read_utterances(espeak_corpus, "test")
+    waveforms = [load_audio(u.wav_path) for u in utterances]
+    known = [i for i, text in enumerate(feature.transcribe(waveforms)) if text == utterances[i].text]
+    assert known, "the overfit ASR should recognise some sentences exactly"
+    waveform, codec = waveforms[known[0]], AmrWbCodec()
+    [heard] = feature.transcribe([codec.decode(codec.encode(waveform), len(waveform))])
+    return utterances[known[0]].wav_path, utterances[known[0]].text, heard, len(waveform)
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code, err, fragment):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("deepsc-st: error:"), err
+    assert fragment in lines[0]
+
+
+def expected_symbols(system, text, num_samples, asr_run):
+    """Complex symbols the link reports for one utterance whose transcript is ``text``."""
+    if system == "speech":
+        return DigitalLink(k=SPEECH_CODE_K).symbols_for_bits(AmrWbCodec().num_bits(num_samples))
+    if system == "text":
+        huffman = HuffmanTextCodec.from_json((asr_run / "huffman.json").read_text())
+        return DigitalLink(k=TEXT_CODE_K).symbols_for_bits(huffman.encode(text).size)
+    steps = int(output_steps(num_frames(num_samples), get_config("tiny")))
+    return DigitalLink(k=FEATURE_CODE_K).symbols_for_bits(steps * 29 * 32)
+
+
+@pytest.mark.parametrize("channel", ["awgn", "rayleigh", "rician"])
+@pytest.mark.parametrize("system", ["speech", "text", "feature"])
+def test_transmit_each_baseline_at_30_db(capsys, asr_run, sentence, system, channel):
+    wav, text, heard, num_samples = sentence
+    code, out, err = run_cli(capsys, "transmit", wav, "--system", system, "--asr-model", asr_run, "--channel", channel, "--snr", "30", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert {k: result[k] for k in ("channel", "snr_db", "system")} == {"channel": channel, "snr_db": 30.0, "system": system}
+    # Error-free links: AWGN at 30 dB, and the text's single codeword. Speech and features take ~100
+    # fading blocks, of which ~2 % fade too deep at 30 dB (tests/baselines: error-free at 50 dB).
+    if channel == "awgn" or system == "text":
+        assert result["text"] == (heard if system == "speech" else text)
+    assert result["channel_symbols"] == expected_symbols(system, text, num_samples, asr_run)
+
+
+def test_transmit_unknown_system(capsys, asr_run, sentence):
+    code, _, err = run_cli(capsys, "transmit", sentence[0], "--system", "carrier-pigeon", "--asr-model", asr_run)
+    assert_one_line_error(code, err, "unknown system 'carrier-pigeon'; choose one of deepsc-st, speech, text, feature")
+
+
+def test_transmit_without_a_model(capsys, sentence, tmp_path, monkeypatch):
+    monkeypatch.setattr(systems, "MODELS_DIR", tmp_path)
+    code, _, err = run_cli(capsys, "transmit", sentence[0], "--system", "text")
+    assert_one_line_error(code, err, "pass --asr-model RUNDIR")
+    code, _, err = run_cli(capsys, "transmit", sentence[0])
+    assert_one_line_error(code, err, "pass --model RUNDIR")
+
+
+def test_registry_and_defaults(tmp_path, monkeypatch):
+    assert SYSTEMS == ("deepsc-st", "speech", "text", "feature")
+    monkeypatch.setattr(systems, "MODELS_DIR", tmp_path)
+    with pytest.raises(UserError, match=r"no shipped model in .*asr-small; pass --asr-model"):
+        default_model_dir("asr")
+    (tmp_path / "deepsc-st-small").mkdir()
+    assert default_model_dir("deepsc-st") == tmp_path / "deepsc-st-small"
+    with pytest.raises(UserError, match="polar decoder 'slow'; choose one of fast, sionna"):
+        build_transceiver("speech", decoder="slow")
+
+
+def test_model_of_the_wrong_kind(asr_run):
+    with pytest.raises(UserError, match="--model .* is an ASR-only run .* it takes a DeepSC-ST run"):
+        build_transceiver("deepsc-st", deepsc_run_dir=asr_run)
+
+
+def test_huffman_table_sources(asr_run, espeak_corpus, tmp_path):
+    run = shutil.copytree(asr_run, tmp_path / "asr", ignore=shutil.ignore_patterns("huffman.json"))
+    built = build_transceiver("text", asr_run_dir=run).codec  # default: made from the run's training corpus, then kept
+    transcripts = [u.text for u in read_utterances(espeak_corpus, "train")]
+    assert built.code_table == HuffmanTextCodec.from_transcripts(transcripts).code_table
+    assert HuffmanTextCodec.from_json((run / "huffman.json").read_text()).code_table == built.code_table
+
+    uniform = HuffmanTextCodec.from_transcripts([])
+    (tmp_path / "table.json").write_text(uniform.to_json())
+    assert build_transceiver("text", asr_run_dir=run, huffman_table=tmp_path / "table.json").codec.code_table == uniform.code_table
+    assert build_transceiver("text", asr_run_dir=run, huffman_table=espeak_corpus).codec.code_table == built.code_table
+
+    (tmp_path / "broken.json").write_text("{}")
+    with pytest.raises(UserError, match="not a Huffman table"):
+        build_transceiver("text", asr_run_dir=run, huffman_table=tmp_path / "broken.json")
+    (run / "huffman.json").unlink()
+    stored = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**stored, "data": str(tmp_path / "gone")}))
+    with pytest.raises(UserError, match="huffman.json is missing .* pass --huffman-table"):
+        build_transceiver("text", asr_run_dir=run)
