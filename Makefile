@@ -28,11 +28,12 @@ $(SETUP_STAMP): pyproject.toml Makefile
 test: setup
 	$(BIN)/python -m pytest -q
 
-# For now: a small embedded corpus, the tiny config trained briefly, evaluated over AWGN.
-REPRO_DATA := data/reproduce-corpus
-REPRO_RUN := runs/reproduce-tiny
+# The main job: the embedded corpus (generated if missing), then the default
+# sweep (every system x AWGN/Rayleigh/Rician x -12..20 dB) with the shipped
+# models, leaving results/default/report.md with its figures. Resumable.
+CORPUS := data/synth
+SWEEP_UTTERANCES ?= 40
 reproduce: setup
-	$(BIN)/deepsc-st corpus --out $(REPRO_DATA) --utterances 300 --seed 0
-	$(BIN)/deepsc-st train --config tiny --data $(REPRO_DATA) --channel awgn --snr 0:20 --out $(REPRO_RUN) --epochs 8 --batch-size 16 --lr 3e-3
-	@for snr in -4 0 8 20; do $(BIN)/deepsc-st evaluate --model $(REPRO_RUN) --data $(REPRO_DATA) --split test --channel awgn --snr $$snr --json; done \
-		| $(BIN)/python -c "import json,sys; rows=[json.loads(b) for b in sys.stdin.read().replace('}\n{','}\x00{').split('\x00')]; print('channel  SNR(dB)   CER    WER   symbols/16k'); [print(f\"{r['channel']:7} {r['snr_db']:7.1f} {r['cer']:6.3f} {r['wer']:6.3f} {r['symbols_per_16000_samples']:8.1f}\") for r in rows]"
+	test -f $(CORPUS)/manifest.json || $(BIN)/deepsc-st corpus --out $(CORPUS)
+	$(BIN)/deepsc-st sweep --name default --data $(CORPUS) --split test --utterances $(SWEEP_UTTERANCES)
+	@echo "report: results/default/report.md"
