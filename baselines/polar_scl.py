@@ -419,7 +419,9 @@ class FastPolarSCLDecoder:
             raise ValueError(f"n must be a power of two >= 2, got {n}")
         if int(list_size) != list_size or list_size < 1:
             raise ValueError(f"list_size must be a positive integer, got {list_size}")
-        frozen_pos = np.asarray(frozen_pos, dtype=np.int64)
+        frozen_pos = np.asarray(frozen_pos, dtype=np.int64).reshape(-1)
+        if frozen_pos.size and (frozen_pos.min() < 0 or frozen_pos.max() >= n):
+            raise ValueError(f"frozen positions must lie in [0, {n})")
         frozen = np.zeros(n, dtype=bool)
         frozen[frozen_pos] = True
         if frozen.sum() != len(frozen_pos):

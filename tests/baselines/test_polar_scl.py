@@ -82,6 +82,10 @@ def test_rejects_invalid_arguments():
     with pytest.raises(ValueError):
         FastPolarSCLDecoder(np.arange(32), 64, list_size=0)
     with pytest.raises(ValueError):
+        FastPolarSCLDecoder(np.array([0, 64]), 64)
+    with pytest.raises(ValueError):
+        FastPolarSCLDecoder(np.array([3, 3]), 64)
+    with pytest.raises(ValueError):
         FastPolarSCLDecoder(np.arange(32), 64)(np.zeros((2, 32), np.float32))
 
 
