@@ -169,12 +169,17 @@ def command_transmit(args) -> None:
         print(sent.text)
 
 
-BENCHMARKS = ("polar",)
+BENCHMARKS = ("polar", "pipeline")
 
 
 def command_bench(args) -> None:
     if args.benchmark not in BENCHMARKS:
         raise UserError(f"unknown benchmark {args.benchmark!r}; choose one of {', '.join(BENCHMARKS)}")
+    if args.benchmark == "pipeline":
+        from deepsc_st.pipeline_bench import run_pipeline_benchmark
+
+        _print_json_or_table(run_pipeline_benchmark(args.data, args.config), args.json)
+        return
     from baselines.polar_bench import format_polar_benchmark, run_polar_benchmark
 
     result = run_polar_benchmark()
@@ -265,8 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=command_transmit)
 
-    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's)")
-    bench.add_argument("benchmark", help="polar")
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training)")
+    bench.add_argument("benchmark", help="polar or pipeline")
+    bench.add_argument("--data", default="data/synth", help="corpus for the pipeline benchmark")
+    bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=command_bench)
 

@@ -1,0 +1,105 @@
+import logging
+
+import numpy as np
+import pytest
+import soundfile
+
+from deepsc_st.config import get_config
+from deepsc_st.data import evaluation_dataset, load_waveforms, read_utterances, training_dataset
+from deepsc_st.errors import UserError
+from deepsc_st.pipeline_bench import run_pipeline_benchmark
+
+TINY = get_config("tiny")
+
+
+@pytest.fixture
+def fake_ljspeech(espeak_corpus, tmp_path):
+    """An LJSpeech-like folder at 22,050 Hz (no splits.json), with three bad rows."""
+    folder = tmp_path / "LJSpeech-1.1"
+    (folder / "wavs").mkdir(parents=True)
+    rows = []
+    for index, line in enumerate((espeak_corpus / "metadata.csv").read_text().splitlines()):
+        source_id, text, _ = line.split("|")
+        samples, rate = soundfile.read(espeak_corpus / "wavs" / f"{source_id}.wav", dtype="float32")
+        resampled = np.interp(np.arange(0, len(samples), rate / 22_050), np.arange(len(samples)), samples)
+        soundfile.write(folder / "wavs" / f"LJ001-{index:04d}.wav", resampled, 22_050, subtype="PCM_16")
+        rows.append(f"LJ001-{index:04d}|{text}|{text}")
+    rows.append("LJ002-0001|A row whose wav is missing.|A row whose wav is missing.")
+    (folder / "wavs" / "LJ002-0002.wav").write_text("not audio")
+    rows.append("LJ002-0002|An unreadable wav.|An unreadable wav.")
+    soundfile.write(folder / "wavs" / "LJ002-0003.wav", np.zeros(22_050, np.float32), 22_050)
+    rows.append("LJ002-0003|||")
+    (folder / "metadata.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_ljspeech_is_resampled_and_bad_rows_skipped_with_one_warning(fake_ljspeech, caplog):
+    utterances = read_utterances(fake_ljspeech, "all")
+    assert len(utterances) == 23
+    assert utterances[0].text == "the cat sat on the mat"
+    with caplog.at_level(logging.WARNING):
+        loaded = load_waveforms(utterances, TINY, progress=False)
+    assert len(loaded) == 20
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "skipped 3 of 23" in warnings[0]
+    original = soundfile.info(fake_ljspeech / "wavs" / "LJ001-0000.wav")
+    assert original.samplerate == 22_050
+    assert abs(len(loaded[0].waveform) - original.frames * 16_000 / 22_050) < 2
+
+
+def test_hash_splits_are_stable_and_disjoint(fake_ljspeech):
+    splits = {name: {u.id for u in read_utterances(fake_ljspeech, name)} for name in ("train", "validation", "test")
+              if _split_has_rows(fake_ljspeech, name)}
+    assert splits["train"]
+    all_ids = [i for ids in splits.values() for i in ids]
+    assert len(all_ids) == len(set(all_ids))
+    assert {u.id for u in read_utterances(fake_ljspeech, "train")} == splits["train"]
+
+
+def _split_has_rows(folder, name):
+    try:
+        read_utterances(folder, name)
+        return True
+    except UserError:
+        return False
+
+
+def test_folder_of_wavs_with_transcripts(espeak_corpus, tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "speaker1").mkdir(parents=True)
+    for index in range(3):
+        samples, rate = soundfile.read(espeak_corpus / "wavs" / f"utt{index:03d}.wav", dtype="float32")
+        stereo = np.stack([samples, samples], axis=1)
+        soundfile.write(folder / "speaker1" / f"take{index}.wav", stereo, rate)
+    (folder / "speaker1" / "take0.txt").write_text("The cat sat on the mat!")
+    (folder / "speaker1" / "take1.txt").write_text("A dog ran home.")
+    utterances = read_utterances(folder, "all")
+    assert [u.id for u in utterances] == ["speaker1/take0", "speaker1/take1", "speaker1/take2"]
+    loaded = load_waveforms(utterances, TINY, progress=False)
+    assert [item.utterance.text for item in loaded] == ["the cat sat on the mat", "a dog ran home"]
+    assert loaded[0].waveform.ndim == 1
+
+
+def test_training_batches_are_bucketed_and_padded(espeak_corpus):
+    loaded = load_waveforms(read_utterances(espeak_corpus, "train"), TINY, progress=False)
+    batches = list(training_dataset(loaded, batch_size=4, seed=0))
+    assert sum(int(b["frames"].shape[0]) for b in batches) == 20
+    for batch in batches:
+        frames = batch["frames"].numpy()
+        assert batch["spectrogram"].shape[1] == frames.max() and batch["spectrogram"].shape[2] == 161
+        assert frames.max() - frames.min() < 100  # one-second buckets
+        assert batch["labels"].shape[1] == batch["label_length"].numpy().max()
+    again = [b["frames"].numpy().tolist() for b in training_dataset(loaded, batch_size=4, seed=0)]
+    assert again == [b["frames"].numpy().tolist() for b in batches]  # the seed fixes the order
+
+
+def test_evaluation_batches_keep_order(espeak_corpus):
+    loaded = load_waveforms(read_utterances(espeak_corpus, "test"), TINY, progress=False)
+    frames = [int(f) for b in evaluation_dataset(loaded, 8) for f in b["frames"].numpy()]
+    assert frames == [1 + len(item.waveform) // 160 for item in loaded]
+
+
+def test_pipeline_benchmark_reports_rates(espeak_corpus):
+    result = run_pipeline_benchmark(espeak_corpus, "tiny", batch_size=4, batches=3, train_steps=1)
+    assert result["pipeline_batches_per_s"] > 0 and result["train_steps_per_s"] > 0
+    assert result["pipeline_over_training"] == pytest.approx(result["pipeline_batches_per_s"] / result["train_steps_per_s"])
