@@ -186,6 +186,18 @@ def command_bench(args) -> None:
     print(json.dumps(result, indent=2) if args.json else format_polar_benchmark(result))
 
 
+def command_ship(args) -> None:
+    from deepsc_st.checkpoint import read_json
+    from deepsc_st.model_card import write_model_card
+    from experiments.systems import load_huffman_codec
+
+    card = write_model_card(args.run_dir, args.out, args.data, utterances=args.utterances)
+    run = read_json(card.parent / "run.json")
+    if run["kind"] == "asr":  # the text system's code table travels with the ASR model
+        load_huffman_codec(None, card.parent, {**run, "data": args.data})
+    print(card.read_text())
+
+
 def command_corpus(args) -> None:
     from deepsc_st.corpus import generate_corpus
 
@@ -276,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=command_bench)
+
+    ship = commands.add_parser("ship", help="copy a trained run into a model folder, measure it and write MODEL.md")
+    ship.add_argument("--run", dest="run_dir", required=True, help="trained run folder")
+    ship.add_argument("--out", required=True, help="model folder, e.g. models/asr-small")
+    ship.add_argument("--data", default="data/synth", help="corpus whose test splits are measured")
+    ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
+    ship.set_defaults(run=command_ship)
 
     from deepsc_st.corpus import DEFAULT_UTTERANCES
 

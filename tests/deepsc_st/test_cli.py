@@ -156,3 +156,10 @@ def test_train_bad_arguments(capsys, espeak_corpus, tmp_path):
     assert_one_line_error(code, err, "paper, small, tiny")
     code, _, err = run_cli(capsys, "train", "--data", espeak_corpus, "--out", tmp_path / "r", "--resume")
     assert_one_line_error(code, err, "nothing to resume")
+
+
+def test_ship_writes_a_model_folder(capsys, tiny_run, espeak_corpus, tmp_path):
+    code, out, err = run_cli(capsys, "ship", "--run", tiny_run, "--out", tmp_path / "shipped", "--data", espeak_corpus, "--utterances", "2")
+    assert code == 0, err
+    assert "# DeepSC-ST trained under awgn" in out
+    assert {"MODEL.md", "model.weights.h5", "run.json", "history.csv", "measurements.json"} <= {p.name for p in (tmp_path / "shipped").iterdir()}
