@@ -33,10 +33,11 @@ def snr_text(run: dict) -> str:
 
 def training_command(run: dict, epochs: int, run_dir: str) -> str:
     """The ``deepsc-st train`` command line that produces ``run``."""
-    snr = snr_text(run)
-    parts = [
-        "deepsc-st train", f"--config {run['config']['name']}", f"--data {run['data']}", f"--channel {run['channel']}",
-        f"--snr {snr}", f"--out {run_dir}", f"--epochs {epochs}", f"--batch-size {run['batch_size']}",
+    parts = ["deepsc-st train", f"--config {run['config']['name']}", f"--data {run['data']}", f"--channel {run['channel']}"]
+    if run["channel"] != "none":
+        parts.append(f"--snr {snr_text(run)}")
+    parts += [
+        f"--out {run_dir}", f"--epochs {epochs}", f"--batch-size {run['batch_size']}",
         f"--lr {run['learning_rate']:g}", f"--seed {run['seed']}",
     ]
     if run.get("init_from"):
@@ -103,7 +104,7 @@ def write_model_card(run_dir, out_dir, data_dir, utterances: int | None = None, 
         training_command(run, len(history), str(run_dir)),
         "```",
         "",
-        f"- Corpus: `{run['data']}`, seed {manifest.get('seed', 'unknown')}, manifest checksum `{manifest.get('checksum', 'unknown')}`.",
+        f"- Corpus: `{run['data']}`, seed {manifest.get('seed', 'unknown')}, manifest checksum `{manifest.get('checksum_sha256', 'unknown')}`.",
         f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, validation CER {float(history[-1]['val_cer']):.4f}.",
         f"- Training time: {training_seconds / 60:.1f} min" if training_seconds else "- Training time: not recorded",
         f"- Hardware: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU.",
