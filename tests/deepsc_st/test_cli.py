@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from deepsc_st.cli import main
+from tests.cli_helpers import assert_one_line_error, run_cli
 from deepsc_st.config import get_config
 from deepsc_st.train import TrainingSettings, train
 
@@ -27,20 +27,6 @@ def speech_wav(espeak_corpus, tmp_path_factory):
     stereo = np.repeat(np.interp(np.arange(0, len(samples), rate / 44_100), np.arange(len(samples)), samples)[:, None], 2, axis=1)
     soundfile.write(path, stereo, 44_100, subtype="PCM_24")
     return path
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(code, err, fragment):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("deepsc-st: error:"), err
-    assert fragment in lines[0]
-    assert "Traceback" not in err
 
 
 def test_transmit_converts_any_wav_and_prints_text(capsys, tiny_run, speech_wav):

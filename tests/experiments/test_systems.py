@@ -8,7 +8,7 @@ from baselines.feature_transceiver import FeatureTransceiver
 from baselines.link import FEATURE_CODE_K, SPEECH_CODE_K, TEXT_CODE_K, DigitalLink
 from deepsc_st.audio import load_audio
 from deepsc_st.checkpoint import load_run
-from deepsc_st.cli import main
+from tests.cli_helpers import assert_one_line_error, run_cli
 from deepsc_st.config import get_config
 from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
@@ -37,19 +37,6 @@ def sentence(asr_run, espeak_corpus):
     waveform, codec = waveforms[known[0]], AmrWbCodec()
     [heard] = feature.transcribe([codec.decode(codec.encode(waveform), len(waveform))])
     return utterances[known[0]].wav_path, utterances[known[0]].text, heard, len(waveform)
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(code, err, fragment):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("deepsc-st: error:"), err
-    assert fragment in lines[0]
 
 
 def expected_symbols(system, text, num_samples, asr_run):
