@@ -34,6 +34,17 @@ def _stderr(rate: float, count: int) -> float:
     return float(np.sqrt(rate * (1.0 - rate) / count))
 
 
+def bpsk_awgn_logits(n, k, codewords, ebno_db, seed):
+    """Frozen positions, random info bits [codewords, k] and their BPSK/AWGN logits log p(1)/p(0) [codewords, n]."""
+    rng = np.random.default_rng(seed)
+    frozen_pos, _ = generate_5g_ranking(k, n)
+    bits = rng.integers(0, 2, size=(codewords, k)).astype(np.float32)
+    code = PolarEncoder(frozen_pos, n)(tf.constant(bits)).numpy()
+    sigma2 = 1.0 / (2.0 * (k / n) * 10.0 ** (ebno_db / 10.0))
+    received = 1.0 - 2.0 * code + np.sqrt(sigma2) * rng.standard_normal(code.shape)
+    return frozen_pos, bits, (-2.0 * received / sigma2).astype(np.float32)
+
+
 def run_polar_benchmark(n: int = 512, k: int = 256, list_size: int = 4, ebno_db: float = 1.5,
                         codewords: int = 20000, graph_codewords: int = 200,
                         cpu_codewords: int = 1000, seed: int = 0) -> dict:
@@ -52,13 +63,7 @@ def run_polar_benchmark(n: int = 512, k: int = 256, list_size: int = 4, ebno_db:
     """
     graph_codewords = min(graph_codewords, codewords)
     cpu_codewords = min(cpu_codewords, codewords)
-    rng = np.random.default_rng(seed)
-    frozen_pos, _ = generate_5g_ranking(k, n)
-    bits = rng.integers(0, 2, size=(codewords, k)).astype(np.float32)
-    code = PolarEncoder(frozen_pos, n)(tf.constant(bits)).numpy()
-    sigma2 = 1.0 / (2.0 * (k / n) * 10.0 ** (ebno_db / 10.0))
-    received = 1.0 - 2.0 * code + np.sqrt(sigma2) * rng.standard_normal(code.shape)
-    logits = (-2.0 * received / sigma2).astype(np.float32)  # log p(1)/p(0)
+    frozen_pos, bits, logits = bpsk_awgn_logits(n, k, codewords, ebno_db, seed)
 
     ours = FastPolarSCLDecoder(frozen_pos, n, list_size)
     start = time.perf_counter()

@@ -174,13 +174,25 @@ def _features(waveform, labels):
 _PADDED_SHAPES = {"spectrogram": [None, NUM_BINS], "frames": [], "labels": [None], "label_length": []}
 
 
+def _bucket_boundaries(loaded: list[LoadedUtterance]) -> list[int]:
+    """Frame counts that separate the 1 s wide length buckets."""
+    longest = max(num_frames(len(item.waveform)) for item in loaded)
+    return list(range(101, longest + 100, 100))
+
+
+def training_batches_per_epoch(loaded: list[LoadedUtterance], batch_size: int) -> int:
+    """Batches that :func:`training_dataset` yields per epoch (each bucket ends in one partial batch)."""
+    frames = np.array([num_frames(len(item.waveform)) for item in loaded])
+    counts = np.bincount(np.searchsorted(_bucket_boundaries(loaded), frames, side="right"))
+    return int(sum(-(-count // batch_size) for count in counts if count))
+
+
 def training_dataset(loaded: list[LoadedUtterance], batch_size: int, seed: int) -> tf.data.Dataset:
     """Shuffled (with ``seed``, anew each epoch), length-bucketed, padded feature batches.
 
     Buckets are 1 s wide (100 frames) so that padding stays below ~1 s per utterance.
     """
-    longest = max(num_frames(len(item.waveform)) for item in loaded)
-    boundaries = list(range(101, longest + 100, 100))
+    boundaries = _bucket_boundaries(loaded)
     dataset = _examples(loaded).shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(_features, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.bucket_by_sequence_length(

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 import sionna.phy
 import tensorflow as tf
 
 from deepsc_st import checkpoint
 from deepsc_st.config import ModelConfig
-from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_waveforms, read_utterances, training_dataset
+from deepsc_st.data import evaluation_dataset, load_waveforms, read_utterances, training_batches_per_epoch, training_dataset
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.errors import UserError
 from deepsc_st.evaluate import compiled_forward
@@ -128,15 +127,6 @@ def _write_rows(path, rows):
         csv.writer(handle).writerows(rows)
 
 
-def _batches(loaded: list[LoadedUtterance], batch_size: int) -> int:
-    """Batches per epoch of the 1 s length buckets of :func:`training_dataset`."""
-    frames = np.array([1 + len(item.waveform) // 160 for item in loaded])
-    longest = frames.max()
-    boundaries = np.arange(101, longest + 100, 100)
-    counts = np.bincount(np.searchsorted(boundaries, frames, side="right"))
-    return int(sum(-(-count // batch_size) for count in counts if count))
-
-
 def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: bool = True) -> dict:
     """Train (or continue) the run in ``run_dir``; returns the last epoch's logs and timing."""
     run_dir = Path(run_dir)
@@ -171,7 +161,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     _trim_history(run_dir / "history.csv", initial_epoch)
 
     train_batches = training_dataset(train_set, settings.batch_size, settings.seed)
-    train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(_batches(train_set, settings.batch_size)))
+    train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(training_batches_per_epoch(train_set, settings.batch_size)))
     validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [
         ValidationCER(validation_batches, [item.utterance.text for item in validation]),

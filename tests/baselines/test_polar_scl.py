@@ -4,18 +4,8 @@ import tensorflow as tf
 from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 
+from baselines.polar_bench import bpsk_awgn_logits
 from baselines.polar_scl import FastPolarSCLDecoder
-
-
-def bpsk_awgn_logits(n, k, codewords, ebno_db, seed):
-    """Frozen positions, info bits [codewords, k] and logits log p(1)/p(0) [codewords, n]."""
-    rng = np.random.default_rng(seed)
-    frozen_pos, _ = generate_5g_ranking(k, n)
-    bits = rng.integers(0, 2, size=(codewords, k)).astype(np.float32)
-    code = PolarEncoder(frozen_pos, n)(tf.constant(bits)).numpy()
-    sigma2 = 1.0 / (2.0 * (k / n) * 10.0 ** (ebno_db / 10.0))
-    received = 1.0 - 2.0 * code + np.sqrt(sigma2) * rng.standard_normal(code.shape)
-    return frozen_pos, bits, (-2.0 * received / sigma2).astype(np.float32)
 
 
 def block_errors(decoded, bits):

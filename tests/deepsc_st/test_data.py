@@ -5,7 +5,7 @@ import pytest
 import soundfile
 
 from deepsc_st.config import get_config
-from deepsc_st.data import evaluation_dataset, load_waveforms, read_utterances, training_dataset
+from deepsc_st.data import evaluation_dataset, load_waveforms, read_utterances, training_batches_per_epoch, training_dataset
 from deepsc_st.errors import UserError
 from deepsc_st.pipeline_bench import run_pipeline_benchmark
 
@@ -84,6 +84,7 @@ def test_training_batches_are_bucketed_and_padded(espeak_corpus):
     loaded = load_waveforms(read_utterances(espeak_corpus, "train"), TINY, progress=False)
     batches = list(training_dataset(loaded, batch_size=4, seed=0))
     assert sum(int(b["frames"].shape[0]) for b in batches) == 20
+    assert len(batches) == training_batches_per_epoch(loaded, 4)
     for batch in batches:
         frames = batch["frames"].numpy()
         assert batch["spectrogram"].shape[1] == frames.max() and batch["spectrogram"].shape[2] == 161
