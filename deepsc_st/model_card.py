@@ -40,6 +40,8 @@ def training_command(run: dict, epochs: int, run_dir: str) -> str:
         f"--out {run_dir}", f"--epochs {epochs}", f"--batch-size {run['batch_size']}",
         f"--lr {run['learning_rate']:g}", f"--seed {run['seed']}",
     ]
+    if run.get("lr_schedule", "constant") != "constant":
+        parts.append(f"--lr-schedule {run['lr_schedule']}")
     if run.get("init_from"):
         parts.append(f"--init-from {run['init_from']}")
     if run.get("max_utterances"):

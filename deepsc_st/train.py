@@ -40,6 +40,7 @@ class TrainingSettings:
     epochs: int = 10
     batch_size: int = 16
     learning_rate: float = 1e-4
+    lr_schedule: str = "constant"
     seed: int = 0
     block_length: int = 128
     k_factor: float = 1.0
@@ -56,6 +57,7 @@ class TrainingSettings:
             "snr_db": list(self.snr_db),
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
+            **self._schedule_fields(),
             "seed": self.seed,
             "block_length": self.block_length,
             "k_factor": self.k_factor,
@@ -63,6 +65,20 @@ class TrainingSettings:
             "init_from": self.init_from,
             "commit": _source_commit(),
         }
+
+    def _schedule_fields(self) -> dict:
+        """Stored only for non-constant schedules, so runs from before the option still resume."""
+        if self.lr_schedule == "constant":
+            return {}
+        return {"lr_schedule": self.lr_schedule, "schedule_epochs": self.epochs}
+
+    def learning_rate_schedule(self, batches_per_epoch: int):
+        """Adam's learning rate: constant, or cosine decay to 5 % of it over all the run's epochs."""
+        if self.lr_schedule == "constant":
+            return self.learning_rate
+        if self.lr_schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=self.epochs * batches_per_epoch, alpha=0.05)
+        raise UserError(f"unknown learning-rate schedule {self.lr_schedule!r}; use constant or cosine")
 
 
 def _source_commit() -> str | None:
@@ -147,8 +163,9 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     train_set = load_waveforms(read_utterances(settings.data, "train"), settings.config, progress=progress, max_utterances=settings.max_utterances)
     validation = load_waveforms(read_utterances(settings.data, "validation"), settings.config, progress=progress, max_utterances=settings.validation_utterances)
 
+    batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
     model = checkpoint.model_from_run(run)
-    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), jit_compile=False)
+    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
     model.optimizer.build(model.trainable_variables)
     if initial_epoch:
         checkpoint.load_weights(model, run_dir / state["checkpoint"])
@@ -161,7 +178,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     _trim_history(run_dir / "history.csv", initial_epoch)
 
     train_batches = training_dataset(train_set, settings.batch_size, settings.seed)
-    train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(training_batches_per_epoch(train_set, settings.batch_size)))
+    train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(batches_per_epoch))
     validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [
         ValidationCER(validation_batches, [item.utterance.text for item in validation]),
@@ -186,7 +203,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
 
 def _init_semantic_encoder(model: CTCModel, asr_run_dir) -> None:
-    """Copy the semantic encoder of a trained ASR-only run into ``model``."""
+    """Copy the semantic encoder of a trained ASR-only run into ``model`` (for an ASR model: all of it)."""
     asr, run = checkpoint.load_run(asr_run_dir)
     if ModelConfig.from_dict(run["config"]) != model.config:
         raise UserError(f"{asr_run_dir}: its config {run['config']['name']!r} differs from {model.config.name!r}")
