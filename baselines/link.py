@@ -3,10 +3,11 @@
 One message (e.g. one utterance's source bits) travels as::
 
     bits -> pad to whole codewords -> polar encoder (N = 512, K info bits)
+         -> random bit interleaver over all the message's coded bits
          -> pad coded bits to whole 64-QAM symbols -> 64-QAM mapper
          -> channels.make_channel(...) (block fading, AWGN, zero forcing)
          -> APP demapper with the per-symbol effective N0 / |h|^2 -> LLRs
-         -> SCL decoder (list 4) -> bits (padding removed)
+         -> deinterleaver -> SCL decoder (list 4) -> bits (padding removed)
 
 The frozen set is Sionna's 5G reliability order
 (:func:`sionna.phy.fec.polar.utils.generate_5g_ranking`); there is no CRC, so
@@ -17,6 +18,17 @@ energy stays 1 as the SNR definition (Es/N0, ``channels.snr``) assumes; an
 all-zero padding codeword would map to a single low-energy point.
 All symbols of one message go out as one channel row, so a fading block
 (128 symbols by default) straddles codeword boundaries as in a real frame.
+
+Interleaving: Sionna's ``RandomInterleaver`` with a fixed seed (known to
+both ends) permutes all coded bits of one message, so each codeword is spread
+over the whole message and over all six bit levels of the 64-QAM symbols.
+Without it, a codeword's 86 symbols sit in one or two fading blocks, and a
+deep fade (|h|^2 < 0.02 in about 2 % of Rayleigh blocks) loses the codeword
+even at 30 dB; with it, a deep fade costs each codeword a few bits, which the
+code corrects. (A row-column interleaver of depth N would be worse than none
+over AWGN: with a multiple of 6 codewords it puts all bits of a codeword on
+the same, possibly weakest, bit level.) A one-codeword message (short text)
+is spread over only 86 symbols and keeps most of that 2 % outage.
 Random draws (pad bits, noise, fading) come from Sionna's generator:
 ``sionna.phy.config.seed = s`` makes a transmission repeatable.
 
@@ -51,6 +63,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
+from sionna.phy.fec.interleaving import Deinterleaver, RandomInterleaver
 from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
@@ -67,6 +80,7 @@ BITS_PER_SYMBOL = 6  # 64-QAM
 DECODERS = ("fast", "sionna")
 DEFAULT_DECODER = "fast"
 
+INTERLEAVER_SEED = 512  # fixes the bit permutation; part of the link's definition, like the frozen set
 LLR_LIMIT = 1000.0  # |LLR| bound: keeps the noiseless "none" channel's infinite LLRs finite
 _DEMAP_CHUNK = 1 << 16  # complex symbols demapped at once ([chunk, 64] distances)
 _DECODE_CHUNK = 256  # codewords decoded at once (bounds the SCL decoders' list memory)
@@ -129,6 +143,8 @@ class DigitalLink:
         self.frozen_pos, _ = generate_5g_ranking(self.k, self.n)
         self._source = BinarySource()
         self._encoder = PolarEncoder(self.frozen_pos, self.n)
+        self._interleaver = RandomInterleaver(seed=INTERLEAVER_SEED)
+        self._deinterleaver = Deinterleaver(self._interleaver)
         self._mapper = Mapper("qam", BITS_PER_SYMBOL)
         self._demapper = Demapper("app", "qam", BITS_PER_SYMBOL)
         if decoder == "fast":
@@ -190,7 +206,7 @@ class DigitalLink:
         # One channel row per message; bits past a row's own codewords are random pad/filler.
         row_bits = self._source([len(messages), BITS_PER_SYMBOL * max(symbols)]).numpy().astype(np.uint8)
         for row, cw in zip(row_bits, np.split(coded, np.cumsum(codewords)[:-1])):
-            row[: cw.size] = cw.reshape(-1)
+            row[: cw.size] = self._interleaver(tf.constant(cw.reshape(-1))).numpy()
         x = self._mapper(tf.constant(row_bits, tf.float32))
         received = make_channel(channel, self.block_length, self.k_factor)(x, snr_db)
 
@@ -199,7 +215,9 @@ class DigitalLink:
             tf.boolean_mask(received.symbols, sent), tf.boolean_mask(received.noise_variance, sent)
         )
         llr_rows = np.split(llr, np.cumsum(symbols)[:-1] * BITS_PER_SYMBOL)
-        llr_codewords = np.concatenate([r[: c * self.n] for r, c in zip(llr_rows, codewords)]).reshape(-1, self.n)
+        llr_codewords = np.concatenate(
+            [self._deinterleaver(tf.constant(r[: c * self.n])).numpy() for r, c in zip(llr_rows, codewords)]
+        ).reshape(-1, self.n)
 
         decoded = self._decode(llr_codewords)
         return [

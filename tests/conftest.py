@@ -88,3 +88,46 @@ def overfit_asr_run(espeak_corpus, tmp_path_factory):
     start = time.time()
     train(settings, run_dir, progress=False)
     return run_dir, time.time() - start
+
+
+SENTENCE_ASR_SENTENCES = 4
+
+
+@pytest.fixture(scope="session")
+def sentence_asr_run(espeak_corpus, tmp_path_factory):
+    """Run folder of a tiny ASR-only model overfitted on the corpus's first four sentences, clean and AMR-WB-decoded.
+
+    It reads each of them exactly, so end-to-end tests of every system can ask
+    for the sentence itself. The shared ``overfit_asr_run`` only ever heard
+    clean speech and misreads the codec's output (11 dB round-trip SNR); the
+    speech system's receiver needs an ASR that knows the codec, as a real one
+    would be trained.
+    """
+    import json
+
+    import soundfile
+
+    from baselines.codecs import AmrWbCodec
+    from deepsc_st.audio import load_audio
+    from deepsc_st.config import get_config
+    from deepsc_st.data import read_utterances
+    from deepsc_st.train import TrainingSettings, train
+
+    utterances = read_utterances(espeak_corpus, "train")[:SENTENCE_ASR_SENTENCES]
+    codec = AmrWbCodec(23.85)
+    folder = tmp_path_factory.mktemp("sentence_corpus")
+    (folder / "wavs").mkdir()
+    rows = []
+    for index, utterance in enumerate(utterances):
+        waveform = load_audio(utterance.wav_path)
+        for version, audio in (("clean", waveform), ("amr", codec.decode(codec.encode(waveform), len(waveform)))):
+            rows.append((f"{version}{index:03d}", utterance.text))
+            soundfile.write(folder / "wavs" / f"{rows[-1][0]}.wav", audio, 16000)
+    (folder / "metadata.csv").write_text("".join(f"{i}|{t}|{t}\n" for i, t in rows))
+    (folder / "splits.json").write_text(json.dumps({name: [i for i, _ in rows] for name in ("train", "validation", "test")}))
+    settings = TrainingSettings(
+        config=get_config("tiny"), data=str(folder), channel="none", epochs=60, batch_size=4, learning_rate=4e-3, validation_utterances=len(rows)
+    )
+    run_dir = tmp_path_factory.mktemp("runs") / "sentence_asr"
+    train(settings, run_dir, progress=False)
+    return run_dir
