@@ -37,6 +37,7 @@ class SpeechTransceiver(ConventionalTransceiver):
     """
 
     name = "speech"
+    receiver_speech = "decoded"
 
     def __init__(self, asr_model: ASRModel, mode_kbps: float = 23.85, link: DigitalLink | None = None, batch_size: int = 16):
         super().__init__(asr_model, link if link is not None else DigitalLink(k=SPEECH_CODE_K), batch_size)

@@ -38,6 +38,7 @@ class TextTransceiver(ConventionalTransceiver):
     """
 
     name = "text"
+    receiver_speech = "synthesized"
 
     def __init__(self, asr_model: ASRModel, huffman_codec: HuffmanTextCodec, link: DigitalLink | None = None, batch_size: int = 16):
         super().__init__(asr_model, link if link is not None else DigitalLink(k=TEXT_CODE_K), batch_size)

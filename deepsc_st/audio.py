@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -53,3 +54,12 @@ def load_audio(path, allow_silent: bool = False) -> np.ndarray:
 def save_audio(path, waveform: np.ndarray) -> None:
     """Write float32 [num_samples] at 16 kHz as 16-bit PCM mono wav."""
     soundfile.write(str(path), np.clip(waveform, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16")
+
+
+def write_audio(path, waveform: np.ndarray) -> None:
+    """Write float audio [num_samples] in [-1, 1] at 16 kHz as 16-bit PCM wav, under a temporary name then renamed."""
+    path = Path(path)
+    pcm = np.clip(np.round(np.asarray(waveform, np.float32) * 32768.0), -32768, 32767).astype(np.int16)
+    temporary = path.with_name(path.name + ".part")
+    soundfile.write(temporary, pcm, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    os.replace(temporary, path)

@@ -11,10 +11,12 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from deepsc_st.errors import UserError  # noqa: E402
+from deepsc_st.synthesis import DEFAULT_USER  # noqa: E402
 
 CHANNEL_CHOICES = ("none", "awgn", "rayleigh", "rician")
 
@@ -151,7 +153,8 @@ def command_transmit(args) -> None:
     import sionna.phy
 
     from channels import make_channel
-    from deepsc_st.audio import load_audio
+    from deepsc_st.audio import load_audio, write_audio
+    from deepsc_st.synthesis import EspeakSynthesizer, receiver_speech
     from experiments.systems import build_transceiver
 
     channel = make_channel(check_channel(args.channel))
@@ -159,11 +162,19 @@ def command_transmit(args) -> None:
     if snr_low != snr_high:
         raise UserError("--snr: transmit takes one SNR, not a range")
     waveform = load_audio(args.input)
+    synthesizer = EspeakSynthesizer()
+    synthesizer.check_user(args.user)
+    if args.out_wav is not None and not Path(args.out_wav).parent.is_dir():
+        raise UserError(f"--out-wav {args.out_wav}: no such folder {Path(args.out_wav).parent}")
     transceiver = build_transceiver(
         args.system, asr_run_dir=args.asr_model, deepsc_run_dir=args.model, huffman_table=args.huffman_table, decoder=args.decoder
     )
+    if args.out_wav is not None and transceiver.receiver_speech is None:
+        raise UserError(f"--out-wav: the {args.system} system's receiver outputs no speech (choose deepsc-st, speech or text)")
     sionna.phy.config.seed = args.seed
     [sent] = transceiver.transmit([waveform], channel, snr_low)
+    if args.out_wav is not None:
+        write_audio(args.out_wav, receiver_speech(transceiver, sent, synthesizer, args.user))
     if args.json:
         print(json.dumps({"text": sent.text, "channel": channel.name, "snr_db": snr_low, "channel_symbols": sent.channel_symbols, "system": args.system}))
     else:
@@ -281,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     transmit.add_argument("--channel", default="awgn")
     transmit.add_argument("--snr", default="10", help="Es/N0 in dB")
     transmit.add_argument("--seed", type=int, default=0)
+    transmit.add_argument("--user", default=DEFAULT_USER, help="registered user ID whose voice speaks the received text (--out-wav)")
+    transmit.add_argument("--out-wav", default=None, help="write the receiver's speech here (16 kHz wav): synthesised for deepsc-st and text, decoded for speech")
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=command_transmit)
 

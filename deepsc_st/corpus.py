@@ -82,6 +82,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 from tqdm import tqdm
 
+from deepsc_st.audio import write_audio
 from deepsc_st.errors import UserError
 from deepsc_st.tokens import normalize_text
 
@@ -308,14 +309,6 @@ def synthesize(speaker: dict, text: str) -> np.ndarray:
     return resample_poly(audio, 320, 441).astype(np.float32)
 
 
-def _write_wav(path: Path, audio: np.ndarray) -> None:
-    """Write float audio as 16-bit PCM at 16 kHz under a temporary name, then rename (atomic)."""
-    pcm = np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
-    temporary = path.with_name(path.name + ".part")
-    sf.write(temporary, pcm, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    os.replace(temporary, path)
-
-
 # ----------------------------------------------------------------------------- corpus
 
 
@@ -357,7 +350,7 @@ def _synthesize_to(path: Path, speaker: dict, text: str) -> int | None:
     audio = synthesize(speaker, text)
     if not MIN_SECONDS <= len(audio) / SAMPLE_RATE <= MAX_SECONDS:
         return None
-    _write_wav(path, audio)
+    write_audio(path, audio)
     return len(audio)
 
 

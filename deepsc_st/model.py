@@ -61,6 +61,15 @@ class SemanticEncoder(keras.layers.Layer):
         self.classifier = keras.layers.Dense(NUM_CLASSES)
 
     def call(self, spectrogram, frames, training=False):
+        hidden, steps = self.hidden_states(spectrogram, frames, training=training)
+        return self.classifier(hidden), steps
+
+    def hidden_states(self, spectrogram, frames, training=False):
+        """The last BiGRU block's output (after its BatchNorm): float32 [batch, steps, 2 x gru_units], and steps [batch].
+
+        This is what the classifier reads, and the speech-recognition feature of
+        FDSD / KDSD (:mod:`deepsc_st.speech_distance`).
+        """
         x = spectrogram[..., tf.newaxis]
         steps = tf.cast(frames, tf.int32)
         for (pad, conv, norm), (kernel, _), (stride, _) in zip(self.conv_blocks, self.config.conv_kernels, self.config.conv_strides):
@@ -72,7 +81,7 @@ class SemanticEncoder(keras.layers.Layer):
         mask = tf.sequence_mask(steps, tf.shape(x)[1])
         for recurrent, norm in self.recurrent_blocks:
             x = norm(recurrent(x, mask=mask, training=training), training=training, mask=mask)
-        return self.classifier(x), steps
+        return x, steps
 
 
 class ChannelEncoder(keras.layers.Layer):

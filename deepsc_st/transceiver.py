@@ -40,9 +40,12 @@ class Transceiver:
     ``waveforms``: list of float32 [num_samples] at 16 kHz. ``channel``: a
     :class:`channels.Channel`. ``snr_db``: Es/N0 per complex symbol in dB.
     Randomness (noise, fading) comes from Sionna's generator, seeded by the caller.
+    ``receiver_speech``: how the receiver outputs speech, see
+    :func:`deepsc_st.synthesis.receiver_speech` ("decoded", "synthesized" or None).
     """
 
     name = "transceiver"
+    receiver_speech: str | None = None
 
     def transmit(self, waveforms: list[np.ndarray], channel: Channel, snr_db: float) -> list[Transmission]:
         raise NotImplementedError
@@ -61,6 +64,7 @@ class DeepSCSTTransceiver(Transceiver):
     """DeepSC-ST: semantic encoder + channel encoder -> channel -> channel decoder + CTC greedy decoding."""
 
     name = "deepsc-st"
+    receiver_speech = "synthesized"
 
     def __init__(self, model: DeepSCST, batch_size: int = 16):
         self.model = model

@@ -95,13 +95,14 @@ SENTENCE_ASR_SENTENCES = 4
 
 @pytest.fixture(scope="session")
 def sentence_asr_run(espeak_corpus, tmp_path_factory):
-    """Run folder of a tiny ASR-only model overfitted on the corpus's first four sentences, clean and AMR-WB-decoded.
+    """Run folder of a tiny ASR-only model overfitted on the corpus's first four sentences:
+    clean, AMR-WB-decoded, and spoken by the synthesiser's default user.
 
     It reads each of them exactly, so end-to-end tests of every system can ask
-    for the sentence itself. The shared ``overfit_asr_run`` only ever heard
-    clean speech and misreads the codec's output (11 dB round-trip SNR); the
-    speech system's receiver needs an ASR that knows the codec, as a real one
-    would be trained.
+    for the sentence itself, also in the speech a receiver outputs. The shared
+    ``overfit_asr_run`` only ever heard the corpus's one clean voice and
+    misreads the codec's output (11 dB round-trip SNR); the speech system's
+    receiver needs an ASR that knows the codec, as a real one would be trained.
     """
     import json
 
@@ -111,16 +112,22 @@ def sentence_asr_run(espeak_corpus, tmp_path_factory):
     from deepsc_st.audio import load_audio
     from deepsc_st.config import get_config
     from deepsc_st.data import read_utterances
+    from deepsc_st.synthesis import DEFAULT_USER, EspeakSynthesizer
     from deepsc_st.train import TrainingSettings, train
 
     utterances = read_utterances(espeak_corpus, "train")[:SENTENCE_ASR_SENTENCES]
-    codec = AmrWbCodec(23.85)
+    codec, synthesizer = AmrWbCodec(23.85), EspeakSynthesizer()
     folder = tmp_path_factory.mktemp("sentence_corpus")
     (folder / "wavs").mkdir()
     rows = []
     for index, utterance in enumerate(utterances):
         waveform = load_audio(utterance.wav_path)
-        for version, audio in (("clean", waveform), ("amr", codec.decode(codec.encode(waveform), len(waveform)))):
+        versions = {
+            "clean": waveform,
+            "amr": codec.decode(codec.encode(waveform), len(waveform)),
+            "user": synthesizer.synthesize(utterance.text, DEFAULT_USER),
+        }
+        for version, audio in versions.items():
             rows.append((f"{version}{index:03d}", utterance.text))
             soundfile.write(folder / "wavs" / f"{rows[-1][0]}.wav", audio, 16000)
     (folder / "metadata.csv").write_text("".join(f"{i}|{t}|{t}\n" for i, t in rows))

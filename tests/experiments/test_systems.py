@@ -4,8 +4,10 @@ import shutil
 import pytest
 
 from baselines.codecs import AmrWbCodec, HuffmanTextCodec
+from baselines.feature_transceiver import FeatureTransceiver
 from baselines.link import FEATURE_CODE_K, SPEECH_CODE_K, TEXT_CODE_K, DigitalLink
 from deepsc_st.audio import load_audio
+from deepsc_st.checkpoint import load_run
 from tests.cli_helpers import assert_one_line_error, run_cli
 from deepsc_st.config import get_config
 from deepsc_st.data import read_utterances
@@ -108,3 +110,27 @@ def test_huffman_table_sources(asr_run, espeak_corpus, tmp_path):
     (run / "run.json").write_text(json.dumps({**stored, "data": str(tmp_path / "gone")}))
     with pytest.raises(UserError, match="huffman.json is missing .* pass --huffman-table"):
         build_transceiver("text", asr_run_dir=run)
+
+
+@pytest.mark.parametrize("system", ["text", "speech"])
+def test_transmit_writes_the_received_speech(capsys, sentence_asr, espeak_corpus, tmp_path, system):
+    utterance = read_utterances(espeak_corpus, "train")[0]
+    out_wav = tmp_path / "received.wav"
+    args = ["transmit", utterance.wav_path, "--system", system, "--asr-model", sentence_asr, "--snr", "30", "--user", "spk00", "--out-wav", out_wav]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert out.strip() == utterance.text
+    received = load_audio(out_wav)
+    asr = FeatureTransceiver(load_run(sentence_asr)[0])  # reads the synthesiser's default user (spk00) and AMR-WB speech
+    assert asr.transcribe([received]) == [utterance.text]
+
+
+def test_transmit_out_wav_errors(capsys, sentence_asr, speech_wav, tmp_path):
+    base = ["transmit", speech_wav, "--asr-model", sentence_asr]
+    code, _, err = run_cli(capsys, *base, "--system", "text", "--user", "alice", "--out-wav", tmp_path / "a.wav")
+    assert_one_line_error(code, err, "unknown user 'alice'; registered users: spk00")
+    code, _, err = run_cli(capsys, *base, "--system", "feature", "--out-wav", tmp_path / "a.wav")
+    assert_one_line_error(code, err, "the feature system's receiver outputs no speech")
+    code, _, err = run_cli(capsys, *base, "--system", "text", "--out-wav", tmp_path / "missing" / "a.wav")
+    assert_one_line_error(code, err, "no such folder")
+    assert not list(tmp_path.rglob("*.wav"))

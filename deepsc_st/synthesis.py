@@ -1,0 +1,71 @@
+"""Speech synthesis at the receiver: recognised text -> speech in a registered user's voice.
+
+The receiver of DeepSC-ST (and of the text transceiver) recovers text; for a
+listener it speaks that text again with the voice registered for the sender's
+user ID (paper section III-D). A :class:`Synthesizer` maps (text, user ID) to
+a float32 waveform at 16 kHz. The transceivers never call it themselves: the
+caller passes what they recovered to :func:`receiver_speech`, so another
+backend (a neural TTS) is one new subclass of :class:`Synthesizer`.
+
+>>> synthesizer = EspeakSynthesizer()
+>>> synthesizer.synthesize("the cat sat on the mat", "spk03").shape  # doctest: +SKIP
+(27348,)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepsc_st.corpus import SPEAKERS, synthesize
+from deepsc_st.errors import UserError
+
+SAMPLE_RATE = 16_000
+SILENCE_SAMPLES = 1_600  # 0.1 s: the speech of an empty transcript
+DEFAULT_USER = "spk00"
+
+
+class Synthesizer:
+    """Base class: ``synthesize(text, user) -> float32 [num_samples]`` at 16 kHz, for ``users``."""
+
+    users: tuple[str, ...] = ()
+
+    def synthesize(self, text: str, user: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def check_user(self, user: str) -> None:
+        """A one-line :class:`UserError` listing the registered users when ``user`` is not one."""
+        if user not in self.users:
+            raise UserError(f"unknown user {user!r}; registered users: {', '.join(self.users)}")
+
+
+class EspeakSynthesizer(Synthesizer):
+    """espeak-ng with each user's voice, variant, pitch and rate (the corpus's speaker registry).
+
+    ``speakers``: user ID -> {"voice", "variant", "pitch", "rate"}
+    (default :data:`deepsc_st.corpus.SPEAKERS`, the voices of the embedded corpus).
+    """
+
+    def __init__(self, speakers: dict[str, dict] | None = None):
+        self.speakers = dict(SPEAKERS if speakers is None else speakers)
+        self.users = tuple(self.speakers)
+
+    def synthesize(self, text: str, user: str) -> np.ndarray:
+        self.check_user(user)
+        if not text.strip():
+            return np.zeros(SILENCE_SAMPLES, np.float32)
+        return synthesize(self.speakers[user], text)
+
+
+def receiver_speech(transceiver, transmission, synthesizer: Synthesizer, user: str) -> np.ndarray | None:
+    """The speech ``transceiver``'s receiver outputs for one :class:`deepsc_st.transceiver.Transmission`.
+
+    Its ``receiver_speech`` says how: ``"decoded"`` (the speech transceiver's
+    codec output), ``"synthesized"`` (the recovered text spoken in ``user``'s
+    voice: DeepSC-ST, the text transceiver) or None (no speech: features only).
+    Returns float32 [num_samples] at 16 kHz, or None.
+    """
+    if transceiver.receiver_speech == "decoded":
+        return transmission.waveform
+    if transceiver.receiver_speech == "synthesized":
+        return synthesizer.synthesize(transmission.text, user)
+    return None
