@@ -235,6 +235,8 @@ def command_sweep(args) -> None:
         loss_runs=tuple(args.loss_runs),
         results=args.results,
         workers=args.workers,
+        speech_quality=not args.no_speech_quality,
+        reference_split=args.reference_split,
     )
     summary = run_sweep(settings, progress=not args.quiet)
     _print_json_or_table({key: str(value) for key, value in summary.items()}, as_json=False)
@@ -337,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--loss-runs", nargs="+", default=[], metavar="RUNDIR", help="training runs for the loss-vs-epoch figure")
     sweep.add_argument("--results", default="results", help="folder that holds the sweeps")
     sweep.add_argument("--workers", type=int, default=None, help="processes (default: min(2, cores))")
+    sweep.add_argument("--no-speech-quality", action="store_true", help="skip FDSD / KDSD of the speech receivers output (faster)")
+    sweep.add_argument("--reference-split", default="validation", help="real speech that FDSD / KDSD compare with")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=command_sweep)
     return parser

@@ -1,4 +1,5 @@
-"""The paper's figures from a sweep: CER / WER vs SNR (Figs. 5-6) and CTC loss vs epoch (Fig. 4).
+"""The paper's figures from a sweep: CER / WER vs SNR (Figs. 5-6), FDSD / KDSD vs SNR (Figs. 7-8)
+and CTC loss vs epoch (Fig. 4).
 
 Each figure is saved as PNG (150 dpi) and PDF, each written to a temporary
 file and renamed into place. Matplotlib is used without pyplot (no global
@@ -33,13 +34,19 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
     return paths
 
 
-def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path) -> list[Path]:
-    """``metric`` ("cer" or "wer") against SNR (Es/N0, dB): one panel per channel, one line per system.
+METRIC_LABELS = {"cer": "CER", "wer": "WER", "fdsd": "FDSD", "kdsd": "KDSD"}
 
-    The CER figure also draws the readability line CER = 0.15. ``cells``
-    sorted by system, channel and SNR (their order gives panel and legend
-    order). Returns the PNG and PDF paths.
+
+def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_truth: float | None = None) -> list[Path]:
+    """``metric`` (a key of :data:`METRIC_LABELS`) against SNR (Es/N0, dB): one panel per channel, one line per system.
+
+    The CER figure also draws the readability line CER = 0.15; FDSD / KDSD
+    draw ``ground_truth`` (the transcripts through the synthesiser) when
+    given. Cells without the metric (None) are left out. ``cells`` sorted by
+    system, channel and SNR (their order gives panel and legend order).
+    Returns the PNG and PDF paths.
     """
+    cells = [c for c in cells if getattr(c, metric) is not None]
     systems = list(dict.fromkeys(c.system for c in cells))
     channels = list(dict.fromkeys(c.channel for c in cells))
     figure = Figure(figsize=(4.2 * len(channels), 3.6), layout="constrained")
@@ -52,11 +59,14 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path) -> list
                 ax.plot(*zip(*points), marker=MARKERS[index % len(MARKERS)], color=f"C{index}", label=system)
         if metric == "cer":
             ax.axhline(READABLE_CER, color="grey", linestyle="--", linewidth=1, label=f"readable (CER = {READABLE_CER})")
+        if ground_truth is not None:
+            ax.axhline(ground_truth, color="black", linestyle=":", linewidth=1.2, label="ground truth (transcript synthesised)")
         ax.set_title(channel.upper() if channel == "awgn" else channel.capitalize())
         ax.set_xlabel("SNR (dB)")
-        ax.set_ylim(0, max(1.0, highest) * 1.05)
+        if metric in ("cer", "wer"):
+            ax.set_ylim(0, max(1.0, highest) * 1.05)
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel(metric.upper())
+    axes[0].set_ylabel(METRIC_LABELS[metric])
     axes[-1].legend(loc="best", fontsize="small")
     return save_figure(figure, stem)
 

@@ -3,6 +3,7 @@
 Files written into ``results/<name>/`` (each atomically):
 
 * ``cer_vs_snr.{png,pdf}``, ``wer_vs_snr.{png,pdf}``: Figs. 5-6;
+* ``fdsd_vs_snr.{png,pdf}``, ``kdsd_vs_snr.{png,pdf}``: Figs. 7-8, when measured;
 * ``loss_vs_epoch.{png,pdf}``: Fig. 4, when training runs are given;
 * ``thresholds.md``, ``symbols.md`` (Table II), ``parameters.md``
   (section V-B), ``examples.md`` (Table IV);
@@ -17,9 +18,11 @@ from experiments.figures import plot_loss_curves, plot_metric_vs_snr
 from experiments.results import RESULTS_CSV, CellResult, ResultsFolder, write_text_atomically
 from experiments.tables import (
     READABLE_CER,
+    SPEECH_METRICS,
     examples_table,
     nearest_snr,
     parameters_table,
+    speech_quality_table,
     symbols_table,
     threshold_table,
 )
@@ -27,16 +30,22 @@ from experiments.tables import (
 LOSS_FIGURE = "loss_vs_epoch"
 
 
-def write_report(folder: ResultsFolder, cells: list[CellResult], example_snr: float, loss_runs: list[Path]) -> Path:
+def write_report(
+    folder: ResultsFolder, cells: list[CellResult], example_snr: float, loss_runs: list[Path], ground_truth: dict | None = None
+) -> Path:
     """Write the figures, tables and ``report.md`` for ``cells`` (sorted by system, channel, SNR).
 
     ``example_snr``: SNR (dB) of the example sentences (the nearest swept one is
     shown). ``loss_runs``: training run folders for the loss figure; without
-    them an existing loss figure is kept and shown. Returns the path of ``report.md``.
+    them an existing loss figure is kept and shown. ``ground_truth``: {"fdsd",
+    "kdsd"} of the transcripts through the synthesiser, or None. Returns the path of ``report.md``.
     """
     path = folder.path
     for metric in ("cer", "wer"):
         plot_metric_vs_snr(cells, metric, path / f"{metric}_vs_snr")
+    quality_metrics = [m for m in SPEECH_METRICS if any(getattr(c, m) is not None for c in cells)]
+    for metric in quality_metrics:
+        plot_metric_vs_snr(cells, metric, path / f"{metric}_vs_snr", (ground_truth or {}).get(metric))
     if loss_runs:
         plot_loss_curves(loss_runs, path / LOSS_FIGURE)
     tables = {
@@ -48,6 +57,9 @@ def write_report(folder: ResultsFolder, cells: list[CellResult], example_snr: fl
     for name, table in tables.items():
         heading = f"Example sentences at {nearest_snr(cells, example_snr):g} dB\n\n" if name == "examples" else ""
         write_text_atomically(path / f"{name}.md", heading + table)
+    if quality_metrics:
+        tables["speech_quality"] = speech_quality_table(cells, ground_truth)
+        write_text_atomically(path / "speech_quality.md", tables["speech_quality"])
     report = path / "report.md"
     write_text_atomically(report, _report_text(folder, cells, tables, example_snr))
     return report
@@ -76,6 +88,18 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         _figure("cer_vs_snr", f"Character error rate; dashed: readable text (CER = {READABLE_CER})."),
         _figure("wer_vs_snr", "Word error rate."),
     ]
+    if "speech_quality" in tables:
+        reference = identity.get("speech_reference", {}).get("split", "?")
+        parts += [
+            "## Speech quality: FDSD and KDSD against SNR (paper Figs. 7 and 8)\n",
+            "Distances, in the ASR model's features (last BiGRU block, mean over time), between the speech each receiver "
+            f"outputs and real speech of the `{reference}` split; lower is better. DeepSC-ST and the text transceiver "
+            "speak their recovered text in the sender's voice; the speech transceiver outputs decoded AMR-WB. "
+            "Dotted: the test transcripts themselves through the synthesiser.\n",
+            _figure("fdsd_vs_snr", "Fréchet deep speech distance."),
+            _figure("kdsd_vs_snr", "Kernel deep speech distance."),
+            tables["speech_quality"],
+        ]
     if (folder.path / f"{LOSS_FIGURE}.png").is_file():
         parts += ["## Training loss (paper Fig. 4)\n", _figure(LOSS_FIGURE, "CTC loss per epoch of the given training runs.")]
     parts += [

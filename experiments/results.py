@@ -35,6 +35,8 @@ CSV_COLUMNS = (
     "snr_db",
     "cer",
     "wer",
+    "fdsd",
+    "kdsd",
     "utterances",
     "symbols_per_16000_samples",
     "seed",
@@ -55,7 +57,9 @@ class CellResult:
     noise and fading draws, derived from (seed, system, channel, snr_db).
     ``models``: model kind ("asr", "deepsc-st") -> identifier of each trained
     model the system used. ``trainable_parameters``: of those models together
-    (None for a system without one). ``elapsed_s``: wall time of the cell, s.
+    (None for a system without one). ``fdsd`` / ``kdsd``: distances of the
+    receiver's speech to reference speech (:mod:`experiments.speech_quality`;
+    None without speech or when not measured). ``elapsed_s``: wall time of the cell, s.
     ``examples``: the first utterances as {"id", "reference", "hypothesis"}.
     """
 
@@ -70,6 +74,8 @@ class CellResult:
     cell_seed: int
     models: dict[str, str] = field(default_factory=dict)
     trainable_parameters: int | None = None
+    fdsd: float | None = None
+    kdsd: float | None = None
     elapsed_s: float = 0.0
     examples: list[dict[str, str]] = field(default_factory=list)
 

@@ -25,6 +25,7 @@ With one worker the cells run in the calling process.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import multiprocessing
@@ -44,13 +45,15 @@ from deepsc_st.checkpoint import MODEL_WEIGHTS
 from deepsc_st.data import LoadedUtterance, read_utterances
 from deepsc_st.errors import UserError
 from experiments.report import write_report
-from experiments.results import CellResult, ResultsFolder
+from experiments.results import CellResult, ResultsFolder, write_text_atomically
+from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup, sender_users
 from experiments.worker import init_worker, run_cell
 
 log = logging.getLogger(__name__)
 
 SWEEP_CHANNELS = ("awgn", "rayleigh", "rician")
 DEFAULT_SNRS = "-12:20:2"
+GROUND_TRUTH_FILE = "ground_truth.json"
 MODEL_KINDS = {"deepsc-st": "--model", "asr": "--asr-model"}  # run.json "kind" -> option naming its folder
 
 
@@ -112,7 +115,9 @@ class SweepSettings:
     ASR-only run folders (None: the systems' defaults). ``example_snr``: the
     SNR (dB) of the example-sentence table; the nearest swept SNR is used.
     ``loss_runs``: training run folders whose ``history.csv`` the loss figure
-    shows. ``workers``: processes (None: min(2, cores)).
+    shows. ``workers``: processes (None: min(2, cores)). ``speech_quality``:
+    also measure FDSD / KDSD of the speech receivers output, against the
+    ``reference_split``'s recordings (:mod:`experiments.speech_quality`).
     """
 
     name: str = "default"
@@ -129,6 +134,8 @@ class SweepSettings:
     loss_runs: tuple[str, ...] = ()
     results: str = "results"
     workers: int | None = None
+    speech_quality: bool = True
+    reference_split: str = "validation"
 
 
 def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress: bool = True) -> dict:
@@ -143,24 +150,26 @@ def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress:
     model_dirs = _model_dirs(settings, systems)
     model_ids = {kind: model_identifier(folder) for kind, folder in model_dirs.items()}
     test_set, fingerprint = load_test_set(settings.data, settings.split, settings.utterances)
+    quality, reference_fingerprint = _speech_quality_setup(settings, model_dirs, test_set)
     folder = ResultsFolder(Path(settings.results) / settings.name)
-    folder.claim(
-        {
-            "data": str(Path(settings.data).resolve()),
-            "data_fingerprint": fingerprint,
-            "split": settings.split,
-            "utterances": settings.utterances,
-            "seed": settings.seed,
-            "models": model_ids,
-        }
-    )
+    identity = {
+        "data": str(Path(settings.data).resolve()),
+        "data_fingerprint": fingerprint,
+        "split": settings.split,
+        "utterances": settings.utterances,
+        "seed": settings.seed,
+        "models": model_ids,
+    }
+    if quality is not None:
+        identity["speech_reference"] = {"split": settings.reference_split, "fingerprint": reference_fingerprint}
+    folder.claim(identity)
     cells = folder.load_cells()
     wanted = list(dict.fromkeys((system, channel, snr) for system in names for channel in settings.channels for snr in settings.snrs))
     todo = [cell for cell in wanted if cell not in cells]
     order = _cell_order(systems.names)
     workers = min(settings.workers or min(2, os.cpu_count() or 1), max(1, len(todo)))
     with tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=f"sweep {settings.name}", unit="cell", disable=not progress, file=sys.stderr) as bar:
-        for cell in _compute(todo, systems.build, model_dirs, model_ids, test_set, settings.seed, workers):
+        for cell in _compute(todo, systems.build, model_dirs, model_ids, test_set, settings.seed, quality, workers):
             folder.save_cell(cell)
             cells[cell.key] = cell
             folder.write_csv(sorted(cells.values(), key=order))
@@ -168,7 +177,8 @@ def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress:
             bar.update()
     ordered = sorted(cells.values(), key=order)
     folder.write_csv(ordered)
-    report = write_report(folder, ordered, settings.example_snr, [Path(run) for run in settings.loss_runs])
+    ground_truth = _ground_truth(folder, quality, test_set, model_ids.get("asr")) if quality is not None else None
+    report = write_report(folder, ordered, settings.example_snr, [Path(run) for run in settings.loss_runs], ground_truth)
     return {"folder": folder.path, "cells": len(ordered), "computed": len(todo), "report": report}
 
 
@@ -245,6 +255,38 @@ def load_test_set(data, split: str, utterances: int | None) -> tuple[list[Loaded
     return loaded, digest.hexdigest()
 
 
+def _speech_quality_setup(settings: SweepSettings, model_dirs: dict, test_set) -> tuple[SpeechQualitySetup | None, str | None]:
+    """What FDSD / KDSD need (and the reference set's fingerprint), or (None, None) when not measured.
+
+    They need the ASR-only model's features; without one the sweep says so once and goes on.
+    """
+    if not settings.speech_quality:
+        return None, None
+    if model_dirs.get("asr") is None or not (Path(model_dirs["asr"]) / MODEL_WEIGHTS).is_file():
+        log.warning("no ASR-only model: FDSD / KDSD are not measured (pass --asr-model RUNDIR)")
+        return None, None
+    if len(test_set) < 2:
+        raise UserError("FDSD / KDSD need at least 2 test utterances (or pass --no-speech-quality)")
+    reference, reference_fingerprint = load_test_set(settings.data, settings.reference_split, settings.utterances)
+    if len(reference) < 2:
+        raise UserError(f"FDSD / KDSD need at least 2 reference utterances in split {settings.reference_split!r}")
+    users = sender_users(settings.data, [item.utterance.id for item in test_set])
+    return SpeechQualitySetup(Path(model_dirs["asr"]), [item.waveform for item in reference], users), reference_fingerprint
+
+
+def _ground_truth(folder: ResultsFolder, quality: SpeechQualitySetup, test_set, asr_model_id: str | None) -> dict:
+    """FDSD / KDSD of the test transcripts through the synthesiser, computed once per ASR model (``ground_truth.json``)."""
+    path = folder.path / GROUND_TRUTH_FILE
+    if path.is_file():
+        stored = json.loads(path.read_text())
+        if stored.get("asr_model") == asr_model_id:
+            return stored
+    distances = SpeechQualityMeter(quality).ground_truth([item.utterance.text for item in test_set])
+    stored = {"asr_model": asr_model_id, **distances}
+    write_text_atomically(path, json.dumps(stored, indent=1) + "\n")
+    return stored
+
+
 def _cell_order(system_names: tuple[str, ...]):
     """Sort key of a :class:`CellResult`: system (``system_names`` order), channel, SNR."""
 
@@ -256,11 +298,11 @@ def _cell_order(system_names: tuple[str, ...]):
     return key
 
 
-def _compute(todo, build, model_dirs, model_ids, test_set, seed, workers: int) -> Iterator[CellResult]:
+def _compute(todo, build, model_dirs, model_ids, test_set, seed, quality, workers: int) -> Iterator[CellResult]:
     """Run the cells ``todo`` = [(system, channel, snr_db)], yielding each result as it finishes."""
     if not todo:
         return
-    init_args = (build, sorted({system for system, _, _ in todo}), model_dirs, model_ids, test_set, seed)
+    init_args = (build, sorted({system for system, _, _ in todo}), model_dirs, model_ids, test_set, seed, quality)
     if workers == 1:
         init_worker(*init_args)
         for cell in todo:

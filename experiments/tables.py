@@ -9,6 +9,7 @@ from __future__ import annotations
 from experiments.results import CellResult
 
 READABLE_CER = 0.15  # the paper's "readable text" threshold (Figs. 5-6)
+SPEECH_METRICS = ("fdsd", "kdsd")  # Figs. 7-8
 
 # Weng et al., Table II: complex symbols per 16,000 samples (1 s of speech).
 PAPER_SYMBOLS = {"deepsc-st": 520, "speech": 6600, "feature": 6264, "text": 60, "sr+deepsc": 120}
@@ -124,3 +125,18 @@ def examples_table(cells: list[CellResult], snr_db: float) -> str:
             rows.append([system, *(by_channel.get(ch, {}).get(utterance_id, "—") for ch in channels)])
         sections.append(f"Sent ({utterance_id}): *{reference}*\n\n" + _table(["system", *channels], rows))
     return "\n".join(sections)
+
+
+def speech_quality_table(cells: list[CellResult], ground_truth: dict | None) -> str:
+    """FDSD / KDSD per system and channel at the lowest, 0 dB (nearest) and highest swept SNR, plus the ground truth."""
+    measured = [c for c in cells if c.fdsd is not None]
+    snrs = sorted({min(c.snr_db for c in measured), nearest_snr(measured, 0.0), max(c.snr_db for c in measured)})
+    header = ["system", "channel", *(f"{metric.upper()} at {_db(snr)}" for snr in snrs for metric in SPEECH_METRICS)]
+    rows = []
+    for (system, channel), group in _grouped(measured, "system", "channel").items():
+        by_snr = {c.snr_db: c for c in group}
+        values = [f"{getattr(by_snr[snr], metric):.3g}" if snr in by_snr else "—" for snr in snrs for metric in SPEECH_METRICS]
+        rows.append([system, channel, *values])
+    if ground_truth:
+        rows.append(["ground truth", "—", *(f"{ground_truth[metric]:.3g}" for _ in snrs for metric in SPEECH_METRICS)])
+    return _table(header, rows)

@@ -30,6 +30,7 @@ from deepsc_st.data import LoadedUtterance
 from deepsc_st.metrics import character_error_rate, word_error_rate
 from deepsc_st.model import ASRModel, CTCModel, DeepSCST
 from experiments.results import CellResult
+from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup
 
 EXAMPLES_PER_CELL = 3
 
@@ -49,6 +50,7 @@ def init_worker(
     model_ids: dict,
     test_set: list[LoadedUtterance],
     seed: int,
+    speech_quality: SpeechQualitySetup | None = None,
     threads: int | None = None,
 ) -> None:
     """Build the transceivers of ``systems`` once for this process.
@@ -57,7 +59,8 @@ def init_worker(
     module-level function, so spawned processes can import it).
     ``model_dirs`` / ``model_ids``: model kind ("asr", "deepsc-st") -> run
     folder / identifier, or None. ``test_set``: the utterances every cell
-    transmits, waveforms float32 [num_samples] at 16 kHz. ``threads``:
+    transmits, waveforms float32 [num_samples] at 16 kHz. ``speech_quality``:
+    what FDSD / KDSD of received speech need, None to skip them. ``threads``:
     TensorFlow threads for a pool worker (None in the sweep's own process,
     which also keeps its Ctrl-C handling). A pool worker exits by itself
     when the sweep process dies, even by SIGKILL.
@@ -75,8 +78,9 @@ def init_worker(
             transceivers[name] = build(name, asr_run_dir=model_dirs.get("asr"), deepsc_run_dir=model_dirs.get("deepsc-st"))
         except Exception as error:  # noqa: BLE001 - raised again by run_cell
             transceivers[name] = error
+    meter = SpeechQualityMeter(speech_quality) if speech_quality is not None else None
     _state.clear()
-    _state.update(test_set=test_set, seed=seed, model_ids=model_ids, transceivers=transceivers, channels={})
+    _state.update(test_set=test_set, seed=seed, model_ids=model_ids, transceivers=transceivers, channels={}, meter=meter)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -101,6 +105,7 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
     received = transceiver.transmit([item.waveform for item in test_set], _state["channels"][channel_name], float(snr_db))
     references = [item.utterance.text for item in test_set]
     hypotheses = [r.text for r in received]
+    speech_quality = _state["meter"].measure(transceiver, received) if _state["meter"] else {}
     models = models_of(transceiver)
     return CellResult(
         system=system,
@@ -114,6 +119,8 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
         cell_seed=seed,
         models={kind: _state["model_ids"].get(kind) for kind in models},
         trainable_parameters=sum(model.trainable_parameter_count() for model in models.values()) if models else None,
+        fdsd=speech_quality.get("fdsd"),
+        kdsd=speech_quality.get("kdsd"),
         elapsed_s=time.perf_counter() - start,
         examples=[
             {"id": item.utterance.id, "reference": ref, "hypothesis": hyp}

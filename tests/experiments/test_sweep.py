@@ -76,6 +76,30 @@ def test_sweep_writes_every_file(swept):
     assert not list(folder.rglob(".tmp-*"))
 
 
+def test_no_speech_quality_without_an_asr_model(swept):
+    rows = rows_without_time(swept["folder"])
+    assert all(r["fdsd"] == r["kdsd"] == "" for r in rows)
+    assert not (swept["folder"] / "fdsd_vs_snr.png").exists() and "FDSD" not in (swept["folder"] / "report.md").read_text()
+
+
+def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_asr_run, tmp_path):
+    summary = run_sweep(settings(espeak_corpus, tmp_path, asr_model=str(overfit_asr_run[0])), FAKES, progress=False)
+    folder = summary["folder"]
+    rows = {(r["system"], float(r["snr_db"])): r for r in rows_without_time(folder)}
+    assert rows[("qpsk", 0.0)]["fdsd"] == rows[("qpsk", 0.0)]["kdsd"] == ""  # no speech at its receiver
+    ground_truth = json.loads((folder / "ground_truth.json").read_text())
+    for snr in (0.0, 10.0):
+        # The oracle recovers every transcript, so its receiver speaks exactly the ground truth.
+        assert float(rows[("oracle", snr)]["fdsd"]) == pytest.approx(ground_truth["fdsd"], rel=1e-6)
+        assert float(rows[("oracle", snr)]["kdsd"]) == pytest.approx(ground_truth["kdsd"], rel=1e-6, abs=1e-9)
+    assert ground_truth["fdsd"] > 0  # synthesised speech of user spk00 vs the corpus's own espeak-ng voice
+    for stem in ("fdsd_vs_snr", "kdsd_vs_snr"):
+        assert (folder / f"{stem}.png").stat().st_size > 5_000
+    report = (folder / "report.md").read_text()
+    assert "Figs. 7 and 8" in report and "fdsd_vs_snr.png" in report and "| ground truth |" in report
+    assert json.loads((folder / "sweep.json").read_text())["speech_reference"]["split"] == "validation"
+
+
 def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path):
     resumed = settings(espeak_corpus, tmp_path)
     script = (

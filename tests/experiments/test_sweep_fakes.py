@@ -3,7 +3,8 @@
 They know the test corpus's transcripts (folder in ``$SWEEP_FAKE_CORPUS``)
 and recognise each waveform by a hash of its samples, so no model is needed:
 
-* ``oracle``: the transcript, untouched, one symbol per character;
+* ``oracle``: the transcript, untouched, one symbol per character; its
+  receiver synthesises speech, like DeepSC-ST's;
 * ``qpsk``: each character's token id as 6 bits (3 QPSK symbols) over the
   given channel at the given SNR, hard decisions: CER falls with SNR and the
   numbers depend on the noise draws (what the sweep's seeding must fix).
@@ -42,6 +43,7 @@ def _key(waveform: np.ndarray) -> str:
 class FakeTransceiver(Transceiver):
     def __init__(self, name: str):
         self.name = name
+        self.receiver_speech = "synthesized" if name == "oracle" else None
         self.transcripts = {
             _key(load_audio(u.wav_path, allow_silent=True)): u.text for u in read_utterances(os.environ[CORPUS_ENV], "all")
         }

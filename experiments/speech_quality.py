@@ -1,0 +1,77 @@
+"""FDSD / KDSD of the speech each system's receiver outputs (paper Figs. 7-8).
+
+A sweep cell's received speech is what :func:`deepsc_st.synthesis.receiver_speech`
+gives: DeepSC-ST's and the text transceiver's recovered text spoken in the
+sender's voice, or the speech transceiver's decoded AMR-WB. Its distance is
+taken to *reference* speech: real recordings of other utterances (by default
+the corpus's validation split), not the test utterances themselves, because
+KDSD's unbiased estimate reads low for paired sets (a received utterance next
+to its own original; see :func:`deepsc_st.speech_distance.kernel_distance`).
+The *ground truth* is the test transcripts themselves through the synthesiser,
+the best a synthesising receiver can do.
+
+Users: the embedded corpus records each utterance's speaker
+(``utterance_speakers.json``); other corpora are spoken by
+:data:`deepsc_st.synthesis.DEFAULT_USER`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from deepsc_st.checkpoint import load_run
+from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
+from deepsc_st.synthesis import DEFAULT_USER, EspeakSynthesizer, receiver_speech
+
+SPEAKER_TABLE = "utterance_speakers.json"
+
+
+def sender_users(data_dir, utterance_ids: list[str]) -> list[str]:
+    """The user ID of each utterance's speaker from the corpus's speaker table, else :data:`DEFAULT_USER`."""
+    table_path = Path(data_dir) / SPEAKER_TABLE
+    table = json.loads(table_path.read_text()) if table_path.is_file() else {}
+    known = set(EspeakSynthesizer().users)
+    return [table[i] if table.get(i) in known else DEFAULT_USER for i in utterance_ids]
+
+
+@dataclass
+class SpeechQualitySetup:
+    """What a sweep worker needs to score received speech.
+
+    ``asr_run_dir``: the ASR-only run whose features FDSD / KDSD use.
+    ``reference``: float32 16 kHz waveforms of real speech (>= 2).
+    ``users``: the sender's user ID for each test utterance, in order.
+    """
+
+    asr_run_dir: Path
+    reference: list[np.ndarray]
+    users: list[str]
+
+
+class SpeechQualityMeter:
+    """Scores lists of received speech against the reference set (features computed once)."""
+
+    def __init__(self, setup: SpeechQualitySetup):
+        self.model, _ = load_run(setup.asr_run_dir)
+        self.users = setup.users
+        self.synthesizer = EspeakSynthesizer()
+        self.reference_features = asr_speech_features(self.model, setup.reference)
+
+    def distances(self, speech: list[np.ndarray]) -> dict:
+        """{"fdsd", "kdsd"} of float32 16 kHz waveforms (>= 2) against the reference set."""
+        features = asr_speech_features(self.model, speech)
+        return {"fdsd": frechet_distance(self.reference_features, features), "kdsd": kernel_distance(self.reference_features, features)}
+
+    def measure(self, transceiver, transmissions) -> dict:
+        """FDSD / KDSD of what ``transceiver``'s receiver outputs for ``transmissions`` (None each if no speech)."""
+        if transceiver.receiver_speech is None:
+            return {"fdsd": None, "kdsd": None}
+        return self.distances([receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)])
+
+    def ground_truth(self, transcripts: list[str]) -> dict:
+        """FDSD / KDSD of the test transcripts spoken by the synthesiser in each sender's voice."""
+        return self.distances([self.synthesizer.synthesize(text, user) for text, user in zip(transcripts, self.users)])
