@@ -203,7 +203,7 @@ def command_ship(args) -> None:
     from deepsc_st.model_card import write_model_card
     from experiments.systems import load_huffman_codec
 
-    card = write_model_card(args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds)
+    card = write_model_card(args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note)
     run = read_json(card.parent / "run.json")
     if run["kind"] == "asr":  # the text system's code table travels with the ASR model
         load_huffman_codec(None, card.parent, {**run, "data": args.data})
@@ -311,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     ship.add_argument("--out", required=True, help="model folder, e.g. models/asr-small")
     ship.add_argument("--data", default="data/synth", help="corpus whose test splits are measured")
     ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
+    ship.add_argument("--note", default=None, help="free text for the card's Notes section")
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 

@@ -76,13 +76,36 @@ def measure(model, run: dict, data_dir, utterances: int | None = None) -> list[d
     return rows
 
 
-def write_model_card(run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None) -> Path:
-    """Copy the run's model into ``out_dir`` and write ``out_dir/MODEL.md``; returns its path."""
+def _recorded_seconds(history: list[dict]) -> float | None:
+    """Wall time of a run from its ``epoch_s`` column, None for runs logged before the column existed."""
+    return sum(float(row["epoch_s"]) for row in history) if history and "epoch_s" in history[0] else None
+
+
+def _ancestors(run: dict) -> list[tuple[Path, dict, list[dict]]]:
+    """The runs this one was initialised from (``--init-from``), oldest first, as (folder, run.json, history)."""
+    chain, source = [], run.get("init_from")
+    while source and (Path(source) / checkpoint.RUN_FILE).is_file() and (Path(source) / "history.csv").is_file():
+        ancestor = checkpoint.read_json(Path(source) / checkpoint.RUN_FILE)
+        chain.insert(0, (Path(source), ancestor, _history(Path(source))))
+        source = ancestor.get("init_from")
+    return chain
+
+
+def write_model_card(
+    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None
+) -> Path:
+    """Copy the run's model into ``out_dir`` and write ``out_dir/MODEL.md``; returns its path.
+
+    ``training_seconds``: the run's wall time when its ``history.csv`` has no
+    ``epoch_s``. Runs it was initialised from are listed with their commands
+    and recorded times. ``note``: free text for a "Notes" section.
+    """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, run = checkpoint.load_run(run_dir)
     history = _history(run_dir)
-    if training_seconds is None and history and "epoch_s" in history[0]:
-        training_seconds = sum(float(row["epoch_s"]) for row in history)
+    if training_seconds is None:
+        training_seconds = _recorded_seconds(history)
+    ancestors = _ancestors(run)
     manifest = json.loads((Path(data_dir) / "manifest.json").read_text()) if (Path(data_dir) / "manifest.json").is_file() else {}
     rows = measure(model, run, data_dir, utterances)
 
@@ -103,12 +126,18 @@ def write_model_card(run_dir, out_dir, data_dir, utterances: int | None = None, 
         "## How it was made",
         "",
         "```",
+        *(training_command(a_run, len(a_history), str(a_dir)) for a_dir, a_run, a_history in ancestors),
         training_command(run, len(history), str(run_dir)),
         "```",
         "",
+        *(
+            f"- First `{a_dir}`: {len(a_history)} epochs, validation CER {float(a_history[-1]['val_cer']):.4f}, "
+            + (f"{_recorded_seconds(a_history) / 60:.1f} min." if _recorded_seconds(a_history) else "time not in its history.csv.")
+            for a_dir, _, a_history in ancestors
+        ),
         f"- Corpus: `{run['data']}`, seed {manifest.get('seed', 'unknown')}, manifest checksum `{manifest.get('checksum_sha256', 'unknown')}`.",
         f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, validation CER {float(history[-1]['val_cer']):.4f}.",
-        f"- Training time: {training_seconds / 60:.1f} min" if training_seconds else "- Training time: not recorded",
+        (f"- Training time: {training_seconds / 60:.1f} min" + (" (this run)" if ancestors else "")) if training_seconds else "- Training time: not recorded",
         f"- Hardware: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU.",
         f"- Trained at commit: `{run.get('commit') or 'unknown'}`.",
         "",
@@ -120,6 +149,8 @@ def write_model_card(run_dir, out_dir, data_dir, utterances: int | None = None, 
     for row in rows:
         snr = "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
         lines.append(f"| {row['split']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | {row['symbols_per_16000_samples']:.0f} |")
+    if note:
+        lines += ["", "## Notes", "", note]
     card = out_dir / "MODEL.md"
     card.write_text("\n".join(lines) + "\n")
     return card

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import pytest
 
 from channels import make_channel
@@ -97,3 +98,16 @@ def test_kill_9_then_rerun_resumes_after_last_finished_epoch(espeak_corpus, tmp_
     with open(run_dir / "history.csv") as handle:
         assert [int(row["epoch"]) for row in csv.DictReader(handle)] == list(range(done + 1))
     assert json.loads((run_dir / "run.json").read_text())["channel"] == "none"
+
+
+def test_cosine_schedule_decays_to_five_percent_over_the_run():
+    settings = TrainingSettings(config=get_config("tiny"), data="unused", epochs=4, learning_rate=1e-3, lr_schedule="cosine")
+    schedule = settings.learning_rate_schedule(batches_per_epoch=10)
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(20)) == pytest.approx(0.525e-3)
+    assert float(schedule(40)) == pytest.approx(0.05e-3)
+    assert settings.to_run()["lr_schedule"] == "cosine" and settings.to_run()["schedule_epochs"] == 4
+    constant = TrainingSettings(config=get_config("tiny"), data="unused", learning_rate=1e-3)
+    assert constant.learning_rate_schedule(10) == 1e-3 and "lr_schedule" not in constant.to_run()  # old runs still resume
+    with pytest.raises(UserError, match="unknown learning-rate schedule 'step'"):
+        TrainingSettings(config=get_config("tiny"), data="unused", lr_schedule="step").learning_rate_schedule(10)
