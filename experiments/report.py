@@ -95,7 +95,10 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
             "Distances, in the ASR model's features (last BiGRU block, mean over time), between the speech each receiver "
             f"outputs and real speech of the `{reference}` split; lower is better. DeepSC-ST and the text transceiver "
             "speak their recovered text in the sender's voice; the speech transceiver outputs decoded AMR-WB. "
-            "Dotted: the test transcripts themselves through the synthesiser.\n",
+            "Dotted: the test transcripts themselves through the synthesiser. "
+            f"With {cells[0].utterances} utterances per set and features wider than that, the covariances are "
+            "rank-deficient, so FDSD carries a large bias shared by every system (compare differences between systems); "
+            "KDSD is unbiased at any set size.\n",
             _figure("fdsd_vs_snr", "Fréchet deep speech distance."),
             _figure("kdsd_vs_snr", "Kernel deep speech distance."),
             tables["speech_quality"],
