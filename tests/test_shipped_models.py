@@ -19,7 +19,8 @@ def test_shipped_model_loads_with_its_card(folder, kind):
     assert (MODELS / folder / "model.weights.h5").stat().st_size < 25e6
 
 
-def test_deepsc_st_model_was_trained_under_rician_8_db():
+def test_deepsc_st_model_was_trained_under_rician_around_8_db():
     _, run = load_run(MODELS / "deepsc-st-small")
-    assert run["channel"] == "rician" and run["snr_db"] == [8.0, 8.0]
+    low, high = run["snr_db"]
+    assert run["channel"] == "rician" and low <= 8.0 <= high
     assert (MODELS / "asr-small" / "huffman.json").is_file()
