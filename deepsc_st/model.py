@@ -18,11 +18,16 @@ from deepsc_st.frontend import NUM_BINS
 from deepsc_st.tokens import BLANK_INDEX, NUM_CLASSES
 
 
+def conv_time_steps(steps, kernel: int, stride: int):
+    """Time steps out of one conv layer with ``kernel // 2`` zero padding on each side (int or int tensor)."""
+    return (steps + 2 * (kernel // 2) - kernel) // stride + 1
+
+
 def output_steps(frames, config: ModelConfig):
     """Semantic steps for ``frames`` spectrogram frames (int or int tensor)."""
     steps = frames
     for (kernel, _), (stride, _) in zip(config.conv_kernels, config.conv_strides):
-        steps = (steps + 2 * (kernel // 2) - kernel) // stride + 1
+        steps = conv_time_steps(steps, kernel, stride)
     return steps
 
 
@@ -74,7 +79,7 @@ class SemanticEncoder(keras.layers.Layer):
         steps = tf.cast(frames, tf.int32)
         for (pad, conv, norm), (kernel, _), (stride, _) in zip(self.conv_blocks, self.config.conv_kernels, self.config.conv_strides):
             x = tf.nn.relu6(norm(conv(pad(x)), training=training))
-            steps = (steps + 2 * (kernel // 2) - kernel) // stride + 1
+            steps = conv_time_steps(steps, kernel, stride)
             # Zero what lies past each utterance's end, so batch padding acts like the conv's own zero padding.
             x = x * tf.cast(tf.sequence_mask(steps, tf.shape(x)[1]), x.dtype)[:, :, tf.newaxis, tf.newaxis]
         x = tf.reshape(x, [tf.shape(x)[0], tf.shape(x)[1], self.features_per_step])
