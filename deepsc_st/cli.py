@@ -123,6 +123,7 @@ def command_train(args) -> None:
         batch_size=args.batch_size,
         learning_rate=args.lr,
         lr_schedule=args.lr_schedule,
+        spec_augment=args.spec_augment,
         seed=args.seed,
         block_length=args.block_length,
         k_factor=args.k_factor,
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=16)
     train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     train.add_argument("--lr-schedule", default="constant", help="constant, or cosine: decay to 5 %% of --lr over --epochs")
+    train.add_argument("--spec-augment", action="store_true", help="mask 2 random frequency bands and 2 time spans of each training spectrogram")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--block-length", type=int, default=128, help="complex symbols per fading block")
     train.add_argument("--k-factor", type=float, default=1.0, help="Rician K factor (linear)")

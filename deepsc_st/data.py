@@ -173,6 +173,33 @@ def _features(waveform, labels):
 
 _PADDED_SHAPES = {"spectrogram": [None, NUM_BINS], "frames": [], "labels": [None], "label_length": []}
 
+# SpecAugment-style masking (Park et al. 2019, without time warping), sized for 161 linear bins at 100 frames/s.
+FREQUENCY_MASKS, MAX_FREQUENCY_WIDTH = 2, 27  # bands of up to 27 bins (1.3 kHz)
+TIME_MASKS, MAX_TIME_WIDTH, MAX_TIME_FRACTION = 2, 40, 0.1  # spans of up to 0.4 s and 10 % of the utterance
+
+
+def _random_span(length, max_width):
+    """Bool [length], True on one random span of 0..max_width positions."""
+    width = tf.minimum(tf.random.uniform([], 0, max_width + 1, tf.int32), length)
+    start = tf.random.uniform([], 0, length - width + 1, tf.int32)
+    positions = tf.range(length)
+    return (positions >= start) & (positions < start + width)
+
+
+def spec_augment(example: dict) -> dict:
+    """Mask random frequency bands and time spans of one example's spectrogram [frames, 161].
+
+    Masked values become 0, the per-bin mean of the normalised spectrogram.
+    Randomness comes from TensorFlow's global seed (set by training).
+    """
+    features = example["spectrogram"]
+    frames = tf.shape(features)[0]
+    max_time_width = tf.minimum(MAX_TIME_WIDTH, tf.cast(tf.cast(frames, tf.float32) * MAX_TIME_FRACTION, tf.int32))
+    bins = tf.reduce_any(tf.stack([_random_span(NUM_BINS, MAX_FREQUENCY_WIDTH) for _ in range(FREQUENCY_MASKS)]), axis=0)
+    steps = tf.reduce_any(tf.stack([_random_span(frames, max_time_width) for _ in range(TIME_MASKS)]), axis=0)
+    masked = steps[:, tf.newaxis] | bins[tf.newaxis, :]
+    return {**example, "spectrogram": tf.where(masked, tf.zeros_like(features), features)}
+
 
 def _bucket_boundaries(loaded: list[LoadedUtterance]) -> list[int]:
     """Frame counts that separate the 1 s wide length buckets."""
@@ -187,14 +214,17 @@ def training_batches_per_epoch(loaded: list[LoadedUtterance], batch_size: int) -
     return int(sum(-(-count // batch_size) for count in counts if count))
 
 
-def training_dataset(loaded: list[LoadedUtterance], batch_size: int, seed: int) -> tf.data.Dataset:
+def training_dataset(loaded: list[LoadedUtterance], batch_size: int, seed: int, augment: bool = False) -> tf.data.Dataset:
     """Shuffled (with ``seed``, anew each epoch), length-bucketed, padded feature batches.
 
     Buckets are 1 s wide (100 frames) so that padding stays below ~1 s per utterance.
+    ``augment``: apply :func:`spec_augment` to every example, anew each epoch.
     """
     boundaries = _bucket_boundaries(loaded)
     dataset = _examples(loaded).shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(_features, num_parallel_calls=tf.data.AUTOTUNE)
+    if augment:
+        dataset = dataset.map(spec_augment, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.bucket_by_sequence_length(
         element_length_func=lambda example: example["frames"],
         bucket_boundaries=boundaries,

@@ -42,6 +42,8 @@ def training_command(run: dict, epochs: int, run_dir: str) -> str:
     ]
     if run.get("lr_schedule", "constant") != "constant":
         parts.append(f"--lr-schedule {run['lr_schedule']}")
+    if run.get("spec_augment"):
+        parts.append("--spec-augment")
     if run.get("init_from"):
         parts.append(f"--init-from {run['init_from']}")
     if run.get("max_utterances"):

@@ -41,6 +41,7 @@ class TrainingSettings:
     batch_size: int = 16
     learning_rate: float = 1e-4
     lr_schedule: str = "constant"
+    spec_augment: bool = False
     seed: int = 0
     block_length: int = 128
     k_factor: float = 1.0
@@ -58,6 +59,7 @@ class TrainingSettings:
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             **self._schedule_fields(),
+            **({"spec_augment": True} if self.spec_augment else {}),  # absent when off, so older runs still resume
             "seed": self.seed,
             "block_length": self.block_length,
             "k_factor": self.k_factor,
@@ -177,7 +179,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     checkpoint.write_json(run_dir / checkpoint.RUN_FILE, run)
     _trim_history(run_dir / "history.csv", initial_epoch)
 
-    train_batches = training_dataset(train_set, settings.batch_size, settings.seed)
+    train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment)
     train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(batches_per_epoch))
     validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [

@@ -3,9 +3,18 @@ import logging
 import numpy as np
 import pytest
 import soundfile
+import tensorflow as tf
 
 from deepsc_st.config import get_config
-from deepsc_st.data import evaluation_dataset, load_waveforms, read_utterances, training_batches_per_epoch, training_dataset
+from deepsc_st.data import (
+    MAX_FREQUENCY_WIDTH,
+    evaluation_dataset,
+    load_waveforms,
+    read_utterances,
+    spec_augment,
+    training_batches_per_epoch,
+    training_dataset,
+)
 from deepsc_st.errors import UserError
 from deepsc_st.pipeline_bench import run_pipeline_benchmark
 
@@ -104,3 +113,21 @@ def test_pipeline_benchmark_reports_rates(espeak_corpus):
     result = run_pipeline_benchmark(espeak_corpus, "tiny", batch_size=4, batches=3, train_steps=1)
     assert result["pipeline_batches_per_s"] > 0 and result["train_steps_per_s"] > 0
     assert result["pipeline_over_training"] == pytest.approx(result["pipeline_batches_per_s"] / result["train_steps_per_s"])
+
+
+def test_spec_augment_masks_up_to_two_bands_and_two_spans(espeak_corpus):
+    ones = {"spectrogram": tf.ones([300, 161]), "frames": tf.constant(300), "labels": tf.constant([1, 2]), "label_length": tf.constant(2)}
+    masked_bins, masked_frames = [], []
+    for _ in range(50):
+        out = spec_augment(ones)["spectrogram"].numpy()
+        zero_columns, zero_rows = np.all(out == 0, axis=0), np.all(out == 0, axis=1)
+        assert np.all((out == 1) | zero_columns[None, :] | zero_rows[:, None])  # zeros only in whole bands or spans
+        masked_bins.append(zero_columns.sum() if not zero_rows.all() else 0)
+        masked_frames.append(zero_rows.sum() if not zero_columns.all() else 0)
+    assert max(masked_bins) <= 2 * MAX_FREQUENCY_WIDTH and max(masked_frames) <= 2 * 30  # 10 % of 300 frames per span
+    assert np.mean(masked_bins) > 5 and np.mean(masked_frames) > 5
+    loaded = load_waveforms(read_utterances(espeak_corpus, "train"), TINY, progress=False)
+    plain, augmented = (next(iter(training_dataset(loaded, batch_size=4, seed=0, augment=a))) for a in (False, True))
+    assert plain["spectrogram"].shape == augmented["spectrogram"].shape
+    changed = plain["spectrogram"].numpy() != augmented["spectrogram"].numpy()
+    assert changed.any() and np.all(augmented["spectrogram"].numpy()[changed] == 0)

@@ -30,10 +30,11 @@ def test_training_command_with_snr_range_and_init():
 def test_card_lists_the_runs_it_was_initialised_from(espeak_corpus, tmp_path):
     common = dict(config=get_config("tiny"), data=str(espeak_corpus), epochs=1, batch_size=4, max_utterances=8, validation_utterances=2)
     train(TrainingSettings(channel="none", **common), tmp_path / "asr", progress=False)
-    train(TrainingSettings(channel="none", learning_rate=3e-4, lr_schedule="cosine", init_from=str(tmp_path / "asr"), **common), tmp_path / "asr-ft", progress=False)
+    finetune = TrainingSettings(channel="none", learning_rate=3e-4, lr_schedule="cosine", spec_augment=True, init_from=str(tmp_path / "asr"), **common)
+    train(finetune, tmp_path / "asr-ft", progress=False)
     text = write_model_card(tmp_path / "asr-ft", tmp_path / "shipped", espeak_corpus, utterances=2, note="Read the notes.").read_text()
     first, second = text.index(f"--out {tmp_path / 'asr'} "), text.index(f"--out {tmp_path / 'asr-ft'} ")
     assert first < second  # training order
-    assert "--lr 0.0003 --seed 0 --lr-schedule cosine --init-from" in text
+    assert "--lr 0.0003 --seed 0 --lr-schedule cosine --spec-augment --init-from" in text
     assert f"- First `{tmp_path / 'asr'}`: 1 epochs, validation CER" in text and "min (this run)" in text
     assert text.rstrip().endswith("## Notes\n\nRead the notes.")
