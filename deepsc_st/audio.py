@@ -51,11 +51,6 @@ def load_audio(path, allow_silent: bool = False) -> np.ndarray:
     return waveform
 
 
-def save_audio(path, waveform: np.ndarray) -> None:
-    """Write float32 [num_samples] at 16 kHz as 16-bit PCM mono wav."""
-    soundfile.write(str(path), np.clip(waveform, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16")
-
-
 def write_audio(path, waveform: np.ndarray) -> None:
     """Write float audio [num_samples] in [-1, 1] at 16 kHz as 16-bit PCM wav, under a temporary name then renamed."""
     path = Path(path)

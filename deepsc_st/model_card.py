@@ -93,6 +93,13 @@ def _ancestors(run: dict) -> list[tuple[Path, dict, list[dict]]]:
     return chain
 
 
+def _ancestor_line(run_dir: Path, history: list[dict]) -> str:
+    """The card's line on one run the model was initialised from: epochs, last validation CER, time."""
+    seconds = _recorded_seconds(history)
+    spent = f"{seconds / 60:.1f} min." if seconds else "time not in its history.csv."
+    return f"- First `{run_dir}`: {len(history)} epochs, validation CER {float(history[-1]['val_cer']):.4f}, {spent}"
+
+
 def write_model_card(
     run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None
 ) -> Path:
@@ -132,11 +139,7 @@ def write_model_card(
         training_command(run, len(history), str(run_dir)),
         "```",
         "",
-        *(
-            f"- First `{a_dir}`: {len(a_history)} epochs, validation CER {float(a_history[-1]['val_cer']):.4f}, "
-            + (f"{_recorded_seconds(a_history) / 60:.1f} min." if _recorded_seconds(a_history) else "time not in its history.csv.")
-            for a_dir, _, a_history in ancestors
-        ),
+        *(_ancestor_line(a_dir, a_history) for a_dir, _, a_history in ancestors),
         f"- Corpus: `{run['data']}`, seed {manifest.get('seed', 'unknown')}, manifest checksum `{manifest.get('checksum_sha256', 'unknown')}`.",
         f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, validation CER {float(history[-1]['val_cer']):.4f}.",
         (f"- Training time: {training_seconds / 60:.1f} min" + (" (this run)" if ancestors else "")) if training_seconds else "- Training time: not recorded",

@@ -44,7 +44,6 @@ SENTENCES = [
 
 def write_espeak_corpus(folder, sentences=SENTENCES, voice="en-us", rate=150):
     """Write an LJSpeech-layout corpus of espeak-ng speech at 16 kHz; every split holds all utterances."""
-    import json
     import subprocess
     from pathlib import Path
 
@@ -62,9 +61,17 @@ def write_espeak_corpus(folder, sentences=SENTENCES, voice="en-us", rate=150):
         soundfile.write(folder / "wavs" / f"{utterance_id}.wav", soxr.resample(samples, rate_in, 16000), 16000, subtype="PCM_16")
         raw.unlink()
         ids.append(utterance_id)
-    (folder / "metadata.csv").write_text("".join(f"{i}|{s.capitalize()}.|{s}\n" for i, s in zip(ids, sentences)))
-    (folder / "splits.json").write_text(json.dumps({name: ids for name in ("train", "validation", "test")}))
+    write_corpus_index(folder, [(i, f"{s.capitalize()}.", s) for i, s in zip(ids, sentences)])
     return folder
+
+
+def write_corpus_index(folder, rows):
+    """``metadata.csv`` (id|text|normalized text) for ``rows`` and a ``splits.json`` in which every split holds them all."""
+    import json
+
+    ids = [row[0] for row in rows]
+    (folder / "metadata.csv").write_text("".join("|".join(row) + "\n" for row in rows))
+    (folder / "splits.json").write_text(json.dumps({name: ids for name in ("train", "validation", "test")}))
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +111,6 @@ def sentence_asr_run(espeak_corpus, tmp_path_factory):
     misreads the codec's output (11 dB round-trip SNR); the speech system's
     receiver needs an ASR that knows the codec, as a real one would be trained.
     """
-    import json
-
     import soundfile
 
     from baselines.codecs import AmrWbCodec
@@ -130,8 +135,7 @@ def sentence_asr_run(espeak_corpus, tmp_path_factory):
         for version, audio in versions.items():
             rows.append((f"{version}{index:03d}", utterance.text))
             soundfile.write(folder / "wavs" / f"{rows[-1][0]}.wav", audio, 16000)
-    (folder / "metadata.csv").write_text("".join(f"{i}|{t}|{t}\n" for i, t in rows))
-    (folder / "splits.json").write_text(json.dumps({name: [i for i, _ in rows] for name in ("train", "validation", "test")}))
+    write_corpus_index(folder, [(i, t, t) for i, t in rows])
     settings = TrainingSettings(
         config=get_config("tiny"), data=str(folder), channel="none", epochs=60, batch_size=4, learning_rate=4e-3, validation_utterances=len(rows)
     )
