@@ -83,6 +83,21 @@ def _recorded_seconds(history: list[dict]) -> float | None:
     return sum(float(row["epoch_s"]) for row in history) if history and "epoch_s" in history[0] else None
 
 
+def _progress_lines(history: list[dict]) -> list[str]:
+    """The card's per-epoch table (cumulative training minutes, loss, validation CER): time-to-target at a glance.
+
+    Empty for runs logged before the ``epoch_s`` column existed.
+    """
+    if not history or "epoch_s" not in history[0]:
+        return []
+    lines = ["## Training progress", "", "| epoch | minutes (cumulative) | training loss | validation CER |", "| --- | --- | --- | --- |"]
+    minutes = 0.0
+    for row in history:
+        minutes += float(row["epoch_s"]) / 60
+        lines.append(f"| {int(row['epoch']) + 1} | {minutes:.1f} | {float(row['loss']):.2f} | {float(row['val_cer']):.4f} |")
+    return lines + [""]
+
+
 def _ancestors(run: dict) -> list[tuple[Path, dict, list[dict]]]:
     """The runs this one was initialised from (``--init-from``), oldest first, as (folder, run.json, history)."""
     chain, source = [], run.get("init_from")
@@ -146,6 +161,7 @@ def write_model_card(
         f"- Hardware: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU.",
         f"- Trained at commit: `{run.get('commit') or 'unknown'}`.",
         "",
+        *_progress_lines(history),
         "## Measured (`deepsc-st evaluate`, CTC greedy decoding)",
         "",
         "| split | channel | SNR (dB) | CER | WER | utterances | symbols / 16,000 samples |",

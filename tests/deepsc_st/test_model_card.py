@@ -14,6 +14,8 @@ def test_model_card_of_a_deepsc_run(espeak_corpus, tmp_path):
     assert f"--channel rician --snr 8 --out {run_dir} --epochs 1 --batch-size 4" in text
     assert "Training time:" in text and "Trained at commit:" in text
     assert text.count("| test | ") == 12  # 3 channels x 4 SNRs
+    assert "| epoch | minutes (cumulative) | training loss | validation CER |" in text
+    assert text.count("\n| 1 | ") == 1  # one row for the one epoch
     model, run = load_run(tmp_path / "shipped")
     assert run["kind"] == "deepsc-st" and model.config.name == "tiny"
 
