@@ -8,6 +8,7 @@ measured with :func:`deepsc_st.evaluate.evaluate` on the corpus's test splits.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import platform
@@ -78,9 +79,15 @@ def measure(model, run: dict, data_dir, utterances: int | None = None) -> list[d
     return rows
 
 
+def _epoch_seconds(history: list[dict]) -> list[float] | None:
+    """Wall time of each epoch from the ``epoch_s`` column, None for runs logged before the column existed."""
+    return [float(row["epoch_s"]) for row in history] if history and "epoch_s" in history[0] else None
+
+
 def _recorded_seconds(history: list[dict]) -> float | None:
-    """Wall time of a run from its ``epoch_s`` column, None for runs logged before the column existed."""
-    return sum(float(row["epoch_s"]) for row in history) if history and "epoch_s" in history[0] else None
+    """Wall time of a run, None when its history has no epoch times."""
+    seconds = _epoch_seconds(history)
+    return sum(seconds) if seconds is not None else None
 
 
 def _progress_lines(history: list[dict]) -> list[str]:
@@ -88,13 +95,12 @@ def _progress_lines(history: list[dict]) -> list[str]:
 
     Empty for runs logged before the ``epoch_s`` column existed.
     """
-    if not history or "epoch_s" not in history[0]:
+    seconds = _epoch_seconds(history)
+    if seconds is None:
         return []
     lines = ["## Training progress", "", "| epoch | minutes (cumulative) | training loss | validation CER |", "| --- | --- | --- | --- |"]
-    minutes = 0.0
-    for row in history:
-        minutes += float(row["epoch_s"]) / 60
-        lines.append(f"| {int(row['epoch']) + 1} | {minutes:.1f} | {float(row['loss']):.2f} | {float(row['val_cer']):.4f} |")
+    for row, elapsed in zip(history, itertools.accumulate(seconds)):
+        lines.append(f"| {int(row['epoch']) + 1} | {elapsed / 60:.1f} | {float(row['loss']):.2f} | {float(row['val_cer']):.4f} |")
     return lines + [""]
 
 
