@@ -183,7 +183,7 @@ def command_transmit(args) -> None:
         print(sent.text)
 
 
-BENCHMARKS = ("polar", "pipeline")
+BENCHMARKS = ("polar", "pipeline", "ctc")
 
 
 def command_bench(args) -> None:
@@ -193,6 +193,11 @@ def command_bench(args) -> None:
         from deepsc_st.pipeline_bench import run_pipeline_benchmark
 
         _print_json_or_table(run_pipeline_benchmark(args.data, args.config), args.json)
+        return
+    if args.benchmark == "ctc":
+        from deepsc_st.ctc_bench import run_ctc_benchmark
+
+        _print_json_or_table(run_ctc_benchmark(), args.json)
         return
     from baselines.polar_bench import format_polar_benchmark, run_polar_benchmark
 
@@ -302,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=command_transmit)
 
-    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training)")
-    bench.add_argument("benchmark", help="polar or pipeline")
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels)")
+    bench.add_argument("benchmark", help="polar, pipeline or ctc")
     bench.add_argument("--data", default="data/synth", help="corpus for the pipeline benchmark")
     bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
     bench.add_argument("--json", action="store_true")
