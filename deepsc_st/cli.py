@@ -68,7 +68,6 @@ def command_info(args) -> None:
         "asr_trainable_params": asr.trainable_parameter_count(),
         "symbols_per_16000_samples": int(output_steps(101, config)) * config.symbols_per_step,
         "steps_per_second": 100 // config.time_stride,
-        "ctc_tokens_per_second": 100 // config.time_stride * config.tokens_per_step,
     }
     if args.time:
         info.update(_time_steps(deepsc, args.batch, args.seconds))

@@ -1,8 +1,8 @@
 """Named model configurations: ``paper``, ``small`` and ``tiny``.
 
 All three share the front-end, the time stride of 4 (25 semantic steps per
-second) and the channel codec's output (40 reals = 20 complex symbols per
-step), so they send the same number of symbols: 520 per 16,000 samples.
+second) and the channel codec (29 -> 40 reals = 20 complex symbols per step),
+so they send the same number of symbols: 520 per 16,000 samples.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ class ModelConfig:
     gru_layers: int = 7
     gru_units: int = 800
     channel_encoder_units: tuple[int, ...] = (40, 40)  # last = 2 x complex symbols per step
-    channel_decoder_units: tuple[int, ...] = (40, 40)  # hidden layers before Dense(29 x tokens_per_step)
-    tokens_per_step: int = 1  # CTC output tokens per semantic step (the classifier emits this many at once)
+    channel_decoder_units: tuple[int, ...] = (40, 40)  # hidden layers before Dense(29)
     batchnorm_momentum: float = 0.997
     batchnorm_epsilon: float = 1e-5
 
@@ -36,10 +35,6 @@ class ModelConfig:
     def symbols_per_step(self) -> int:
         """Complex channel symbols sent per semantic step."""
         return self.channel_encoder_units[-1] // 2
-
-    def channel_symbols(self, token_steps):
-        """Complex channel symbols sent for ``token_steps`` CTC output steps (int or int array)."""
-        return token_steps // self.tokens_per_step * self.symbols_per_step
 
     @property
     def time_stride(self) -> int:
@@ -72,11 +67,6 @@ CONFIGS = {
     # while other jobs shared the 2 cores: a training step takes 0.8 s (58 s of
     # audio per second); with 32 filters, 3 x 256 units it took 2.0 s, with the
     # paper's convs and 3 x 256 units 3.2 s.
-    # Two CTC tokens per step (50 per second): the corpus's voices need 0.65
-    # tokens per step at one, and the shipped one-token ASR's deletions grew
-    # from 1.9 % of characters in the quarter of test utterances with the
-    # fewest tokens per step to 4.8 % in the quarter with the most. The pair
-    # of a step is coded together (58 -> 40 reals), so the symbols sent are unchanged.
     "small": ModelConfig(
         name="small",
         conv_filters=(16, 16),
@@ -84,7 +74,6 @@ CONFIGS = {
         conv_strides=((2, 2), (2, 2)),
         gru_layers=4,
         gru_units=192,
-        tokens_per_step=2,
         batchnorm_momentum=0.99,  # moving statistics settle within a few hundred steps
     ),
     # For tests: trains in seconds.

@@ -34,7 +34,7 @@ from deepsc_st.audio import AudioError, load_audio
 from deepsc_st.config import ModelConfig
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import NUM_BINS, num_frames, spectrogram
-from deepsc_st.model import token_steps
+from deepsc_st.model import output_steps
 from deepsc_st.tokens import normalize_text, text_to_ids
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def read_utterances(data_dir, split: str = "all") -> list[Utterance]:
 def _ctc_feasible(num_samples: int, text: str, config: ModelConfig) -> bool:
     """CTC needs at least one step per label plus one per repeated pair."""
     repeats = sum(a == b for a, b in zip(text, text[1:]))
-    return token_steps(num_frames(num_samples), config) >= len(text) + repeats
+    return output_steps(num_frames(num_samples), config) >= len(text) + repeats
 
 
 def load_waveforms(utterances, config: ModelConfig, workers: int = 4, progress: bool = True, max_utterances: int | None = None) -> list[LoadedUtterance]:

@@ -52,7 +52,7 @@ def recognise(model: CTCModel, loaded: list[LoadedUtterance], channel: Channel, 
         logits, steps = forward(batch["spectrogram"], batch["frames"], tf.constant(snr_db, tf.float32))
         hypotheses.extend(greedy_decode(logits.numpy(), steps.numpy()))
         if not isinstance(model, ASRModel):
-            symbols += int(np.sum(model.config.channel_symbols(steps.numpy())))
+            symbols += int(np.sum(steps.numpy())) * model.config.symbols_per_step
     return hypotheses, symbols
 
 

@@ -31,24 +31,13 @@ def output_steps(frames, config: ModelConfig):
     return steps
 
 
-def token_steps(frames, config: ModelConfig):
-    """CTC output steps for ``frames`` spectrogram frames: ``tokens_per_step`` per semantic step."""
-    return output_steps(frames, config) * config.tokens_per_step
-
-
-def _unfold_tokens(x, tokens_per_step: int):
-    """[batch, steps, tokens_per_step x 29] -> [batch, steps x tokens_per_step, 29]."""
-    return tf.reshape(x, [tf.shape(x)[0], -1, NUM_CLASSES]) if tokens_per_step > 1 else x
-
-
 class SemanticEncoder(keras.layers.Layer):
     """Spectrogram -> token logits (CNN + bidirectional GRU + Dense(29)).
 
     Input: ``spectrogram`` float32 [batch, frames, 161], ``frames`` int32 [batch].
-    Output: ``logits`` float32 [batch, tokens, 29], ``tokens`` int32 [batch]:
-    ``tokens_per_step`` CTC tokens per semantic step, with semantic steps =
-    frames / 4 rounded up (see :func:`token_steps`). The semantic features are
-    ``softmax(logits)``.
+    Output: ``logits`` float32 [batch, steps, 29], ``steps`` int32 [batch], with
+    steps = frames / 4 rounded up (see :func:`output_steps`). The semantic
+    features are ``softmax(logits)``.
     """
 
     def __init__(self, config: ModelConfig, **kwargs):
@@ -74,12 +63,11 @@ class SemanticEncoder(keras.layers.Layer):
             )
             for _ in range(config.gru_layers)
         ]
-        self.classifier = keras.layers.Dense(NUM_CLASSES * config.tokens_per_step)
+        self.classifier = keras.layers.Dense(NUM_CLASSES)
 
     def call(self, spectrogram, frames, training=False):
         hidden, steps = self.hidden_states(spectrogram, frames, training=training)
-        tokens_per_step = self.config.tokens_per_step
-        return _unfold_tokens(self.classifier(hidden), tokens_per_step), steps * tokens_per_step
+        return self.classifier(hidden), steps
 
     def hidden_states(self, spectrogram, frames, training=False):
         """The last BiGRU block's output (after its BatchNorm): float32 [batch, steps, 2 x gru_units], and steps [batch].
@@ -102,12 +90,10 @@ class SemanticEncoder(keras.layers.Layer):
 
 
 class ChannelEncoder(keras.layers.Layer):
-    """Semantic features [batch, tokens, 29] and ``tokens`` [batch] -> channel symbols.
+    """Semantic features [batch, steps, 29] -> channel symbols.
 
-    The ``tokens_per_step`` features of each semantic step are coded together
-    into 20 complex symbols. Output: complex64 [batch, steps * 20], unit
-    average energy per complex symbol over the utterance's steps (padding is
-    sent as 0).
+    Output: complex64 [batch, steps * 20], unit average energy per complex
+    symbol over the utterance's ``steps`` (padding is sent as 0).
     """
 
     def __init__(self, config: ModelConfig, **kwargs):
@@ -116,11 +102,9 @@ class ChannelEncoder(keras.layers.Layer):
         self.dense_layers = [keras.layers.Dense(units, activation="relu6") for units in hidden]
         self.dense_layers.append(keras.layers.Dense(last))
         self.symbols_per_step = config.symbols_per_step
-        self.tokens_per_step = config.tokens_per_step
 
-    def call(self, features, tokens):
-        x = tf.reshape(features, [tf.shape(features)[0], -1, NUM_CLASSES * self.tokens_per_step])
-        steps = tokens // self.tokens_per_step
+    def call(self, features, steps):
+        x = features
         for dense in self.dense_layers:
             x = dense(x)
         symbols = real_to_complex(tf.reshape(x, [tf.shape(x)[0], -1]))
@@ -129,21 +113,20 @@ class ChannelEncoder(keras.layers.Layer):
 
 
 class ChannelDecoder(keras.layers.Layer):
-    """Received symbols complex [batch, steps * 20] -> token logits [batch, steps * tokens_per_step, 29]."""
+    """Received symbols complex [batch, steps * 20] -> token logits [batch, steps, 29]."""
 
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(**kwargs)
         self.dense_layers = [keras.layers.Dense(units, activation="relu6") for units in config.channel_decoder_units]
-        self.dense_layers.append(keras.layers.Dense(NUM_CLASSES * config.tokens_per_step))
+        self.dense_layers.append(keras.layers.Dense(NUM_CLASSES))
         self.reals_per_step = 2 * config.symbols_per_step
-        self.tokens_per_step = config.tokens_per_step
 
     def call(self, symbols):
         x = complex_to_real(symbols)
         x = tf.reshape(x, [tf.shape(x)[0], -1, self.reals_per_step])
         for dense in self.dense_layers:
             x = dense(x)
-        return _unfold_tokens(x, self.tokens_per_step)
+        return x
 
 
 def ctc_loss(logits, steps, labels, label_length):
@@ -173,7 +156,7 @@ class CTCModel(keras.Model):
 
     Batches are dicts with ``spectrogram`` [batch, frames, 161], ``frames``
     [batch], ``labels`` [batch, max_label] and ``label_length`` [batch].
-    Subclasses define :meth:`forward` -> (logits [batch, tokens, 29], tokens [batch]).
+    Subclasses define :meth:`forward` -> (logits [batch, steps, 29], steps [batch]).
     """
 
     def __init__(self, config: ModelConfig, **kwargs):
@@ -242,12 +225,12 @@ class DeepSCST(CTCModel):
         self.train_snr_db = tuple(float(s) for s in train_snr_db)
 
     def transmit(self, batch, training=False):
-        """Channel symbols complex64 [batch, steps * 20] and CTC tokens [batch] (``tokens_per_step`` per step)."""
+        """Channel symbols complex64 [batch, steps * 20] and steps [batch]."""
         logits, steps = self.semantic_encoder(batch["spectrogram"], batch["frames"], training=training)
         return self.channel_encoder(tf.nn.softmax(logits), steps), steps
 
     def receive(self, symbols):
-        """Token logits [batch, tokens, 29] from received (equalised) symbols."""
+        """Token logits [batch, steps, 29] from received (equalised) symbols."""
         return self.channel_decoder(symbols)
 
     def forward(self, batch, training=False, channel: Channel | None = None, snr_db=None):

@@ -76,6 +76,7 @@ class DeepSCSTTransceiver(Transceiver):
         for start in range(0, len(waveforms), self.batch_size):
             batch = spectrogram_batch(waveforms[start : start + self.batch_size])
             logits, steps = forward(batch["spectrogram"], batch["frames"], tf.constant(snr_db, tf.float32))
-            for text, token_count in zip(greedy_decode(logits.numpy(), steps.numpy()), steps.numpy()):
-                results.append(Transmission(text, int(self.model.config.channel_symbols(token_count))))
+            symbols_per_step = self.model.config.symbols_per_step
+            for text, step_count in zip(greedy_decode(logits.numpy(), steps.numpy()), steps.numpy()):
+                results.append(Transmission(text, int(step_count) * symbols_per_step))
         return results

@@ -12,7 +12,7 @@ from deepsc_st.audio import load_audio
 from deepsc_st.checkpoint import load_run
 from deepsc_st.data import read_utterances
 from deepsc_st.frontend import num_frames
-from deepsc_st.model import token_steps
+from deepsc_st.model import output_steps
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_feature_returns_the_sentence_sending_float32_posteriors(sentence_asr_mo
     sent = feature.transmit(waveforms, make_channel(channel), snr_db)
     assert [r.text for r in sent] == feature.transcribe(waveforms) == transcripts[: len(waveforms)]
     link = DigitalLink(k=FEATURE_CODE_K)
-    steps = [int(token_steps(num_frames(len(w)), sentence_asr_model.config)) for w in waveforms]
+    steps = [int(output_steps(num_frames(len(w)), sentence_asr_model.config)) for w in waveforms]
     assert [r.channel_symbols for r in sent] == [link.symbols_for_bits(s * 29 * 32) for s in steps]
 
 

@@ -1,12 +1,10 @@
-import dataclasses
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from channels import make_channel
 from deepsc_st.config import CONFIGS, ModelConfig, get_config
-from deepsc_st.model import ASRModel, DeepSCST, build_model, output_steps, token_steps
+from deepsc_st.model import ASRModel, DeepSCST, build_model, output_steps
 
 
 @pytest.fixture(scope="module")
@@ -60,33 +58,6 @@ def test_padding_does_not_change_the_result():
     padded = tf.pad(features, [[0, 0], [0, 100], [0, 0]])
     in_batch, steps = model.forward({"spectrogram": padded, "frames": tf.constant([151])})
     np.testing.assert_allclose(in_batch.numpy()[0, : int(steps[0])], alone.numpy()[0], atol=1e-4)
-
-
-def test_two_tokens_per_step_double_the_ctc_steps_but_not_the_symbols():
-    config = dataclasses.replace(get_config("tiny"), tokens_per_step=2)
-    model = build_model(config, "awgn")
-    batch = {"spectrogram": tf.random.normal([2, 301, 161]), "frames": tf.constant([301, 151])}
-    symbols, tokens = model.transmit(batch)
-    steps = [int(output_steps(f, config)) for f in (301, 151)]
-    assert tokens.numpy().tolist() == [2 * s for s in steps] == [int(token_steps(f, config)) for f in (301, 151)]
-    assert symbols.shape == (2, steps[0] * 20)
-    assert config.channel_symbols(tokens.numpy()).tolist() == [s * 20 for s in steps]
-    logits, received_tokens = model.forward(batch, snr_db=20.0)
-    assert logits.shape == (2, 2 * steps[0], 29) and received_tokens.numpy().tolist() == tokens.numpy().tolist()
-
-
-def test_two_tokens_per_step_ignore_batch_padding():
-    model = build_model(dataclasses.replace(get_config("tiny"), tokens_per_step=2), "none")
-    features = tf.random.normal([1, 151, 161])
-    alone, _ = model.forward({"spectrogram": features, "frames": tf.constant([151])})
-    padded = tf.pad(features, [[0, 0], [0, 100], [0, 0]])
-    in_batch, tokens = model.forward({"spectrogram": padded, "frames": tf.constant([151])})
-    np.testing.assert_allclose(in_batch.numpy()[0, : int(tokens[0])], alone.numpy()[0], atol=1e-4)
-
-
-def test_configs_stored_before_tokens_per_step_emit_one_token_per_step():
-    stored = {key: value for key, value in get_config("small").to_dict().items() if key != "tokens_per_step"}
-    assert ModelConfig.from_dict(stored).tokens_per_step == 1
 
 
 def test_build_model_kinds():
