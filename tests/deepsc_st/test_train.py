@@ -36,10 +36,10 @@ def test_tiny_overfits_twenty_utterances(overfit_asr_run, espeak_corpus):
 
 def test_run_folder_contents(overfit_asr_run):
     run_dir, _ = overfit_asr_run
-    assert read_state(run_dir)["epochs_done"] == 45
+    assert read_state(run_dir)["epochs_done"] == 60
     with open(run_dir / "history.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert [int(row["epoch"]) for row in rows] == list(range(45))
+    assert [int(row["epoch"]) for row in rows] == list(range(60))
     assert {"loss", "val_loss", "val_cer"} <= set(rows[0])
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
     assert any((run_dir / "logs").rglob("events.out.tfevents.*"))
