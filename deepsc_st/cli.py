@@ -139,11 +139,14 @@ def command_evaluate(args) -> None:
     from deepsc_st.checkpoint import load_run
     from deepsc_st.data import load_waveforms, read_utterances
     from deepsc_st.evaluate import evaluate
+    from experiments.systems import default_model_dir
 
     channel = make_channel(check_channel(args.channel))
     snr_low, snr_high = parse_snr(args.snr)
     if snr_low != snr_high:
         raise UserError("--snr: evaluate takes one SNR, not a range")
+    if args.model is None:
+        args.model = default_model_dir("asr" if channel.name == "none" else "deepsc-st", option="--model")
     model, run = load_run(args.model)
     loaded = load_waveforms(read_utterances(args.data, args.split), model.config, progress=not args.json, max_utterances=args.utterances)
     result = evaluate(model, loaded, channel, snr_low, seed=args.seed)
@@ -281,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="CER/WER of a trained model over a channel at one SNR")
-    evaluate.add_argument("--model", required=True, help="run folder")
+    evaluate.add_argument("--model", default=None, help="run folder (default: the shipped ASR model for --channel none, else the shipped DeepSC-ST)")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--channel", default="awgn")

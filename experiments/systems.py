@@ -48,14 +48,14 @@ MODEL_LABELS = {"asr": "an ASR-only run (trained with --channel none)", "deepsc-
 HUFFMAN_FILE = "huffman.json"
 
 
-def default_model_dir(kind: str) -> Path:
+def default_model_dir(kind: str, option: str | None = None) -> Path:
     """The shipped run folder of ``kind`` ("asr" or "deepsc-st"): ``models/asr-small`` or ``models/deepsc-st-small``.
 
-    Raises :class:`UserError` naming the option to pass when the folder does not exist.
+    Raises :class:`UserError` naming the option to pass (``option``, else the transceiver's) when the folder does not exist.
     """
     folder = MODELS_DIR / DEFAULT_MODELS[kind]
     if not folder.is_dir():
-        raise UserError(f"no {kind} model given and no shipped model in {folder}; pass {MODEL_OPTIONS[kind]} RUNDIR")
+        raise UserError(f"no {kind} model given and no shipped model in {folder}; pass {option or MODEL_OPTIONS[kind]} RUNDIR")
     return folder
 
 
