@@ -129,6 +129,7 @@ def command_train(args) -> None:
         k_factor=args.k_factor,
         max_utterances=args.max_utterances,
         init_from=args.init_from,
+        freeze_encoder=args.freeze_encoder,
     )
     result = train(settings, args.out, resume=args.resume, progress=not args.quiet)
     _print_json_or_table({"run": str(args.out), **result}, as_json=False)
@@ -279,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--k-factor", type=float, default=1.0, help="Rician K factor (linear)")
     train.add_argument("--max-utterances", type=int, default=None, help="use only the first N training utterances")
     train.add_argument("--init-from", default=None, help="ASR run folder to initialise the semantic encoder from")
+    train.add_argument("--freeze-encoder", action="store_true", help="DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
     train.add_argument("--resume", action="store_true", help="continue the run in --out (rerunning does this too)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(run=command_train)

@@ -48,6 +48,7 @@ class TrainingSettings:
     max_utterances: int | None = None
     validation_utterances: int = 200
     init_from: str | None = None
+    freeze_encoder: bool = False
 
     def to_run(self) -> dict:
         return {
@@ -65,6 +66,7 @@ class TrainingSettings:
             "k_factor": self.k_factor,
             "max_utterances": self.max_utterances,
             "init_from": self.init_from,
+            **({"freeze_encoder": True} if self.freeze_encoder else {}),  # absent when off, so older runs still resume
             "commit": _source_commit(),
         }
 
@@ -160,6 +162,9 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         print(f"{run_dir}: already trained for {initial_epoch} epochs", file=sys.stderr)
         return {"epochs_done": initial_epoch}
 
+    if settings.freeze_encoder and (settings.channel == "none" or not settings.init_from):
+        raise UserError("--freeze-encoder trains only the channel codec: it needs a channel and --init-from ASR_RUN")
+
     keras.utils.set_random_seed(settings.seed)
     sionna.phy.config.seed = settings.seed
     train_set = load_waveforms(read_utterances(settings.data, "train"), settings.config, progress=progress, max_utterances=settings.max_utterances)
@@ -167,6 +172,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
     batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
     model = checkpoint.model_from_run(run)
+    model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: its BatchNorms also stay in inference mode
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
     model.optimizer.build(model.trainable_variables)
     if initial_epoch:

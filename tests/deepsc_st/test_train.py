@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -7,6 +8,7 @@ import sys
 import time
 
 import keras
+import numpy as np
 import pytest
 
 from channels import make_channel
@@ -72,6 +74,25 @@ def test_deepsc_trains_under_a_channel_with_snr_range(espeak_corpus, tmp_path):
     result = evaluate(model, loaded, make_channel("awgn"), 5.0)
     assert 0.0 <= result["cer"] and result["utterances"] == 4
     assert 500 <= result["symbols_per_16000_samples"] <= 560
+
+
+def test_freeze_encoder_trains_only_the_channel_codec(espeak_corpus, tmp_path):
+    asr_dir, run_dir = tmp_path / "asr", tmp_path / "frozen"
+    train(settings(espeak_corpus, epochs=1, max_utterances=8), asr_dir, progress=False)
+    frozen = settings(espeak_corpus, channel="awgn", epochs=1, max_utterances=8, init_from=str(asr_dir), freeze_encoder=True)
+    train(frozen, run_dir, progress=False)
+    after_one, run = load_run(run_dir)
+    train(dataclasses.replace(frozen, epochs=2), run_dir, progress=False)  # resumes with the encoder still frozen
+    after_two, _ = load_run(run_dir)
+    asr, _ = load_run(asr_dir)
+    assert run["freeze_encoder"] is True
+    for model in (after_one, after_two):
+        for expected, actual in zip(asr.semantic_encoder.get_weights(), model.semantic_encoder.get_weights(), strict=True):
+            np.testing.assert_array_equal(actual, expected)  # BatchNorm statistics included
+    codec_one, codec_two = after_one.channel_encoder.get_weights(), after_two.channel_encoder.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(codec_one, codec_two))
+    with pytest.raises(UserError, match="needs a channel and --init-from"):
+        train(settings(espeak_corpus, channel="awgn", freeze_encoder=True), tmp_path / "no-init", progress=False)
 
 
 def test_kill_9_then_rerun_resumes_after_last_finished_epoch(espeak_corpus, tmp_path):
