@@ -47,6 +47,8 @@ def training_command(run: dict, epochs: int, run_dir: str) -> str:
         parts.append("--spec-augment")
     if run.get("init_from"):
         parts.append(f"--init-from {run['init_from']}")
+    if run.get("freeze_encoder"):
+        parts.append("--freeze-encoder")
     if run.get("max_utterances"):
         parts.append(f"--max-utterances {run['max_utterances']}")
     return " ".join(parts)

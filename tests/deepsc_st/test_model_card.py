@@ -27,6 +27,7 @@ def test_training_command_with_snr_range_and_init():
         "deepsc-st train --config small --data data/synth --channel awgn --snr 0:20 --out runs/x "
         "--epochs 3 --batch-size 16 --lr 0.0005 --seed 1 --init-from models/asr-small"
     )
+    assert training_command({**run, "freeze_encoder": True}, 3, "runs/x").endswith("--init-from models/asr-small --freeze-encoder")
 
 
 def test_card_lists_the_runs_it_was_initialised_from(espeak_corpus, tmp_path):
