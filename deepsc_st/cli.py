@@ -146,12 +146,11 @@ def command_evaluate(args) -> None:
     snr_low, snr_high = parse_snr(args.snr)
     if snr_low != snr_high:
         raise UserError("--snr: evaluate takes one SNR, not a range")
-    if args.model is None:
-        args.model = default_model_dir("asr" if channel.name == "none" else "deepsc-st", option="--model")
-    model, run = load_run(args.model)
+    model_dir = args.model or default_model_dir("asr" if channel.name == "none" else "deepsc-st", option="--model")
+    model, run = load_run(model_dir)
     loaded = load_waveforms(read_utterances(args.data, args.split), model.config, progress=not args.json, max_utterances=args.utterances)
     result = evaluate(model, loaded, channel, snr_low, seed=args.seed)
-    _print_json_or_table({"model": str(args.model), "split": args.split, **result}, args.json)
+    _print_json_or_table({"model": str(model_dir), "split": args.split, **result}, args.json)
 
 
 def command_transmit(args) -> None:
