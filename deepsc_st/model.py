@@ -63,6 +63,7 @@ class SemanticEncoder(keras.layers.Layer):
             )
             for _ in range(config.gru_layers)
         ]
+        self.recurrent_dropout = keras.layers.Dropout(config.gru_dropout)
         self.classifier = keras.layers.Dense(NUM_CLASSES)
 
     def call(self, spectrogram, frames, training=False):
@@ -86,6 +87,7 @@ class SemanticEncoder(keras.layers.Layer):
         mask = tf.sequence_mask(steps, tf.shape(x)[1])
         for recurrent, norm in self.recurrent_blocks:
             x = norm(recurrent(x, mask=mask, training=training), training=training, mask=mask)
+            x = self.recurrent_dropout(x, training=training)
         return x, steps
 
 

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -58,6 +60,16 @@ def test_padding_does_not_change_the_result():
     padded = tf.pad(features, [[0, 0], [0, 100], [0, 0]])
     in_batch, steps = model.forward({"spectrogram": padded, "frames": tf.constant([151])})
     np.testing.assert_allclose(in_batch.numpy()[0, : int(steps[0])], alone.numpy()[0], atol=1e-4)
+
+
+def test_gru_dropout_acts_in_training_only():
+    model = build_model(dataclasses.replace(get_config("tiny"), gru_dropout=0.5), "none")
+    features, frames = tf.random.normal([2, 151, 161]), tf.constant([151, 151])
+    inference = [model.semantic_encoder.hidden_states(features, frames)[0].numpy() for _ in range(2)]
+    training = [model.semantic_encoder.hidden_states(features, frames, training=True)[0].numpy() for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    assert not np.allclose(training[0], training[1])
+    assert 0.3 < np.mean(training[0] == 0) < 0.7  # half the hidden units dropped
 
 
 def test_build_model_kinds():
