@@ -74,8 +74,10 @@ class SemanticEncoder(keras.layers.Layer):
         """The last BiGRU block's output (after its BatchNorm): float32 [batch, steps, 2 x gru_units], and steps [batch].
 
         This is what the classifier reads, and the speech-recognition feature of
-        FDSD / KDSD (:mod:`deepsc_st.speech_distance`).
+        FDSD / KDSD (:mod:`deepsc_st.speech_distance`). A frozen encoder
+        (``trainable = False``) runs in inference mode: no dropout, fixed BatchNorm statistics.
         """
+        training = training and self.trainable
         x = spectrogram[..., tf.newaxis]
         steps = tf.cast(frames, tf.int32)
         for (pad, conv, norm), (kernel, _), (stride, _) in zip(self.conv_blocks, self.config.conv_kernels, self.config.conv_strides):

@@ -172,7 +172,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
     batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
     model = checkpoint.model_from_run(run)
-    model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: its BatchNorms also stay in inference mode
+    model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
     model.optimizer.build(model.trainable_variables)
     if initial_epoch:

@@ -62,7 +62,7 @@ def test_padding_does_not_change_the_result():
     np.testing.assert_allclose(in_batch.numpy()[0, : int(steps[0])], alone.numpy()[0], atol=1e-4)
 
 
-def test_gru_dropout_acts_in_training_only():
+def test_gru_dropout_acts_in_training_of_a_trainable_encoder_only():
     model = build_model(dataclasses.replace(get_config("tiny"), gru_dropout=0.5), "none")
     features, frames = tf.random.normal([2, 151, 161]), tf.constant([151, 151])
     inference = [model.semantic_encoder.hidden_states(features, frames)[0].numpy() for _ in range(2)]
@@ -70,6 +70,9 @@ def test_gru_dropout_acts_in_training_only():
     np.testing.assert_array_equal(inference[0], inference[1])
     assert not np.allclose(training[0], training[1])
     assert 0.3 < np.mean(training[0] == 0) < 0.7  # half the hidden units dropped
+    model.semantic_encoder.trainable = False  # frozen, as under train --freeze-encoder
+    frozen = model.semantic_encoder.hidden_states(features, frames, training=True)[0].numpy()
+    np.testing.assert_array_equal(frozen, model.semantic_encoder.hidden_states(features, frames)[0].numpy())
 
 
 def test_build_model_kinds():
