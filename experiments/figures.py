@@ -49,7 +49,7 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_
     cells = [c for c in cells if getattr(c, metric) is not None]
     systems = list(dict.fromkeys(c.system for c in cells))
     channels = list(dict.fromkeys(c.channel for c in cells))
-    figure = Figure(figsize=(4.2 * len(channels), 3.6), layout="constrained")
+    figure = Figure(figsize=(4.2 * len(channels), 3.9), layout="constrained")
     axes = figure.subplots(1, len(channels), sharey=True, squeeze=False)[0]
     highest = max(getattr(c, metric) for c in cells)
     for ax, channel in zip(axes, channels):
@@ -67,7 +67,9 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_
             ax.set_ylim(0, max(1.0, highest) * 1.05)
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(METRIC_LABELS[metric])
-    axes[-1].legend(loc="best", fontsize="small")
+    handles, labels = axes[-1].get_legend_handles_labels()
+    # Below the panels, in one row: inside a panel it hid the low-SNR points.
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize="small")
     return save_figure(figure, stem)
 
 
