@@ -213,6 +213,8 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 def _init_semantic_encoder(model: CTCModel, asr_run_dir) -> None:
     """Copy the semantic encoder of a trained ASR-only run into ``model`` (for an ASR model: all of it)."""
     asr, run = checkpoint.load_run(asr_run_dir)
-    if ModelConfig.from_dict(run["config"]) != model.config:
-        raise UserError(f"{asr_run_dir}: its config {run['config']['name']!r} differs from {model.config.name!r}")
+    asr_config, config = ModelConfig.from_dict(run["config"]).to_dict(), model.config.to_dict()
+    differences = [f"{key} {asr_config[key]} != {config[key]}" for key in config if asr_config[key] != config[key]]
+    if differences:
+        raise UserError(f"{asr_run_dir}: its config differs from {model.config.name!r} ({'; '.join(differences)})")
     model.semantic_encoder.set_weights(asr.semantic_encoder.get_weights())

@@ -93,6 +93,9 @@ def test_freeze_encoder_trains_only_the_channel_codec(espeak_corpus, tmp_path):
     assert any(not np.array_equal(a, b) for a, b in zip(codec_one, codec_two))
     with pytest.raises(UserError, match="needs a channel and --init-from"):
         train(settings(espeak_corpus, channel="awgn", freeze_encoder=True), tmp_path / "no-init", progress=False)
+    other_config = dataclasses.replace(get_config("tiny"), gru_dropout=0.5)
+    with pytest.raises(UserError, match=r"config differs from 'tiny' \(gru_dropout 0.0 != 0.5\)"):
+        train(dataclasses.replace(frozen, config=other_config), tmp_path / "other-config", progress=False)
 
 
 def test_kill_9_then_rerun_resumes_after_last_finished_epoch(espeak_corpus, tmp_path):
