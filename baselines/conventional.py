@@ -16,17 +16,15 @@ is not counted in the channel symbols.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
-import tensorflow as tf
 
-from baselines.link import DigitalLink, LinkResult
+from baselines.link import DECODERS, DEFAULT_DECODER, DigitalLink, LinkResult
 from channels import Channel
-from deepsc_st.decoding import greedy_decode
-from deepsc_st.evaluate import compiled_forward
+from deepsc_st.inference import BATCH_SIZE, decode_each, token_logits
 from deepsc_st.model import ASRModel
-from deepsc_st.transceiver import Transceiver, spectrogram_batch
+from deepsc_st.transceiver import ASR_MODEL, Parts, SystemOption, Transceiver
+
+DECODER_OPTION = SystemOption("decoder", "--decoder", DEFAULT_DECODER, "polar SCL decoder of the conventional links: fast or sionna", DECODERS, "polar decoder")
 
 
 class ConventionalTransceiver(Transceiver):
@@ -35,37 +33,41 @@ class ConventionalTransceiver(Transceiver):
     Parameters
     ----------
     asr_model : the ASR-only model (:class:`deepsc_st.model.ASRModel`).
-    link : the :class:`baselines.link.DigitalLink` that carries the source
-        bits; its fading block length and Rician K factor follow the
-        :class:`channels.Channel` given to ``transmit``.
+    link : the :class:`baselines.link.DigitalLink` that carries the source bits.
     batch_size : utterances per ASR forward pass.
+
+    Every conventional system needs the ASR-only model and takes the link's
+    polar decoder as an option (:data:`DECODER_OPTION`).
     """
 
-    def __init__(self, asr_model: ASRModel, link: DigitalLink, batch_size: int = 16):
+    model_kinds = (ASR_MODEL,)
+    options = (DECODER_OPTION,)
+    code_k: int  # information bits per polar codeword of the system's link
+
+    def __init__(self, asr_model: ASRModel, link: DigitalLink, batch_size: int = BATCH_SIZE):
         if not isinstance(asr_model, ASRModel):
             raise TypeError(f"{type(self).__name__} needs the ASR-only model (ASRModel), got {type(asr_model).__name__}")
         self.asr_model = asr_model
         self.link = link
         self.batch_size = batch_size
-        self._forward = compiled_forward(asr_model)
+
+    @classmethod
+    def link_from_parts(cls, parts: Parts) -> DigitalLink:
+        """The system's link with the decoder chosen in ``parts``."""
+        return DigitalLink(k=cls.code_k, decoder=parts.option(DECODER_OPTION))
+
+    @property
+    def models(self) -> dict[str, ASRModel]:
+        return {ASR_MODEL.name: self.asr_model}
 
     def semantic_logits(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
         """Token logits float32 [steps_i, 29] of each float32 [num_samples_i] 16 kHz waveform; softmax gives the semantic features."""
-        logits_per_utterance = []
-        for start in range(0, len(waveforms), self.batch_size):
-            batch = spectrogram_batch(waveforms[start : start + self.batch_size])
-            logits, steps = self._forward(batch["spectrogram"], batch["frames"], tf.constant(0.0))
-            logits_per_utterance.extend(row[:count] for row, count in zip(logits.numpy(), steps.numpy()))
-        return logits_per_utterance
+        return token_logits(self.asr_model, waveforms, batch_size=self.batch_size)
 
     def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
         """ASR text of each 16 kHz waveform (CTC greedy decoding)."""
-        return [greedy_decode(logits[np.newaxis], [len(logits)])[0] for logits in self.semantic_logits(waveforms)]
+        return decode_each(self.semantic_logits(waveforms))
 
     def send(self, messages: list[np.ndarray], channel: Channel, snr_db: float) -> list[LinkResult]:
         """Send uint8 0/1 bits [num_bits_i] per utterance over ``channel`` at Es/N0 ``snr_db`` dB, all in one link batch."""
-        link = self.link
-        if (link.block_length, link.k_factor) != (channel.block_length, channel.k_factor):
-            link = copy.copy(link)  # shares the coder objects; only the channel parameters differ
-            link.block_length, link.k_factor = channel.block_length, channel.k_factor
-        return link.transmit_many(messages, channel.name, snr_db)
+        return self.link.transmit_many(messages, channel, snr_db)

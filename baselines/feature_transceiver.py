@@ -25,7 +25,7 @@ from baselines.link import FEATURE_CODE_K, DigitalLink
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.model import ASRModel
 from deepsc_st.tokens import NUM_CLASSES
-from deepsc_st.transceiver import Transmission
+from deepsc_st.transceiver import ASR_MODEL, Parts, Transmission
 
 
 class FeatureTransceiver(ConventionalTransceiver):
@@ -43,10 +43,15 @@ class FeatureTransceiver(ConventionalTransceiver):
     """
 
     name = "feature"
+    code_k = FEATURE_CODE_K
 
-    def __init__(self, asr_model: ASRModel, link: DigitalLink | None = None, batch_size: int = 16):
-        super().__init__(asr_model, link if link is not None else DigitalLink(k=FEATURE_CODE_K), batch_size)
+    def __init__(self, asr_model: ASRModel, link: DigitalLink | None = None, **kwargs):
+        super().__init__(asr_model, link if link is not None else DigitalLink(k=FEATURE_CODE_K), **kwargs)
         self.codec = Float32FeatureCodec(NUM_CLASSES)
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> "FeatureTransceiver":
+        return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts))
 
     def transmit(self, waveforms, channel, snr_db):
         posteriors = [tf.nn.softmax(logits).numpy() for logits in self.semantic_logits(waveforms)]

@@ -5,7 +5,7 @@ One message (e.g. one utterance's source bits) travels as::
     bits -> pad to whole codewords -> polar encoder (N = 512, K info bits)
          -> random bit interleaver over all the message's coded bits
          -> pad coded bits to whole 64-QAM symbols -> 64-QAM mapper
-         -> channels.make_channel(...) (block fading, AWGN, zero forcing)
+         -> the given channels.Channel (block fading, AWGN, zero forcing)
          -> APP demapper with the per-symbol effective N0 / |h|^2 -> LLRs
          -> deinterleaver -> SCL decoder (list 4) -> bits (padding removed)
 
@@ -68,7 +68,7 @@ from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
-from channels import make_channel
+from channels import Channel
 
 CODEWORD_LENGTH = 512  # N, coded bits per polar codeword
 CODE_K = 320  # information bits per codeword (rate 5/8), see the module docstring
@@ -111,12 +111,14 @@ class DigitalLink:
         ``"sionna"`` (Sionna's ``PolarSCLDecoder`` with its NumPy back end,
         ``cpu_only=True``, about 6-25 kbit/s on a CPU core, 10-50x slower than ``"fast"``).
         Both run the same SCL algorithm and give the same block error rate.
-    block_length : complex symbols per fading block.
-    k_factor : Rician K factor, linear.
+
+    The channel (its fading block length and K factor included) is the
+    :class:`channels.Channel` given to each call.
 
     >>> import numpy as np
+    >>> from channels import make_channel
     >>> link = DigitalLink(decoder="sionna")
-    >>> out = link.transmit(np.ones(1000, np.uint8), "awgn", snr_db=30.0)
+    >>> out = link.transmit(np.ones(1000, np.uint8), make_channel("awgn"), snr_db=30.0)
     >>> out.bits.shape, out.codewords, out.channel_symbols
     ((1000,), 4, 342)
     """
@@ -127,8 +129,6 @@ class DigitalLink:
         n: int = CODEWORD_LENGTH,
         list_size: int = LIST_SIZE,
         decoder: str = DEFAULT_DECODER,
-        block_length: int = 128,
-        k_factor: float = 1.0,
     ):
         if not 1 <= k <= n:
             raise ValueError(f"need 1 <= k <= n, got k={k}, n={n}")
@@ -138,8 +138,6 @@ class DigitalLink:
         self.n = int(n)
         self.list_size = int(list_size)
         self.decoder = decoder
-        self.block_length = int(block_length)
-        self.k_factor = float(k_factor)
         self.frozen_pos, _ = generate_5g_ranking(self.k, self.n)
         self._source = BinarySource()
         self._encoder = PolarEncoder(self.frozen_pos, self.n)
@@ -155,10 +153,7 @@ class DigitalLink:
             self._decoder = PolarSCLDecoder(self.frozen_pos, self.n, list_size=self.list_size, cpu_only=True)
 
     def __repr__(self) -> str:
-        return (
-            f"DigitalLink(k={self.k}, n={self.n}, list_size={self.list_size}, decoder={self.decoder!r}, "
-            f"block_length={self.block_length}, k_factor={self.k_factor})"
-        )
+        return f"DigitalLink(k={self.k}, n={self.n}, list_size={self.list_size}, decoder={self.decoder!r})"
 
     @property
     def rate(self) -> float:
@@ -173,16 +168,16 @@ class DigitalLink:
         """Complex 64-QAM symbols a message of ``num_bits`` bits takes, padding included."""
         return -(-self.codewords_for_bits(num_bits) * self.n // BITS_PER_SYMBOL)
 
-    def transmit(self, bits: np.ndarray, channel: str, snr_db: float) -> LinkResult:
+    def transmit(self, bits: np.ndarray, channel: Channel, snr_db: float) -> LinkResult:
         """Send one message.
 
         ``bits``: 0/1 values, [num_bits] (any integer or bool dtype).
-        ``channel``: a name from :data:`channels.CHANNEL_NAMES`.
+        ``channel``: the :class:`channels.Channel` the symbols cross.
         ``snr_db``: Es/N0 per complex symbol, dB.
         """
         return self.transmit_many([bits], channel, snr_db)[0]
 
-    def transmit_many(self, messages: Sequence[np.ndarray], channel: str, snr_db: float) -> list[LinkResult]:
+    def transmit_many(self, messages: Sequence[np.ndarray], channel: Channel, snr_db: float) -> list[LinkResult]:
         """Send several messages, each padded on its own and sent as its own channel row.
 
         The codewords of all messages are encoded, demapped and decoded as one
@@ -208,7 +203,7 @@ class DigitalLink:
         for row, cw in zip(row_bits, np.split(coded, np.cumsum(codewords)[:-1])):
             row[: cw.size] = self._interleaver(tf.constant(cw.reshape(-1))).numpy()
         x = self._mapper(tf.constant(row_bits, tf.float32))
-        received = make_channel(channel, self.block_length, self.k_factor)(x, snr_db)
+        received = channel(x, snr_db)
 
         sent = tf.sequence_mask(symbols, max(symbols))
         llr = self._demap(

@@ -19,7 +19,7 @@ from baselines.codecs import AmrWbCodec
 from baselines.conventional import ConventionalTransceiver
 from baselines.link import SPEECH_CODE_K, DigitalLink
 from deepsc_st.model import ASRModel
-from deepsc_st.transceiver import Transmission
+from deepsc_st.transceiver import ASR_MODEL, Parts, ReceiverSpeech, Transmission
 
 
 class SpeechTransceiver(ConventionalTransceiver):
@@ -37,11 +37,16 @@ class SpeechTransceiver(ConventionalTransceiver):
     """
 
     name = "speech"
-    receiver_speech = "decoded"
+    receiver_speech = ReceiverSpeech.DECODED
+    code_k = SPEECH_CODE_K
 
-    def __init__(self, asr_model: ASRModel, mode_kbps: float = 23.85, link: DigitalLink | None = None, batch_size: int = 16):
-        super().__init__(asr_model, link if link is not None else DigitalLink(k=SPEECH_CODE_K), batch_size)
+    def __init__(self, asr_model: ASRModel, mode_kbps: float = 23.85, link: DigitalLink | None = None, **kwargs):
+        super().__init__(asr_model, link if link is not None else DigitalLink(k=SPEECH_CODE_K), **kwargs)
         self.codec = AmrWbCodec(mode_kbps)
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> "SpeechTransceiver":
+        return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts))
 
     def transmit(self, waveforms, channel, snr_db):
         received = self.send([self.codec.encode(w) for w in waveforms], channel, snr_db)

@@ -2,10 +2,12 @@
 
 Benchmark (2) of the paper (section V-A): the transmitter recognises the
 speech with the ASR-only model, and only the text crosses the channel,
-Huffman-coded (:class:`baselines.codecs.HuffmanTextCodec`). A short sentence
+Huffman-coded (:class:`baselines.codecs.HuffmanTextCodec`, table from
+:func:`load_huffman_codec`). A short sentence
 fits one 512-bit codeword, 86 complex symbols (paper: 60 per second; see
 :mod:`baselines.link` for why whole codewords cost more). The receiver's
-output is text; speech synthesis at the receiver is not part of this class.
+output is text, which the caller speaks in the sender's voice
+(``receiver_speech``: synthesised, :mod:`deepsc_st.synthesis`).
 
 >>> from channels import make_channel
 >>> text = TextTransceiver(asr_model, HuffmanTextCodec.from_transcripts(transcripts))  # doctest: +SKIP
@@ -16,11 +18,22 @@ output is text; speech synthesis at the receiver is not part of this class.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from baselines.codecs import HuffmanTextCodec
 from baselines.conventional import ConventionalTransceiver
 from baselines.link import TEXT_CODE_K, DigitalLink
+from deepsc_st.checkpoint import write_atomically
+from deepsc_st.data import read_utterances
+from deepsc_st.errors import UserError
 from deepsc_st.model import ASRModel
-from deepsc_st.transceiver import Transmission
+from deepsc_st.transceiver import ASR_MODEL, Parts, ReceiverSpeech, SystemOption, Transmission
+
+HUFFMAN_FILE = "huffman.json"
+HUFFMAN_OPTION = SystemOption(
+    "huffman_table", "--huffman-table", None, "text system: Huffman table JSON or corpus folder (default: huffman.json in the ASR run)"
+)
 
 
 class TextTransceiver(ConventionalTransceiver):
@@ -38,12 +51,58 @@ class TextTransceiver(ConventionalTransceiver):
     """
 
     name = "text"
-    receiver_speech = "synthesized"
+    receiver_speech = ReceiverSpeech.SYNTHESIZED
+    options = (*ConventionalTransceiver.options, HUFFMAN_OPTION)
+    code_k = TEXT_CODE_K
 
-    def __init__(self, asr_model: ASRModel, huffman_codec: HuffmanTextCodec, link: DigitalLink | None = None, batch_size: int = 16):
-        super().__init__(asr_model, link if link is not None else DigitalLink(k=TEXT_CODE_K), batch_size)
+    def __init__(self, asr_model: ASRModel, huffman_codec: HuffmanTextCodec, link: DigitalLink | None = None, **kwargs):
+        super().__init__(asr_model, link if link is not None else DigitalLink(k=TEXT_CODE_K), **kwargs)
         self.codec = huffman_codec
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> "TextTransceiver":
+        asr_model = parts.model(ASR_MODEL)
+        codec = load_huffman_codec(parts.option(HUFFMAN_OPTION), parts.run_dir(ASR_MODEL), parts.run(ASR_MODEL))
+        return cls(asr_model, codec, cls.link_from_parts(parts))
 
     def transmit(self, waveforms, channel, snr_db):
         received = self.send([self.codec.encode(t) for t in self.transcribe(waveforms)], channel, snr_db)
         return [Transmission(self.codec.decode(r.bits), r.channel_symbols) for r in received]
+
+
+def load_huffman_codec(huffman_table, asr_run_dir, asr_run: dict) -> HuffmanTextCodec:
+    """The text system's Huffman code.
+
+    ``huffman_table``: a JSON file (:meth:`HuffmanTextCodec.to_json`) or a
+    corpus folder whose training transcripts build the code. None: the
+    ``huffman.json`` in the ASR run folder; if it is missing, it is built from
+    the training transcripts of the corpus the ASR was trained on (``data`` in
+    its ``run.json``) and saved there, so the ASR and the code see the same
+    text. Ship ``huffman.json`` with a model whose corpus does not travel.
+    """
+    if huffman_table is not None:
+        path = Path(huffman_table)
+        if path.is_dir():
+            return HuffmanTextCodec.from_transcripts(u.text for u in read_utterances(path, "train"))
+        return _read_huffman_json(path)
+    path = Path(asr_run_dir) / HUFFMAN_FILE
+    if path.is_file():
+        return _read_huffman_json(path)
+    corpus = Path(asr_run["data"])
+    if not corpus.is_dir():
+        raise UserError(
+            f"{path} is missing and the ASR model's training corpus {corpus} is not there to build it; "
+            "pass --huffman-table JSON_OR_CORPUS"
+        )
+    codec = HuffmanTextCodec.from_transcripts(u.text for u in read_utterances(corpus, "train"))
+    write_atomically(path, lambda p: Path(p).write_text(codec.to_json() + "\n"))
+    return codec
+
+
+def _read_huffman_json(path: Path) -> HuffmanTextCodec:
+    try:
+        return HuffmanTextCodec.from_json(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such Huffman table or corpus folder") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+        raise UserError(f"{path}: not a Huffman table ({str(error).splitlines()[0][:120]})") from None

@@ -15,12 +15,14 @@ channel itself with perfect-CSI zero-forcing equalisation
 (TensorShape([2, 256]), TensorShape([2, 256]))
 """
 
-from channels.channel import CHANNEL_NAMES, Channel, Received, make_channel
+from channels.channel import CHANNEL_NAMES, DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, Received, make_channel
 from channels.power import complex_to_real, normalize_power, real_to_complex
 from channels.snr import noise_variance_from_snr_db, snr_db_from_noise_variance
 
 __all__ = [
     "CHANNEL_NAMES",
+    "DEFAULT_BLOCK_LENGTH",
+    "DEFAULT_K_FACTOR",
     "Channel",
     "Received",
     "make_channel",

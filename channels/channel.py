@@ -16,6 +16,8 @@ from channels.fading import expand_blocks, rayleigh_blocks, rician_blocks
 from channels.snr import noise_variance_from_snr_db
 
 CHANNEL_NAMES = ("none", "awgn", "rayleigh", "rician")
+DEFAULT_BLOCK_LENGTH = 128  # complex symbols per fading block
+DEFAULT_K_FACTOR = 1.0  # Rician K, linear (0 dB)
 
 
 class Received(NamedTuple):
@@ -45,7 +47,7 @@ class Channel:
     makes them repeatable.
     """
 
-    def __init__(self, name: str, block_length: int = 128, k_factor: float = 1.0):
+    def __init__(self, name: str, block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR):
         if name not in CHANNEL_NAMES:
             raise ValueError(f"unknown channel {name!r}; choose one of {', '.join(CHANNEL_NAMES)}")
         if block_length < 1:
@@ -86,6 +88,6 @@ class Channel:
         return Received(x_hat, noise_variance / gain_power)
 
 
-def make_channel(name: str, block_length: int = 128, k_factor: float = 1.0) -> Channel:
+def make_channel(name: str, block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> Channel:
     """Build a :class:`Channel` by name; unknown names raise ``ValueError`` listing the valid ones."""
     return Channel(name, block_length=block_length, k_factor=k_factor)

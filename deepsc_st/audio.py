@@ -1,54 +1,64 @@
-"""Reading and writing speech: any wav/flac/ogg -> float32 mono at 16 kHz."""
+"""Reading and writing speech: any wav/flac/ogg/mp3 that librosa reads -> float32 mono at 16 kHz.
+
+librosa is imported inside the functions: its first use loads scipy.signal and
+numba (about 1.5 s), which modules that only import this one should not pay.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
 import soundfile
-import soxr
 
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import FRAME_LENGTH, SAMPLE_RATE
 
+RESAMPLER = "soxr_hq"  # librosa res_type: soxr at HQ, the default quality of soxr.resample
+SILENT_PEAK = 1e-6  # audio whose largest |sample| is at most this counts as silent
+TRIM_TOP_DB = 40.0  # trim=True: frames more than 40 dB below the loudest frame (RMS) are silence
+TRIM_HOP_LENGTH = FRAME_LENGTH // 2  # trim=True: 20 ms analysis frames every 10 ms
+
+# warnings.catch_warnings swaps process-wide state, so threads (deepsc_st.data
+# loads with a thread pool) must not interleave inside it.
+_FALLBACK_LOCK = threading.Lock()
+
 
 class AudioError(UserError):
-    """The file is missing, not audio, empty, silent or shorter than one frame."""
+    """The file is missing, not audio, empty, not finite, silent or shorter than one frame."""
 
 
-def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Average the channels and resample to 16 kHz. ``samples``: [n] or [n, channels]."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim == 2:
-        samples = samples.mean(axis=1)
-    if sample_rate != SAMPLE_RATE:
-        samples = soxr.resample(samples, sample_rate, SAMPLE_RATE).astype(np.float32)
-    return samples
-
-
-def load_audio(path, allow_silent: bool = False) -> np.ndarray:
+def load_audio(path, allow_silent: bool = False, trim: bool = False) -> np.ndarray:
     """Speech from ``path`` as float32 [num_samples] in [-1, 1] at 16 kHz mono.
 
-    Any sample rate, bit depth or channel count that libsndfile reads is
-    converted. Raises :class:`AudioError` with a one-line message for a
-    missing, unreadable, empty, silent or too short (< 320 samples) file.
+    Any format, sample rate, bit depth or channel count that librosa reads
+    (libsndfile: wav, flac, ogg, mp3, ...; else audioread) is converted:
+    channels are averaged, then resampled with soxr (HQ). With ``trim``,
+    leading and trailing silence (frames more than ``TRIM_TOP_DB`` dB below
+    the loudest one, at 10 ms resolution) is removed, keeping at least one
+    20 ms frame (320 samples). Raises :class:`AudioError` with a one-line
+    message for a missing, unreadable, empty, NaN/Inf-holding, too short
+    (< 320 samples at 16 kHz) or, unless ``allow_silent``, silent file.
     """
+    import librosa
+
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
-    try:
-        samples, sample_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, ValueError) as error:
-        raise AudioError(f"{path}: not a readable audio file ({str(error).splitlines()[0]})") from None
+    samples, sample_rate = _read(path)
     if samples.size == 0:
         raise AudioError(f"{path}: the audio file is empty")
-    waveform = to_mono_16k(samples, sample_rate)
+    if not np.isfinite(samples).all():
+        raise AudioError(f"{path}: the audio holds NaN or infinite samples")
+    waveform = librosa.resample(librosa.to_mono(samples), orig_sr=sample_rate, target_sr=SAMPLE_RATE, res_type=RESAMPLER)
     if len(waveform) < FRAME_LENGTH:
         raise AudioError(f"{path}: {len(waveform)} samples at 16 kHz is shorter than one 20 ms frame")
-    if not allow_silent and not np.any(np.abs(waveform) > 1e-6):
+    if not allow_silent and not np.any(np.abs(waveform) > SILENT_PEAK):
         raise AudioError(f"{path}: the audio is silent")
-    return waveform
+    return _trim(waveform) if trim else waveform
 
 
 def write_audio(path, waveform: np.ndarray) -> None:
@@ -58,3 +68,57 @@ def write_audio(path, waveform: np.ndarray) -> None:
     temporary = path.with_name(path.name + ".part")
     soundfile.write(temporary, pcm, SAMPLE_RATE, subtype="PCM_16", format="WAV")
     os.replace(temporary, path)
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    """float32 samples [n] or [channels, n] at the file's own rate, and that rate in Hz."""
+    import librosa
+
+    try:
+        source = soundfile.SoundFile(path)
+    except soundfile.SoundFileRuntimeError:
+        return _read_with_audioread(path)
+    try:
+        return librosa.load(source, sr=None, mono=False, dtype=np.float32)
+    except soundfile.SoundFileError as error:
+        raise AudioError(f"{path}: not a readable audio file ({_reason(error)})") from None
+
+
+def _read_with_audioread(path: Path) -> tuple[np.ndarray, int]:
+    """:func:`_read` for what libsndfile cannot open: librosa's audioread fallback.
+
+    Its warnings ("PySoundFile failed", deprecation, audioread's unclosed
+    files) stay off stderr: the failure is dropped inside catch_warnings.
+    """
+    import audioread.exceptions
+    import librosa
+
+    with _FALLBACK_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return librosa.load(path, sr=None, mono=False, dtype=np.float32)
+        except (soundfile.SoundFileError, audioread.exceptions.DecodeError, EOFError, OSError, RuntimeError, ValueError) as error:
+            reason = _reason(error)
+    raise AudioError(f"{path}: not a readable audio file ({reason})")
+
+
+def _reason(error: BaseException) -> str:
+    """One line saying why reading failed: libsndfile's message if it gave one, else the first non-empty one."""
+    chain = []
+    while error is not None:
+        chain.append(error)
+        error = error.__context__
+    ranked = [e for e in chain if isinstance(e, soundfile.SoundFileError)] + chain
+    messages = [str(e).strip() for e in ranked if str(e).strip()]
+    return messages[0].splitlines()[0] if messages else type(chain[0]).__name__
+
+
+def _trim(waveform: np.ndarray) -> np.ndarray:
+    """``waveform`` [n >= 320] without leading and trailing silence, at least 320 samples (one frame) long."""
+    import librosa
+
+    _, (start, end) = librosa.effects.trim(waveform, top_db=TRIM_TOP_DB, frame_length=FRAME_LENGTH, hop_length=TRIM_HOP_LENGTH)
+    shortfall = max(0, FRAME_LENGTH - (end - start))
+    start = min(max(0, start - shortfall // 2), len(waveform) - FRAME_LENGTH)
+    end = max(end, start + FRAME_LENGTH)
+    return waveform[start:end]

@@ -2,7 +2,9 @@
 
 A run folder holds
 
-* ``run.json``: model config, channel, SNR range and training settings;
+* ``run.json``: the model kind, its config and every training setting
+  (:class:`deepsc_st.train.TrainingSettings`), with a format ``version``
+  (older files are read through :func:`migrate_run`);
 * ``state.json``: epochs finished and the checkpoint that holds them;
 * ``epoch-NNNN.weights.h5``: model and optimizer state after epoch NNNN;
 * ``model.weights.h5``: the model weights alone (what evaluation and shipping use);
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import keras
 
+from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st.config import ModelConfig
 from deepsc_st.errors import UserError
 from deepsc_st.model import CTCModel, build_model
@@ -27,6 +30,30 @@ from deepsc_st.model import CTCModel, build_model
 RUN_FILE = "run.json"
 STATE_FILE = "state.json"
 MODEL_WEIGHTS = "model.weights.h5"
+RUN_VERSION = 2  # of run.json
+
+
+def migrate_run(run: dict) -> dict:
+    """A ``run.json`` of any version as version :data:`RUN_VERSION`, one explicit step per version.
+
+    Version 1 (no ``version`` key) left options out when they were off, so
+    that runs from before each option still resumed, and stored the epochs
+    only for a cosine schedule (``schedule_epochs``); its validation set was
+    always 200 utterances.
+    """
+    run = dict(run)
+    if run.get("version", 1) == 1:
+        run.setdefault("lr_schedule", "constant")
+        run.setdefault("spec_augment", False)
+        run.setdefault("freeze_encoder", False)
+        run.setdefault("block_length", DEFAULT_BLOCK_LENGTH)
+        run.setdefault("k_factor", DEFAULT_K_FACTOR)
+        run.setdefault("validation_utterances", 200)
+        run["epochs"] = run.pop("schedule_epochs", None)
+        run["version"] = 2
+    if run["version"] != RUN_VERSION:
+        raise UserError(f"run.json version {run['version']} is newer than this deepsc-st reads ({RUN_VERSION}); update deepsc-st")
+    return run
 
 
 def write_atomically(path: Path, write) -> None:
@@ -51,13 +78,13 @@ def read_json(path: Path) -> dict:
 
 
 def model_from_run(run: dict) -> CTCModel:
-    """An untrained model with the architecture and channel recorded in ``run``."""
+    """An untrained model with the architecture and channel recorded in ``run`` (current version)."""
     return build_model(
         ModelConfig.from_dict(run["config"]),
         channel=run["channel"],
         snr_db=tuple(run["snr_db"]),
-        block_length=run.get("block_length", 128),
-        k_factor=run.get("k_factor", 1.0),
+        block_length=run["block_length"],
+        k_factor=run["k_factor"],
     )
 
 
@@ -78,7 +105,7 @@ def load_run(run_dir) -> tuple[CTCModel, dict]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such model folder")
-    run = read_json(run_dir / RUN_FILE)
+    run = migrate_run(read_json(run_dir / RUN_FILE))
     model = model_from_run(run)
     load_weights(model, run_dir / MODEL_WEIGHTS)
     return model, run

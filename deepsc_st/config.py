@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+TIME_STRIDE = 4  # spectrogram frames per semantic step in every configuration: 25 steps per second
+
 
 @dataclass(frozen=True)
 class ModelConfig:

@@ -84,9 +84,9 @@ from tqdm import tqdm
 
 from deepsc_st.audio import write_audio
 from deepsc_st.errors import UserError
+from deepsc_st.frontend import SAMPLE_RATE  # Hz, output wavs
 from deepsc_st.tokens import normalize_text
 
-SAMPLE_RATE = 16000  # Hz, output wavs
 ESPEAK_SAMPLE_RATE = 22050  # Hz, what espeak-ng writes
 MIN_SECONDS, MAX_SECONDS = 2.0, 12.0  # allowed utterance length
 DEFAULT_UTTERANCES = 6000

@@ -10,9 +10,9 @@ One loader reads three kinds of folder:
 Without ``splits.json`` utterances are split by a hash of their id (90 % train,
 5 % validation, 5 % test), so the split is stable across runs and machines.
 Transcripts go through :func:`deepsc_st.tokens.normalize_text`.
-Bad rows (missing or unreadable wav, empty transcript, audio shorter than a
-frame or too short for its transcript) are skipped, counted and reported in
-one warning.
+:func:`load_utterances` is the one loading rule: bad rows (missing or
+unreadable wav, empty transcript, audio shorter than a frame or too short for
+its transcript) are skipped, counted and reported in one warning.
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from deepsc_st.audio import AudioError, load_audio
-from deepsc_st.config import ModelConfig
+from deepsc_st.config import TIME_STRIDE
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import NUM_BINS, num_frames, spectrogram
-from deepsc_st.model import output_steps
 from deepsc_st.tokens import normalize_text, text_to_ids
 
 log = logging.getLogger(__name__)
@@ -111,16 +110,23 @@ def read_utterances(data_dir, split: str = "all") -> list[Utterance]:
     return selected
 
 
-def _ctc_feasible(num_samples: int, text: str, config: ModelConfig) -> bool:
-    """CTC needs at least one step per label plus one per repeated pair."""
+def ctc_feasible(num_samples: int, text: str) -> bool:
+    """Whether CTC can align ``text`` to ``num_samples`` samples: at least one semantic step per
+    token plus one per repeated pair, at the :data:`deepsc_st.config.TIME_STRIDE` every configuration shares."""
     repeats = sum(a == b for a, b in zip(text, text[1:]))
-    return output_steps(num_frames(num_samples), config) >= len(text) + repeats
+    return -(-num_frames(num_samples) // TIME_STRIDE) >= len(text) + repeats
 
 
-def load_waveforms(utterances, config: ModelConfig, workers: int = 4, progress: bool = True, max_utterances: int | None = None) -> list[LoadedUtterance]:
-    """Read the audio of ``utterances``, skipping bad rows with one warning that counts them."""
-    if max_utterances is not None:
-        utterances = utterances[:max_utterances]
+def load_utterances(data_dir, split: str, max_utterances: int | None = None, progress: bool = False, workers: int = 4) -> list[LoadedUtterance]:
+    """The first ``max_utterances`` usable utterances of ``split``, waveforms float32 at 16 kHz.
+
+    The one loading rule of training, ``evaluate``, the model cards and the
+    sweep: rows with an empty transcript, unreadable audio, or audio too short
+    for CTC (:func:`ctc_feasible`) are skipped and counted in one warning.
+    ``max_utterances`` counts rows of the split before skipping.
+    A :class:`UserError` when nothing usable is left.
+    """
+    utterances = read_utterances(data_dir, split)[:max_utterances]
 
     def load(utterance: Utterance):
         if not utterance.text:
@@ -129,7 +135,7 @@ def load_waveforms(utterances, config: ModelConfig, workers: int = 4, progress: 
             waveform = load_audio(utterance.wav_path, allow_silent=True)
         except AudioError as error:
             return utterance, None, str(error).split(": ", 1)[-1]
-        if not _ctc_feasible(len(waveform), utterance.text, config):
+        if not ctc_feasible(len(waveform), utterance.text):
             return utterance, None, "audio too short for its transcript"
         return utterance, waveform, None
 
@@ -143,10 +149,19 @@ def load_waveforms(utterances, config: ModelConfig, workers: int = 4, progress: 
                 skipped[problem] = skipped.get(problem, 0) + 1
     if skipped:
         summary = ", ".join(f"{count} {problem}" for problem, count in sorted(skipped.items()))
-        log.warning("skipped %d of %d utterances (%s)", sum(skipped.values()), len(utterances), summary)
+        log.warning("%s: skipped %d of %d utterances of split %r (%s)", data_dir, sum(skipped.values()), len(utterances), split, summary)
     if not loaded:
-        raise UserError("no usable utterances (every row was skipped)")
+        raise UserError(f"{data_dir}: no usable utterances in split {split!r}")
     return loaded
+
+
+def fingerprint(loaded: list[LoadedUtterance]) -> str:
+    """sha256 of the utterances' ids, texts and samples: what a stored result was measured on."""
+    digest = hashlib.sha256()
+    for item in loaded:
+        for part in (item.utterance.id.encode(), b"\0", item.utterance.text.encode(), b"\0", item.waveform.tobytes()):
+            digest.update(part)
+    return digest.hexdigest()
 
 
 def _examples(loaded: list[LoadedUtterance]) -> tf.data.Dataset:

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from channels import Channel, complex_to_real, normalize_power, real_to_complex
+from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import ModelConfig
-from deepsc_st.frontend import NUM_BINS
+from deepsc_st.frontend import FRAMES_PER_SECOND, NUM_BINS
 from deepsc_st.tokens import BLANK_INDEX, NUM_CLASSES
 
 
@@ -198,7 +198,7 @@ class CTCModel(keras.Model):
 
     def build_with_dummy_input(self, seconds: float = 1.0):
         """Create all weights by running one silent utterance through the model."""
-        frames = int(seconds * 100) + 1
+        frames = int(seconds * FRAMES_PER_SECOND) + 1
         self({"spectrogram": tf.zeros([1, frames, NUM_BINS]), "frames": tf.constant([frames])})
         return self
 
@@ -248,7 +248,7 @@ class DeepSCST(CTCModel):
         return self.receive(received.symbols), steps
 
 
-def build_model(config: ModelConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = 128, k_factor: float = 1.0) -> CTCModel:
+def build_model(config: ModelConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> CTCModel:
     """The ASR-only model for ``channel == "none"``, otherwise DeepSC-ST trained under that channel."""
     if channel == "none":
         model = ASRModel(config)

@@ -1,8 +1,13 @@
 """Ship a trained run: copy its weights and settings, measure it, and write ``MODEL.md``.
 
-The card records the exact training command, the corpus seed and checksum,
-training time and hardware, the commit the model was trained at, and CER/WER
-measured with :func:`deepsc_st.evaluate.evaluate` on the corpus's test splits.
+Shipping gathers the card's *facts* (the exact training commands of the run
+and of the runs it was initialised from, the corpus seed and checksum,
+training time and hardware, the commit the model was trained at) and its
+measurement rows, CER/WER on the corpus's test splits through
+:func:`deepsc_st.measure.measure` (the same path as ``deepsc-st evaluate``
+and the sweep). Both are stored in ``measurements.json``; ``MODEL.md`` is
+:func:`render_card` of that file and the shipped ``history.csv``, so a card
+can always be checked against the numbers it shows.
 """
 
 from __future__ import annotations
@@ -17,67 +22,46 @@ from pathlib import Path
 
 from channels import make_channel
 from deepsc_st import checkpoint
-from deepsc_st.data import load_waveforms, read_utterances
+from deepsc_st.data import load_utterances
 from deepsc_st.errors import UserError
-from deepsc_st.evaluate import evaluate
+from deepsc_st.measure import measure
+from deepsc_st.settings import snr_range_text
+from deepsc_st.train import TrainingSettings
+from deepsc_st.transceiver import DeepSCSTTransceiver
 
-SHIPPED_FILES = (checkpoint.MODEL_WEIGHTS, checkpoint.RUN_FILE, "history.csv")
+HISTORY_FILE = "history.csv"
+MEASUREMENTS_FILE = "measurements.json"
+CARD_FILE = "MODEL.md"
+SHIPPED_FILES = (checkpoint.MODEL_WEIGHTS, checkpoint.RUN_FILE, HISTORY_FILE)
 CARD_SNRS = (-4.0, 0.0, 8.0, 20.0)
 CARD_CHANNELS = ("awgn", "rayleigh", "rician")
+HELDOUT = ("test_heldout", "awgn", 8.0)  # split, channel, SNR of the held-out-speaker row (clean for an ASR model)
+CARD_SEED = 0
 
 
-def snr_text(run: dict) -> str:
-    """The training SNR as given to ``--snr``: ``8`` or ``0:20``."""
-    low, high = run["snr_db"]
-    return f"{low:g}" if low == high else f"{low:g}:{high:g}"
-
-
-def training_command(run: dict, epochs: int, run_dir: str) -> str:
-    """The ``deepsc-st train`` command line that produces ``run``."""
-    parts = ["deepsc-st train", f"--config {run['config']['name']}", f"--data {run['data']}", f"--channel {run['channel']}"]
-    if run["channel"] != "none":
-        parts.append(f"--snr {snr_text(run)}")
-    parts += [
-        f"--out {run_dir}", f"--epochs {epochs}", f"--batch-size {run['batch_size']}",
-        f"--lr {run['learning_rate']:g}", f"--seed {run['seed']}",
-    ]
-    if run.get("lr_schedule", "constant") != "constant":
-        parts.append(f"--lr-schedule {run['lr_schedule']}")
-    if run.get("spec_augment"):
-        parts.append("--spec-augment")
-    if run.get("init_from"):
-        parts.append(f"--init-from {run['init_from']}")
-    if run.get("freeze_encoder"):
-        parts.append("--freeze-encoder")
-    if run.get("max_utterances"):
-        parts.append(f"--max-utterances {run['max_utterances']}")
-    return " ".join(parts)
-
-
-def _history(run_dir: Path) -> list[dict]:
-    with open(run_dir / "history.csv", newline="") as handle:
+def read_history(run_dir: Path) -> list[dict]:
+    with open(Path(run_dir) / HISTORY_FILE, newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-def measure(model, run: dict, data_dir, utterances: int | None = None) -> list[dict]:
+def measure_run(model, run: dict, data_dir, utterances: int | None = None) -> list[dict]:
     """CER/WER rows: clean speech for an ASR model; each channel at -4, 0, 8, 20 dB for DeepSC-ST (test split),
-    plus the held-out-speaker split at 8 dB over AWGN (or clean for ASR)."""
-    rows = []
-    test = load_waveforms(read_utterances(data_dir, "test"), model.config, progress=False, max_utterances=utterances)
+    plus the held-out-speaker split (clean for ASR, AWGN 8 dB for DeepSC-ST). Seed :data:`CARD_SEED`."""
+    transceiver = DeepSCSTTransceiver(model)
+    splits = {"test": load_utterances(data_dir, "test", utterances)}
     try:
-        heldout = load_waveforms(read_utterances(data_dir, "test_heldout"), model.config, progress=False, max_utterances=utterances)
+        splits["test_heldout"] = load_utterances(data_dir, "test_heldout", utterances)
     except UserError:  # corpora without held-out speakers (LJSpeech) have no such split
-        heldout = None
+        pass
     if run["kind"] == "asr":
-        rows.append({"split": "test", **evaluate(model, test, make_channel("none"), 0.0)})
-        if heldout:
-            rows.append({"split": "test_heldout", **evaluate(model, heldout, make_channel("none"), 0.0)})
-        return rows
-    for channel in CARD_CHANNELS:
-        for snr in CARD_SNRS:
-            rows.append({"split": "test", **evaluate(model, test, make_channel(channel), snr)})
-    if heldout:
-        rows.append({"split": "test_heldout", **evaluate(model, heldout, make_channel("awgn"), 8.0)})
+        cells = [(split, "none", 0.0) for split in splits]
+    else:
+        cells = [("test", channel, snr) for channel in CARD_CHANNELS for snr in CARD_SNRS]
+        cells += [HELDOUT] if HELDOUT[0] in splits else []
+    rows = []
+    for split, channel, snr in cells:
+        row = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED).row()
+        rows.append({"split": split, **{key: value for key, value in row.items() if key != "elapsed_s"}})
     return rows
 
 
@@ -87,16 +71,52 @@ def _epoch_seconds(history: list[dict]) -> list[float] | None:
 
 
 def _recorded_seconds(history: list[dict]) -> float | None:
-    """Wall time of a run, None when its history has no epoch times."""
     seconds = _epoch_seconds(history)
     return sum(seconds) if seconds is not None else None
 
 
-def _progress_lines(history: list[dict]) -> list[str]:
-    """The card's per-epoch table (cumulative training minutes, loss, validation CER): time-to-target at a glance.
+def _command(run: dict, history: list[dict], run_dir) -> str:
+    """The ``deepsc-st train`` command of a run, with the epochs it finished."""
+    settings = TrainingSettings.from_run(run)
+    settings.epochs = len(history)
+    return settings.command_line(run_dir)
 
-    Empty for runs logged before the ``epoch_s`` column existed.
-    """
+
+def _ancestors(run: dict) -> list[tuple[Path, dict, list[dict]]]:
+    """The runs this one was initialised from (``--init-from``), oldest first, as (folder, run.json, history)."""
+    chain, source = [], run.get("init_from")
+    while source and (Path(source) / checkpoint.RUN_FILE).is_file() and (Path(source) / HISTORY_FILE).is_file():
+        ancestor = checkpoint.migrate_run(checkpoint.read_json(Path(source) / checkpoint.RUN_FILE))
+        chain.insert(0, (Path(source), ancestor, read_history(source)))
+        source = ancestor.get("init_from")
+    return chain
+
+
+def card_facts(run_dir: Path, model, run: dict, history: list[dict], data_dir, training_seconds: float | None, note: str | None) -> dict:
+    """What the card says besides the measurements and the per-epoch table, as stored in ``measurements.json``."""
+    ancestors = _ancestors(run)
+    manifest_path = Path(data_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    return {
+        "title": "ASR-only model (no channel)" if run["kind"] == "asr" else f"DeepSC-ST trained under {run['channel']} at {snr_range_text(run['snr_db'])} dB",
+        "config": run["config"]["name"],
+        "trainable_parameters": model.trainable_parameter_count(),
+        "weights_mb": round((Path(run_dir) / checkpoint.MODEL_WEIGHTS).stat().st_size / 1e6, 1),
+        "commands": [_command(a_run, a_history, a_dir) for a_dir, a_run, a_history in ancestors] + [_command(run, history, run_dir)],
+        "ancestors": [
+            {"run": str(a_dir), "epochs": len(a_history), "val_cer": float(a_history[-1]["val_cer"]), "seconds": _recorded_seconds(a_history)}
+            for a_dir, _, a_history in ancestors
+        ],
+        "corpus": {"data": run["data"], "seed": manifest.get("seed", "unknown"), "checksum": manifest.get("checksum_sha256", "unknown")},
+        "training_seconds": training_seconds if training_seconds is not None else _recorded_seconds(history),
+        "hardware": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU",
+        "commit": run.get("commit") or "unknown",
+        "note": note,
+    }
+
+
+def _progress_lines(history: list[dict]) -> list[str]:
+    """The per-epoch table (cumulative training minutes, loss, validation CER); empty without ``epoch_s``."""
     seconds = _epoch_seconds(history)
     if seconds is None:
         return []
@@ -106,71 +126,36 @@ def _progress_lines(history: list[dict]) -> list[str]:
     return lines + [""]
 
 
-def _ancestors(run: dict) -> list[tuple[Path, dict, list[dict]]]:
-    """The runs this one was initialised from (``--init-from``), oldest first, as (folder, run.json, history)."""
-    chain, source = [], run.get("init_from")
-    while source and (Path(source) / checkpoint.RUN_FILE).is_file() and (Path(source) / "history.csv").is_file():
-        ancestor = checkpoint.read_json(Path(source) / checkpoint.RUN_FILE)
-        chain.insert(0, (Path(source), ancestor, _history(Path(source))))
-        source = ancestor.get("init_from")
-    return chain
+def _ancestor_line(ancestor: dict) -> str:
+    spent = f"{ancestor['seconds'] / 60:.1f} min." if ancestor["seconds"] else "time not in its history.csv."
+    return f"- First `{ancestor['run']}`: {ancestor['epochs']} epochs, validation CER {ancestor['val_cer']:.4f}, {spent}"
 
 
-def _ancestor_line(run_dir: Path, history: list[dict]) -> str:
-    """The card's line on one run the model was initialised from: epochs, last validation CER, time."""
-    seconds = _recorded_seconds(history)
-    spent = f"{seconds / 60:.1f} min." if seconds else "time not in its history.csv."
-    return f"- First `{run_dir}`: {len(history)} epochs, validation CER {float(history[-1]['val_cer']):.4f}, {spent}"
-
-
-def write_model_card(
-    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None
-) -> Path:
-    """Copy the run's model into ``out_dir`` and write ``out_dir/MODEL.md``; returns its path.
-
-    ``training_seconds``: the run's wall time when its ``history.csv`` has no
-    ``epoch_s``. Runs it was initialised from are listed with their commands
-    and recorded times. ``note``: free text for a "Notes" section.
-    """
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
-    model, run = checkpoint.load_run(run_dir)
-    history = _history(run_dir)
-    if training_seconds is None:
-        training_seconds = _recorded_seconds(history)
-    ancestors = _ancestors(run)
-    manifest = json.loads((Path(data_dir) / "manifest.json").read_text()) if (Path(data_dir) / "manifest.json").is_file() else {}
-    rows = measure(model, run, data_dir, utterances)
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in SHIPPED_FILES:
-        shutil.copyfile(run_dir / name, out_dir / f".tmp-{name}")
-        os.replace(out_dir / f".tmp-{name}", out_dir / name)
-    (out_dir / "measurements.json").write_text(json.dumps(rows, indent=2) + "\n")
-
-    title = "ASR-only model (no channel)" if run["kind"] == "asr" else f"DeepSC-ST trained under {run['channel']} at {snr_text(run)} dB"
+def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
+    """The text of ``MODEL.md`` from its facts, measurement rows and the run's ``history.csv`` rows."""
+    seconds, corpus = facts["training_seconds"], facts["corpus"]
     lines = [
-        f"# {title}: `{run['config']['name']}` configuration",
+        f"# {facts['title']}: `{facts['config']}` configuration",
         "",
-        f"Trainable parameters: {model.trainable_parameter_count():,}. Weights: `{checkpoint.MODEL_WEIGHTS}` "
-        f"({(out_dir / checkpoint.MODEL_WEIGHTS).stat().st_size / 1e6:.1f} MB); settings: `{checkpoint.RUN_FILE}`; "
-        "per-epoch loss and validation CER: `history.csv`.",
+        f"Trainable parameters: {facts['trainable_parameters']:,}. Weights: `{checkpoint.MODEL_WEIGHTS}` ({facts['weights_mb']:.1f} MB); "
+        f"settings: `{checkpoint.RUN_FILE}`; per-epoch loss and validation CER: `{HISTORY_FILE}`; "
+        f"the numbers below and the facts above: `{MEASUREMENTS_FILE}`.",
         "",
         "## How it was made",
         "",
         "```",
-        *(training_command(a_run, len(a_history), str(a_dir)) for a_dir, a_run, a_history in ancestors),
-        training_command(run, len(history), str(run_dir)),
+        *facts["commands"],
         "```",
         "",
-        *(_ancestor_line(a_dir, a_history) for a_dir, _, a_history in ancestors),
-        f"- Corpus: `{run['data']}`, seed {manifest.get('seed', 'unknown')}, manifest checksum `{manifest.get('checksum_sha256', 'unknown')}`.",
+        *(_ancestor_line(ancestor) for ancestor in facts["ancestors"]),
+        f"- Corpus: `{corpus['data']}`, seed {corpus['seed']}, manifest checksum `{corpus['checksum']}`.",
         f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, validation CER {float(history[-1]['val_cer']):.4f}.",
-        (f"- Training time: {training_seconds / 60:.1f} min" + (" (this run)" if ancestors else "")) if training_seconds else "- Training time: not recorded",
-        f"- Hardware: {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU.",
-        f"- Trained at commit: `{run.get('commit') or 'unknown'}`.",
+        (f"- Training time: {seconds / 60:.1f} min" + (" (this run)" if facts["ancestors"] else "")) if seconds else "- Training time: not recorded",
+        f"- Hardware: {facts['hardware']}.",
+        f"- Trained at commit: `{facts['commit']}`.",
         "",
         *_progress_lines(history),
-        "## Measured (`deepsc-st evaluate`, CTC greedy decoding)",
+        f"## Measured (`deepsc-st evaluate --seed {CARD_SEED}`, CTC greedy decoding)",
         "",
         "| split | channel | SNR (dB) | CER | WER | utterances | symbols / 16,000 samples |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -178,8 +163,37 @@ def write_model_card(
     for row in rows:
         snr = "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
         lines.append(f"| {row['split']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | {row['symbols_per_16000_samples']:.0f} |")
-    if note:
-        lines += ["", "## Notes", "", note]
-    card = out_dir / "MODEL.md"
-    card.write_text("\n".join(lines) + "\n")
+    if facts["note"]:
+        lines += ["", "## Notes", "", facts["note"]]
+    return "\n".join(lines) + "\n"
+
+
+def render_shipped_card(model_dir) -> str:
+    """``MODEL.md`` as :func:`render_card` makes it from the files in a shipped model folder."""
+    stored = checkpoint.read_json(Path(model_dir) / MEASUREMENTS_FILE)
+    return render_card(stored["facts"], stored["rows"], read_history(model_dir))
+
+
+def write_model_card(
+    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None
+) -> Path:
+    """Copy the run's model into ``out_dir``, measure it, and write ``measurements.json`` and ``MODEL.md``; returns the card's path.
+
+    ``out_dir`` may be ``run_dir`` itself (re-measure a shipped model in place).
+    ``training_seconds``: the run's wall time when its ``history.csv`` has no
+    ``epoch_s``. ``note``: free text for a "Notes" section.
+    """
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    model, run = checkpoint.load_run(run_dir)
+    history = read_history(run_dir)
+    facts = card_facts(run_dir, model, run, history, data_dir, training_seconds, note)
+    rows = measure_run(model, run, data_dir, utterances)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.resolve() != run_dir.resolve():
+        for name in SHIPPED_FILES:
+            checkpoint.write_atomically(out_dir / name, lambda p, name=name: shutil.copyfile(run_dir / name, p))
+    checkpoint.write_json(out_dir / MEASUREMENTS_FILE, {"facts": facts, "rows": rows})
+    card = out_dir / CARD_FILE
+    checkpoint.write_atomically(card, lambda p: Path(p).write_text(render_card(facts, rows, history)))
     return card

@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 
 from deepsc_st.config import get_config
-from deepsc_st.data import load_waveforms, read_utterances, training_dataset
+from deepsc_st.data import load_utterances, training_dataset
 from deepsc_st.model import build_model
 
 
@@ -21,7 +21,7 @@ def run_pipeline_benchmark(data_dir, config_name: str = "small", batch_size: int
     """Pipeline batches/s, training steps/s of ``config_name`` on the same batches, and their ratio."""
     config = get_config(config_name)
     start = time.perf_counter()
-    loaded = load_waveforms(read_utterances(data_dir, "train"), config, progress=False, max_utterances=batch_size * batches * 2)
+    loaded = load_utterances(data_dir, "train", batch_size * batches * 2)
     load_s = time.perf_counter() - start
 
     iterator = iter(training_dataset(loaded, batch_size, seed=0).repeat())

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from deepsc_st.frontend import NUM_BINS
 from deepsc_st.model import ASRModel
-from deepsc_st.transceiver import spectrogram_batch
+from deepsc_st.inference import BATCH_SIZE, spectrogram_batches
 
 
 def _compiled_features(model: ASRModel):
@@ -37,7 +37,7 @@ def _compiled_features(model: ASRModel):
     return features
 
 
-def asr_speech_features(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+def asr_speech_features(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> np.ndarray:
     """Float64 [num_waveforms, 2 x gru_units]: each float32 16 kHz waveform's hidden states averaged over its own steps.
 
     Batch padding is left out of the average, so a waveform's features do not
@@ -46,10 +46,7 @@ def asr_speech_features(model: ASRModel, waveforms: list[np.ndarray], batch_size
     if not waveforms:
         raise ValueError("no waveforms to take speech features of")
     features = _compiled_features(model)
-    pooled = []
-    for start in range(0, len(waveforms), batch_size):
-        batch = spectrogram_batch(waveforms[start : start + batch_size])
-        pooled.append(features(batch["spectrogram"], batch["frames"]).numpy())
+    pooled = [features(batch["spectrogram"], batch["frames"]).numpy() for batch in spectrogram_batches(waveforms, batch_size)]
     return np.concatenate(pooled).astype(np.float64)
 
 
@@ -104,7 +101,7 @@ def kernel_distance(real: np.ndarray, generated: np.ndarray) -> float:
     return float(_off_diagonal_mean(kernel(real, real)) + _off_diagonal_mean(kernel(generated, generated)) - 2 * kernel(real, generated).mean())
 
 
-def speech_distances(model: ASRModel, real_waveforms: list[np.ndarray], generated_waveforms: list[np.ndarray], batch_size: int = 16) -> dict:
+def speech_distances(model: ASRModel, real_waveforms: list[np.ndarray], generated_waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> dict:
     """{"fdsd": float, "kdsd": float} between two lists (>= 2 each) of float32 16 kHz waveforms, with ``model``'s features."""
     real = asr_speech_features(model, real_waveforms, batch_size)
     generated = asr_speech_features(model, generated_waveforms, batch_size)

@@ -18,8 +18,8 @@ import numpy as np
 
 from deepsc_st.corpus import SPEAKERS, synthesize
 from deepsc_st.errors import UserError
+from deepsc_st.transceiver import ReceiverSpeech, Transceiver, Transmission
 
-SAMPLE_RATE = 16_000
 SILENCE_SAMPLES = 1_600  # 0.1 s: the speech of an empty transcript
 DEFAULT_USER = "spk00"
 
@@ -56,16 +56,17 @@ class EspeakSynthesizer(Synthesizer):
         return synthesize(self.speakers[user], text)
 
 
-def receiver_speech(transceiver, transmission, synthesizer: Synthesizer, user: str) -> np.ndarray | None:
+def receiver_speech(transceiver: Transceiver, transmission: Transmission, synthesizer: Synthesizer, user: str) -> np.ndarray | None:
     """The speech ``transceiver``'s receiver outputs for one :class:`deepsc_st.transceiver.Transmission`.
 
-    Its ``receiver_speech`` says how: ``"decoded"`` (the speech transceiver's
-    codec output), ``"synthesized"`` (the recovered text spoken in ``user``'s
-    voice: DeepSC-ST, the text transceiver) or None (no speech: features only).
+    Its ``receiver_speech`` (:class:`deepsc_st.transceiver.ReceiverSpeech`)
+    says how: DECODED (the speech transceiver's codec output), SYNTHESIZED
+    (the recovered text spoken in ``user``'s voice: DeepSC-ST, the text
+    transceiver) or NONE (no speech: features only).
     Returns float32 [num_samples] at 16 kHz, or None.
     """
-    if transceiver.receiver_speech == "decoded":
+    if transceiver.receiver_speech is ReceiverSpeech.DECODED:
         return transmission.waveform
-    if transceiver.receiver_speech == "synthesized":
+    if transceiver.receiver_speech is ReceiverSpeech.SYNTHESIZED:
         return synthesizer.synthesize(transmission.text, user)
     return None

@@ -8,81 +8,102 @@ epoch in the run folder; see :mod:`deepsc_st.checkpoint` for its files.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from pathlib import Path
 
 import keras
 import sionna.phy
 import tensorflow as tf
 
+from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st import checkpoint
-from deepsc_st.config import ModelConfig
-from deepsc_st.data import evaluation_dataset, load_waveforms, read_utterances, training_batches_per_epoch, training_dataset
-from deepsc_st.decoding import greedy_decode
+from deepsc_st.config import ModelConfig, get_config
+from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_utterances, training_batches_per_epoch, training_dataset
 from deepsc_st.errors import UserError
-from deepsc_st.evaluate import compiled_forward
+from deepsc_st.frontend import SAMPLE_RATE
+from deepsc_st.inference import decode_each, token_logits
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.model import CTCModel
+from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
+
+
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def parse_config(name: str) -> ModelConfig:
+    try:
+        return get_config(name)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def parse_lr_schedule(name: str) -> str:
+    if name not in LR_SCHEDULES:
+        raise UserError(f"unknown learning-rate schedule {name!r}; use {' or '.join(LR_SCHEDULES)}")
+    return name
 
 
 @dataclass
 class TrainingSettings:
-    """Everything that defines a training run (stored in ``run.json``)."""
+    """Everything that defines a training run: the ``deepsc-st train`` options and ``run.json``."""
 
-    config: ModelConfig
-    data: str
-    channel: str = "none"
-    snr_db: tuple[float, float] = (8.0, 8.0)
-    epochs: int = 10
-    batch_size: int = 16
-    learning_rate: float = 1e-4
-    lr_schedule: str = "constant"
-    spec_augment: bool = False
-    seed: int = 0
-    block_length: int = 128
-    k_factor: float = 1.0
-    max_utterances: int | None = None
-    validation_utterances: int = 200
-    init_from: str | None = None
-    freeze_encoder: bool = False
+    config: ModelConfig = setting(MISSING, "paper, small or tiny", parse=parse_config, render=lambda config: config.name, always=True)
+    data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt)", always=True)
+    channel: str = setting("none", "none (ASR only), awgn, rayleigh or rician", parse=parse_channel, always=True)
+    snr_db: tuple[float, float] = setting(
+        (8.0, 8.0), "Es/N0 in dB, or LOW:HIGH to draw one per utterance", flag="--snr", parse=parse_snr_range, render=snr_range_text,
+        shown=lambda settings: settings.channel != "none",
+    )
+    epochs: int = setting(10, "passes over the training split", always=True)
+    batch_size: int = setting(16, "utterances per training step", always=True)
+    learning_rate: float = setting(1e-4, "Adam learning rate", flag="--lr", render=lambda lr: f"{lr:g}", always=True)
+    lr_schedule: str = setting("constant", "constant, or cosine: decay to 5 %% of --lr over --epochs", parse=parse_lr_schedule)
+    spec_augment: bool = setting(False, "mask 2 random frequency bands and 2 time spans of each training spectrogram")
+    seed: int = setting(0, "seed of initialisation, shuffling, augmentation and channel draws", always=True)
+    block_length: int = setting(DEFAULT_BLOCK_LENGTH, "complex symbols per fading block")
+    k_factor: float = setting(DEFAULT_K_FACTOR, "Rician K factor (linear)", render=lambda k: f"{k:g}")
+    max_utterances: int | None = setting(None, "use only the first N training utterances", parse=int)
+    validation_utterances: int = setting(200, "validation utterances scored after each epoch")
+    init_from: str | None = setting(None, "ASR run folder to initialise the semantic encoder from")
+    freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
+
+    def __post_init__(self):
+        self.snr_db = tuple(float(value) for value in self.snr_db)
+        self.init_from = None if self.init_from is None else str(self.init_from)
+        self.data = str(self.data)
+
+    @property
+    def kind(self) -> str:
+        """The run's model kind: "asr" (no channel) or "deepsc-st"."""
+        return "asr" if self.channel == "none" else "deepsc-st"
 
     def to_run(self) -> dict:
-        return {
-            "kind": "asr" if self.channel == "none" else "deepsc-st",
-            "config": self.config.to_dict(),
-            "data": self.data,
-            "channel": self.channel,
-            "snr_db": list(self.snr_db),
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            **self._schedule_fields(),
-            **({"spec_augment": True} if self.spec_augment else {}),  # absent when off, so older runs still resume
-            "seed": self.seed,
-            "block_length": self.block_length,
-            "k_factor": self.k_factor,
-            "max_utterances": self.max_utterances,
-            "init_from": self.init_from,
-            **({"freeze_encoder": True} if self.freeze_encoder else {}),  # absent when off, so older runs still resume
-            "commit": _source_commit(),
-        }
+        """``run.json``: every setting (config in full), the model kind, the format version and the source commit."""
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        values.update(config=self.config.to_dict(), snr_db=list(self.snr_db))
+        return {"version": checkpoint.RUN_VERSION, "kind": self.kind, **values, "commit": _source_commit()}
 
-    def _schedule_fields(self) -> dict:
-        """Stored only for non-constant schedules, so runs from before the option still resume."""
-        if self.lr_schedule == "constant":
-            return {}
-        return {"lr_schedule": self.lr_schedule, "schedule_epochs": self.epochs}
+    @classmethod
+    def from_run(cls, run: dict) -> "TrainingSettings":
+        """The settings stored in a ``run.json`` of any version (:func:`deepsc_st.checkpoint.migrate_run`)."""
+        run = checkpoint.migrate_run(run)
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{**{key: value for key, value in run.items() if key in names}, "config": ModelConfig.from_dict(run["config"])})
+
+    def command_line(self, run_dir) -> str:
+        """The ``deepsc-st train`` command that trains these settings into ``run_dir``."""
+        return f"{command_line('deepsc-st train', self)} --out {run_dir}"
 
     def learning_rate_schedule(self, batches_per_epoch: int):
         """Adam's learning rate: constant, or cosine decay to 5 % of it over all the run's epochs."""
         if self.lr_schedule == "constant":
             return self.learning_rate
-        if self.lr_schedule == "cosine":
-            return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=self.epochs * batches_per_epoch, alpha=0.05)
-        raise UserError(f"unknown learning-rate schedule {self.lr_schedule!r}; use constant or cosine")
+        return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=self.epochs * batches_per_epoch, alpha=0.05)
 
 
 def _source_commit() -> str | None:
@@ -99,19 +120,14 @@ def _source_commit() -> str | None:
 class ValidationCER(keras.callbacks.Callback):
     """Adds ``val_cer`` (greedy decoding, training channel and SNR range) to each epoch's logs."""
 
-    def __init__(self, dataset: tf.data.Dataset, references: list[str]):
+    def __init__(self, validation: list[LoadedUtterance], batch_size: int):
         super().__init__()
-        self.dataset = dataset
-        self.references = references
-
-    def on_train_begin(self, logs=None):
-        self.forward = compiled_forward(self.model)
+        self.waveforms = [item.waveform for item in validation]
+        self.references = [item.utterance.text for item in validation]
+        self.batch_size = batch_size
 
     def on_epoch_end(self, epoch, logs=None):
-        hypotheses = []
-        for batch in self.dataset:
-            logits, steps = self.forward(batch["spectrogram"], batch["frames"], tf.constant(0.0))
-            hypotheses.extend(greedy_decode(logits.numpy(), steps.numpy()))
+        hypotheses = decode_each(token_logits(self.model, self.waveforms, channel=None, batch_size=self.batch_size))
         logs["val_cer"] = character_error_rate(self.references, hypotheses)
 
 
@@ -126,8 +142,11 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def _check_same_run(run_dir: Path, run: dict) -> None:
-    stored = checkpoint.read_json(run_dir / checkpoint.RUN_FILE)
-    differences = [key for key in run if key not in ("init_from", "commit") and stored.get(key) != run[key]]
+    """A :class:`UserError` unless ``run_dir`` holds the same run: every setting equal but the
+    epochs (more continue it; they shape a cosine schedule, so there they must match) and where it started from."""
+    stored = checkpoint.migrate_run(checkpoint.read_json(run_dir / checkpoint.RUN_FILE))
+    free = {"init_from", "commit"} | ({"epochs"} if run["lr_schedule"] == "constant" else set())
+    differences = [key for key in run if key not in free and stored.get(key) != run[key]]
     if differences:
         raise UserError(f"{run_dir} holds a run with different {', '.join(differences)}; use another --out")
 
@@ -162,13 +181,14 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         print(f"{run_dir}: already trained for {initial_epoch} epochs", file=sys.stderr)
         return {"epochs_done": initial_epoch}
 
+    parse_lr_schedule(settings.lr_schedule)
     if settings.freeze_encoder and (settings.channel == "none" or not settings.init_from):
         raise UserError("--freeze-encoder trains only the channel codec: it needs a channel and --init-from ASR_RUN")
 
     keras.utils.set_random_seed(settings.seed)
     sionna.phy.config.seed = settings.seed
-    train_set = load_waveforms(read_utterances(settings.data, "train"), settings.config, progress=progress, max_utterances=settings.max_utterances)
-    validation = load_waveforms(read_utterances(settings.data, "validation"), settings.config, progress=progress, max_utterances=settings.validation_utterances)
+    train_set = load_utterances(settings.data, "train", settings.max_utterances, progress=progress)
+    validation = load_utterances(settings.data, "validation", settings.validation_utterances, progress=progress)
 
     batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
     model = checkpoint.model_from_run(run)
@@ -189,7 +209,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(batches_per_epoch))
     validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [
-        ValidationCER(validation_batches, [item.utterance.text for item in validation]),
+        ValidationCER(validation, settings.batch_size),
         EpochTimer(),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
@@ -205,7 +225,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         verbose=1 if progress else 0,
     )
     elapsed = time.time() - start
-    audio_seconds = sum(len(item.waveform) for item in train_set) / 16_000 * (settings.epochs - initial_epoch)
+    audio_seconds = sum(len(item.waveform) for item in train_set) / SAMPLE_RATE * (settings.epochs - initial_epoch)
     last = {key: float(values[-1]) for key, values in history.history.items()}
     return {**last, "epochs_done": settings.epochs, "elapsed_s": elapsed, "audio_seconds_per_second": audio_seconds / elapsed}
 

@@ -2,22 +2,38 @@
 
 A *transceiver* takes speech at the transmitter and returns what the receiver
 recovers: text, optionally a waveform, and the complex channel symbols it
-used. The sweep harness and ``deepsc-st transmit`` treat every system (this
-one and those in :mod:`baselines`) alike through :class:`Transceiver`.
+used. A *system* is one :class:`Transceiver` subclass in its own file that
+declares what it needs:
+
+* ``name``: what users type (``--system deepsc-st``);
+* ``model_kinds``: the trained models it loads (:class:`ModelKind`: the
+  ``run.json`` kind, the command-line option that names its folder, the
+  shipped default);
+* ``options``: its own settings (:class:`SystemOption`, e.g. the polar decoder);
+* ``receiver_speech``: whether and how its receiver outputs speech
+  (:class:`ReceiverSpeech`);
+
+and builds itself with ``from_parts(parts)`` from a :class:`Parts`. The
+registry (:mod:`experiments.systems`), the sweep, the command line and model
+lookup derive everything from these declarations, so a new system, even one
+with a new kind of model, is one new file plus one registry line.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
-import tensorflow as tf
 
 from channels import Channel
-from deepsc_st.decoding import greedy_decode
-from deepsc_st.evaluate import compiled_forward
-from deepsc_st.frontend import NUM_BINS, spectrogram
-from deepsc_st.model import DeepSCST
+from deepsc_st.checkpoint import load_run
+from deepsc_st.errors import UserError
+from deepsc_st.inference import BATCH_SIZE, decode_each, token_logits
+from deepsc_st.model import ASRModel, CTCModel, DeepSCST
+from deepsc_st.shipped import shipped_model_dir
 
 
 @dataclass
@@ -26,7 +42,7 @@ class Transmission:
 
     ``text``: normalised text (tokens only). ``channel_symbols``: complex
     symbols sent over the channel for this utterance. ``waveform``: float32
-    [num_samples] at 16 kHz for systems whose receiver outputs speech, else None.
+    [num_samples] at 16 kHz for systems whose receiver decodes speech, else None.
     """
 
     text: str
@@ -34,49 +50,166 @@ class Transmission:
     waveform: np.ndarray | None = None
 
 
+class ReceiverSpeech(enum.Enum):
+    """How a system's receiver outputs speech (:func:`deepsc_st.synthesis.receiver_speech`)."""
+
+    NONE = "none"  # text only (the feature transceiver)
+    DECODED = "decoded"  # speech decoded from the channel (``Transmission.waveform``)
+    SYNTHESIZED = "synthesized"  # the recovered text spoken in the sender's registered voice
+
+
+RUN_LABELS = {"asr": "an ASR-only run (trained with --channel none)", "deepsc-st": "a DeepSC-ST run (trained under a channel)"}
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A kind of trained model a system loads.
+
+    ``name``: the ``kind`` in the run folder's ``run.json``. ``option``: the
+    command-line option naming its folder. ``label``: how errors name such a
+    folder. ``shipped``: the shipped model's folder name
+    (:func:`deepsc_st.shipped.shipped_model_dir`), None for no default.
+    Subclass and override :meth:`load` for models that are not CTC run folders.
+    """
+
+    name: str
+    option: str
+    label: str
+    shipped: str | None = None
+
+    @property
+    def setting(self) -> str:
+        """The option as a settings key: ``--asr-model`` -> ``asr_model``."""
+        return self.option.lstrip("-").replace("-", "_")
+
+    def default_dir(self) -> Path:
+        """The shipped model's folder; a :class:`UserError` naming :attr:`option` when there is none."""
+        folder = shipped_model_dir(self.shipped) if self.shipped else None
+        if folder is None:
+            raise UserError(f"no {self.name} model given and no shipped {self.shipped or self.name} model found; pass {self.option} RUNDIR")
+        return folder
+
+    def load(self, run_dir: Path) -> tuple[Any, dict]:
+        """The trained model in ``run_dir`` and its ``run.json``; a :class:`UserError` for a run of another kind."""
+        model, run = load_run(run_dir)
+        if run["kind"] != self.name:
+            raise UserError(f"{self.option} {run_dir} is {RUN_LABELS.get(run['kind'], repr(run['kind']))}; it takes {self.label}")
+        return model, run
+
+
+ASR_MODEL = ModelKind("asr", "--asr-model", RUN_LABELS["asr"], shipped="asr-small")
+DEEPSC_ST_MODEL = ModelKind("deepsc-st", "--model", RUN_LABELS["deepsc-st"], shipped="deepsc-st-small")
+
+
+@dataclass(frozen=True)
+class SystemOption:
+    """A setting of a system: ``name`` (settings key), ``flag`` (command line), ``default``, ``help``.
+
+    ``choices``: the valid values, None for any; a bad value is a :class:`UserError` naming ``what``.
+    """
+
+    name: str
+    flag: str
+    default: Any
+    help: str
+    choices: tuple | None = None
+    what: str = "value"
+
+    def check(self, value):
+        if self.choices is not None and value not in self.choices:
+            raise UserError(f"unknown {self.what} {value!r}; choose one of {', '.join(map(str, self.choices))}")
+        return value
+
+
+class Parts:
+    """What a system is built from: model folders by kind name (None or missing: the shipped model) and option values.
+
+    Models load on first use; :meth:`run` and :meth:`run_dir` then tell their ``run.json`` and folder.
+    """
+
+    def __init__(self, model_dirs: dict[str, Any] | None = None, options: dict[str, Any] | None = None):
+        self.model_dirs = dict(model_dirs or {})
+        self.options = dict(options or {})
+        self._loaded: dict[str, tuple[Any, dict, Path]] = {}
+
+    def model(self, kind: ModelKind):
+        if kind.name not in self._loaded:
+            given = self.model_dirs.get(kind.name)
+            run_dir = Path(given) if given is not None else kind.default_dir()
+            model, run = kind.load(run_dir)
+            self._loaded[kind.name] = (model, run, run_dir)
+        return self._loaded[kind.name][0]
+
+    def run(self, kind: ModelKind) -> dict:
+        self.model(kind)
+        return self._loaded[kind.name][1]
+
+    def run_dir(self, kind: ModelKind) -> Path:
+        self.model(kind)
+        return self._loaded[kind.name][2]
+
+    def option(self, option: SystemOption):
+        return option.check(self.options.get(option.name, option.default))
+
+
 class Transceiver:
     """Base class: ``transmit(waveforms, channel, snr_db) -> list[Transmission]``.
 
     ``waveforms``: list of float32 [num_samples] at 16 kHz. ``channel``: a
     :class:`channels.Channel`. ``snr_db``: Es/N0 per complex symbol in dB.
-    Randomness (noise, fading) comes from Sionna's generator, seeded by the caller.
-    ``receiver_speech``: how the receiver outputs speech, see
-    :func:`deepsc_st.synthesis.receiver_speech` ("decoded", "synthesized" or None).
+    Randomness (noise, fading) comes from Sionna's generator, seeded by the
+    caller (:func:`deepsc_st.measure.measure`). The class attributes are the
+    system's declarations (module docstring).
     """
 
-    name = "transceiver"
-    receiver_speech: str | None = None
+    name: ClassVar[str] = "transceiver"
+    model_kinds: ClassVar[tuple[ModelKind, ...]] = ()
+    options: ClassVar[tuple[SystemOption, ...]] = ()
+    receiver_speech: ClassVar[ReceiverSpeech] = ReceiverSpeech.NONE
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> "Transceiver":
+        raise NotImplementedError
+
+    @property
+    def models(self) -> dict[str, Any]:
+        """The trained models this transceiver holds, by model kind name (none by default)."""
+        return {}
 
     def transmit(self, waveforms: list[np.ndarray], channel: Channel, snr_db: float) -> list[Transmission]:
         raise NotImplementedError
 
 
-def spectrogram_batch(waveforms: list[np.ndarray]) -> dict:
-    """Padded batch {"spectrogram": [B, T, 161], "frames": [B]} for a list of 16 kHz waveforms."""
-    features = [spectrogram(w) for w in waveforms]
-    frames = [int(f.shape[0]) for f in features]
-    longest = max(frames)
-    padded = [tf.pad(f, [[0, longest - n], [0, 0]]) for f, n in zip(features, frames)]
-    return {"spectrogram": tf.reshape(tf.stack(padded), [len(frames), longest, NUM_BINS]), "frames": tf.constant(frames, tf.int32)}
-
-
 class DeepSCSTTransceiver(Transceiver):
-    """DeepSC-ST: semantic encoder + channel encoder -> channel -> channel decoder + CTC greedy decoding."""
+    """DeepSC-ST: semantic encoder + channel encoder -> channel -> channel decoder + CTC greedy decoding.
+
+    An ASR-only model (the semantic encoder alone) is accepted for the
+    channel ``none`` only: it is what ``deepsc-st evaluate`` measures for an
+    ASR run, and it sends no channel symbols.
+    """
 
     name = "deepsc-st"
-    receiver_speech = "synthesized"
+    model_kinds = (DEEPSC_ST_MODEL,)
+    receiver_speech = ReceiverSpeech.SYNTHESIZED
 
-    def __init__(self, model: DeepSCST, batch_size: int = 16):
+    def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE):
         self.model = model
         self.batch_size = batch_size
+        if isinstance(model, ASRModel):
+            self.name = ASR_MODEL.name  # measured as "asr": the ASR alone is not the deepsc-st system
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> "DeepSCSTTransceiver":
+        return cls(parts.model(DEEPSC_ST_MODEL))
+
+    @property
+    def models(self) -> dict[str, CTCModel]:
+        return {self.name: self.model}
 
     def transmit(self, waveforms, channel, snr_db):
-        forward = compiled_forward(self.model, channel)
-        results = []
-        for start in range(0, len(waveforms), self.batch_size):
-            batch = spectrogram_batch(waveforms[start : start + self.batch_size])
-            logits, steps = forward(batch["spectrogram"], batch["frames"], tf.constant(snr_db, tf.float32))
-            symbols_per_step = self.model.config.symbols_per_step
-            for text, step_count in zip(greedy_decode(logits.numpy(), steps.numpy()), steps.numpy()):
-                results.append(Transmission(text, int(step_count) * symbols_per_step))
-        return results
+        if not isinstance(self.model, DeepSCST) and channel.name != "none":
+            raise UserError("an ASR-only model sends no channel symbols; use --channel none")
+        logits = token_logits(self.model, waveforms, channel, snr_db, self.batch_size)
+        symbols_per_step = self.model.config.symbols_per_step if isinstance(self.model, DeepSCST) else 0
+        return [Transmission(text, len(scores) * symbols_per_step) for text, scores in zip(decode_each(logits), logits)]
+

@@ -26,6 +26,7 @@ import numpy as np
 from deepsc_st.checkpoint import load_run
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
 from deepsc_st.synthesis import DEFAULT_USER, EspeakSynthesizer, receiver_speech
+from deepsc_st.transceiver import ReceiverSpeech
 
 SPEAKER_TABLE = "utterance_speakers.json"
 
@@ -68,7 +69,7 @@ class SpeechQualityMeter:
 
     def measure(self, transceiver, transmissions) -> dict:
         """FDSD / KDSD of what ``transceiver``'s receiver outputs for ``transmissions`` (None each if no speech)."""
-        if transceiver.receiver_speech is None:
+        if transceiver.receiver_speech is ReceiverSpeech.NONE:
             return {"fdsd": None, "kdsd": None}
         return self.distances([receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)])
 

@@ -5,7 +5,7 @@ Example (the first 20 test utterances, two systems, AWGN at 0, 4 and 8 dB)::
     from experiments.sweep import SweepSettings, parse_snrs, run_sweep
 
     settings = SweepSettings(name="quick", systems=("deepsc-st", "text"), channels=("awgn",),
-                             snrs=parse_snrs("0:8:4"), utterances=20)
+                             snrs=parse_snrs("0:8:4"), utterances=20, models={"asr": "runs/asr"})
     summary = run_sweep(settings)  # {"folder": Path("results/quick"), "cells": 6, "computed": 6, ...}
 
 What it writes under ``results/<name>/`` is described in
@@ -32,21 +32,21 @@ import multiprocessing
 import os
 import re
 import sys
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Iterator
 
 from tqdm import tqdm
 
-from deepsc_st.audio import AudioError, load_audio
 from deepsc_st.checkpoint import MODEL_WEIGHTS
-from deepsc_st.data import LoadedUtterance, read_utterances
+from deepsc_st.data import fingerprint, load_utterances
 from deepsc_st.errors import UserError
+from deepsc_st.transceiver import ASR_MODEL
 from experiments.report import write_report
 from experiments.results import CellResult, ResultsFolder, write_text_atomically
 from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup, sender_users
+from experiments.systems import PROJECT_SYSTEMS, Registry
 from experiments.worker import init_worker, run_cell
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 SWEEP_CHANNELS = ("awgn", "rayleigh", "rician")
 DEFAULT_SNRS = "-12:20:2"
 GROUND_TRUTH_FILE = "ground_truth.json"
-MODEL_KINDS = {"deepsc-st": "--model", "asr": "--asr-model"}  # run.json "kind" -> option naming its folder
 
 
 def parse_snrs(text: str) -> tuple[float, ...]:
@@ -81,38 +80,15 @@ def parse_list(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Systems:
-    """The systems a sweep can run.
-
-    ``names``: every system, in the order of tables and legends.
-    ``build(name, asr_run_dir=..., deepsc_run_dir=...) -> Transceiver``: a
-    module-level function (spawned workers import it by name).
-    ``default_model_dir(kind) -> Path``: the folder used for a model kind
-    ("asr", "deepsc-st") the user did not name; raises :class:`UserError`
-    when there is none. None: no defaults.
-    """
-
-    names: tuple[str, ...]
-    build: Callable
-    default_model_dir: Callable | None = None
-
-
-def project_systems() -> Systems:
-    """The project's systems (:mod:`experiments.systems`)."""
-    from experiments import systems
-
-    return Systems(systems.SYSTEMS, systems.build_transceiver, systems.default_model_dir)
-
-
-@dataclass(frozen=True)
 class SweepSettings:
     """What to sweep and where to write it.
 
     ``systems``: names, None for every available one. ``channels``: names
     from :data:`SWEEP_CHANNELS`. ``snrs``: Es/N0 values in dB.
     ``utterances``: the first N of ``split`` (None: all). ``seed``: fixes
-    every noise and fading draw. ``model`` / ``asr_model``: DeepSC-ST and
-    ASR-only run folders (None: the systems' defaults). ``example_snr``: the
+    every noise and fading draw. ``models``: model kind name ("deepsc-st",
+    "asr") -> run folder (missing: the shipped model). ``options``: system
+    option name -> value (missing: its default). ``example_snr``: the
     SNR (dB) of the example-sentence table; the nearest swept SNR is used.
     ``loss_runs``: training run folders whose ``history.csv`` the loss figure
     shows. ``workers``: processes (None: min(2, cores)). ``speech_quality``:
@@ -128,8 +104,8 @@ class SweepSettings:
     channels: tuple[str, ...] = SWEEP_CHANNELS
     snrs: tuple[float, ...] = parse_snrs(DEFAULT_SNRS)
     seed: int = 0
-    model: str | None = None
-    asr_model: str | None = None
+    models: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     example_snr: float = 0.0
     loss_runs: tuple[str, ...] = ()
     results: str = "results"
@@ -138,23 +114,22 @@ class SweepSettings:
     reference_split: str = "validation"
 
 
-def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress: bool = True) -> dict:
+def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, progress: bool = True) -> dict:
     """Run the cells of ``settings`` that are not stored yet, then rewrite ``results.csv``, figures and report.
 
     Returns {"folder": Path, "cells": cells stored in the folder,
     "computed": cells computed by this call, "report": Path of report.md}.
     Bad settings raise a one-line :class:`UserError` before any cell runs.
     """
-    systems = systems or project_systems()
-    names = _check_settings(settings, systems)
-    model_dirs = _model_dirs(settings, systems)
+    names = _check_settings(settings, registry)
+    model_dirs = registry.model_dirs(settings.models)
     model_ids = {kind: model_identifier(folder) for kind, folder in model_dirs.items()}
-    test_set, fingerprint = load_test_set(settings.data, settings.split, settings.utterances)
+    test_set = load_utterances(settings.data, settings.split, settings.utterances)
     quality, reference_fingerprint = _speech_quality_setup(settings, model_dirs, test_set)
     folder = ResultsFolder(Path(settings.results) / settings.name)
     identity = {
         "data": str(Path(settings.data).resolve()),
-        "data_fingerprint": fingerprint,
+        "data_fingerprint": fingerprint(test_set),
         "split": settings.split,
         "utterances": settings.utterances,
         "seed": settings.seed,
@@ -166,10 +141,10 @@ def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress:
     cells = folder.load_cells()
     wanted = list(dict.fromkeys((system, channel, snr) for system in names for channel in settings.channels for snr in settings.snrs))
     todo = [cell for cell in wanted if cell not in cells]
-    order = _cell_order(systems.names)
+    order = _cell_order(registry.names)
     workers = min(settings.workers or min(2, os.cpu_count() or 1), max(1, len(todo)))
     with tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=f"sweep {settings.name}", unit="cell", disable=not progress, file=sys.stderr) as bar:
-        for cell in _compute(todo, systems.build, model_dirs, model_ids, test_set, settings.seed, quality, workers):
+        for cell in _compute(todo, registry, model_dirs, settings.options, model_ids, test_set, settings.seed, quality, workers):
             folder.save_cell(cell)
             cells[cell.key] = cell
             folder.write_csv(sorted(cells.values(), key=order))
@@ -177,15 +152,15 @@ def run_sweep(settings: SweepSettings, systems: Systems | None = None, progress:
             bar.update()
     ordered = sorted(cells.values(), key=order)
     folder.write_csv(ordered)
-    ground_truth = _ground_truth(folder, quality, test_set, model_ids.get("asr")) if quality is not None else None
+    ground_truth = _ground_truth(folder, quality, test_set, model_ids.get(ASR_MODEL.name)) if quality is not None else None
     report = write_report(folder, ordered, settings.example_snr, [Path(run) for run in settings.loss_runs], ground_truth)
     return {"folder": folder.path, "cells": len(ordered), "computed": len(todo), "report": report}
 
 
-def _check_settings(settings: SweepSettings, systems: Systems) -> tuple[str, ...]:
+def _check_settings(settings: SweepSettings, registry: Registry) -> tuple[str, ...]:
     """The systems to run; a one-line :class:`UserError` for any unknown name or bad value."""
-    names = settings.systems if settings.systems is not None else systems.names
-    for what, given, valid in (("system", names, systems.names), ("channel", settings.channels, SWEEP_CHANNELS)):
+    names = settings.systems if settings.systems is not None else registry.names
+    for what, given, valid in (("system", names, registry.names), ("channel", settings.channels, SWEEP_CHANNELS)):
         unknown = [name for name in given if name not in valid]
         if unknown or not given:
             raise UserError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(valid)}" if unknown else f"no {what} given; choose from {', '.join(valid)}")
@@ -200,23 +175,9 @@ def _check_settings(settings: SweepSettings, systems: Systems) -> tuple[str, ...
     for run in settings.loss_runs:
         if not (Path(run) / "history.csv").is_file():
             raise UserError(f"--loss-runs: {run} has no history.csv (not a training run folder)")
+    for option in registry.options:
+        option.check(settings.options.get(option.name, option.default))
     return tuple(dict.fromkeys(names))
-
-
-def _model_dirs(settings: SweepSettings, systems: Systems) -> dict:
-    """Model kind -> run folder: the one given, else the default, else None (a system that needs it then says so)."""
-    dirs = {}
-    for kind, given in (("deepsc-st", settings.model), ("asr", settings.asr_model)):
-        if given is not None:
-            if not Path(given).is_dir():
-                raise UserError(f"{MODEL_KINDS[kind]} {given}: no such model folder")
-            dirs[kind] = Path(given)
-            continue
-        try:
-            dirs[kind] = systems.default_model_dir(kind) if systems.default_model_dir else None
-        except UserError:
-            dirs[kind] = None
-    return dirs
 
 
 def model_identifier(run_dir) -> str | None:
@@ -230,31 +191,6 @@ def model_identifier(run_dir) -> str | None:
     return f"{Path(run_dir).name}@{digest.hexdigest()[:12]}"
 
 
-def load_test_set(data, split: str, utterances: int | None) -> tuple[list[LoadedUtterance], str]:
-    """The first ``utterances`` of ``split`` (waveforms float32 at 16 kHz) and a sha256 of their ids, texts and samples.
-
-    Rows with an empty transcript or unreadable audio are skipped with one warning that counts them.
-    """
-    loaded, skipped, digest = [], Counter(), hashlib.sha256()
-    for utterance in read_utterances(data, split)[:utterances]:
-        if not utterance.text:
-            skipped["empty transcript"] += 1
-            continue
-        try:
-            waveform = load_audio(utterance.wav_path, allow_silent=True)
-        except AudioError as error:
-            skipped[str(error).split(": ", 1)[-1]] += 1
-            continue
-        for part in (utterance.id.encode(), b"\0", utterance.text.encode(), b"\0", waveform.tobytes()):
-            digest.update(part)
-        loaded.append(LoadedUtterance(utterance, waveform))
-    if skipped:
-        log.warning("skipped %d utterances (%s)", sum(skipped.values()), ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())))
-    if not loaded:
-        raise UserError(f"{data}: no usable utterances in split {split!r}")
-    return loaded, digest.hexdigest()
-
-
 def _speech_quality_setup(settings: SweepSettings, model_dirs: dict, test_set) -> tuple[SpeechQualitySetup | None, str | None]:
     """What FDSD / KDSD need (and the reference set's fingerprint), or (None, None) when not measured.
 
@@ -262,16 +198,17 @@ def _speech_quality_setup(settings: SweepSettings, model_dirs: dict, test_set) -
     """
     if not settings.speech_quality:
         return None, None
-    if model_dirs.get("asr") is None or not (Path(model_dirs["asr"]) / MODEL_WEIGHTS).is_file():
-        log.warning("no ASR-only model: FDSD / KDSD are not measured (pass --asr-model RUNDIR)")
+    asr_dir = model_dirs.get(ASR_MODEL.name)
+    if asr_dir is None or not (Path(asr_dir) / MODEL_WEIGHTS).is_file():
+        log.warning("no ASR-only model: FDSD / KDSD are not measured (pass %s RUNDIR)", ASR_MODEL.option)
         return None, None
     if len(test_set) < 2:
         raise UserError("FDSD / KDSD need at least 2 test utterances (or pass --no-speech-quality)")
-    reference, reference_fingerprint = load_test_set(settings.data, settings.reference_split, settings.utterances)
+    reference = load_utterances(settings.data, settings.reference_split, settings.utterances)
     if len(reference) < 2:
         raise UserError(f"FDSD / KDSD need at least 2 reference utterances in split {settings.reference_split!r}")
     users = sender_users(settings.data, [item.utterance.id for item in test_set])
-    return SpeechQualitySetup(Path(model_dirs["asr"]), [item.waveform for item in reference], users), reference_fingerprint
+    return SpeechQualitySetup(Path(asr_dir), [item.waveform for item in reference], users), fingerprint(reference)
 
 
 def _ground_truth(folder: ResultsFolder, quality: SpeechQualitySetup, test_set, asr_model_id: str | None) -> dict:
@@ -298,11 +235,11 @@ def _cell_order(system_names: tuple[str, ...]):
     return key
 
 
-def _compute(todo, build, model_dirs, model_ids, test_set, seed, quality, workers: int) -> Iterator[CellResult]:
+def _compute(todo, registry, model_dirs, options, model_ids, test_set, seed, quality, workers: int) -> Iterator[CellResult]:
     """Run the cells ``todo`` = [(system, channel, snr_db)], yielding each result as it finishes."""
     if not todo:
         return
-    init_args = (build, sorted({system for system, _, _ in todo}), model_dirs, model_ids, test_set, seed, quality)
+    init_args = (registry, sorted({system for system, _, _ in todo}), model_dirs, options, model_ids, test_set, seed, quality)
     if workers == 1:
         init_worker(*init_args)
         for cell in todo:

@@ -1,6 +1,6 @@
 """Running ``deepsc-st`` in-process from tests and checking its one-line errors."""
 
-from deepsc_st.cli import main
+from experiments.cli import main
 
 
 def run_cli(capsys, *argv):

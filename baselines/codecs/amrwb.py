@@ -19,7 +19,7 @@ import functools
 
 import numpy as np
 
-SAMPLE_RATE = 16000  # Hz
+SAMPLE_RATE = 16000  # Hz, AMR-WB's own rate (TS 26.190), the same as the front-end's
 FRAME_LENGTH = 320  # samples per 20 ms frame
 FRAMES_PER_SECOND = SAMPLE_RATE // FRAME_LENGTH  # 50
 

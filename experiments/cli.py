@@ -1,7 +1,15 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit, corpus, sweep, bench.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, corpus, sweep, ship, bench.
+
+It sits at the top of the packages (channels <- deepsc_st <- baselines <-
+experiments), so it imports downwards only. The system flags of ``transmit``
+and ``sweep`` (``--model``, ``--asr-model``, ``--decoder``,
+``--huffman-table``) come from the systems' declarations
+(:data:`experiments.systems.PROJECT_SYSTEMS`); ``train``'s options from
+:class:`deepsc_st.train.TrainingSettings`.
 
 Bad input (unknown names, non-numeric SNRs, unreadable audio, missing
-checkpoints) ends with one line on stderr and exit status 2.
+checkpoints) ends with one line on stderr and exit status 2. TensorFlow's
+start-up messages are kept off stderr unless ``--verbose`` is given.
 """
 
 from __future__ import annotations
@@ -13,32 +21,37 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+VERBOSE_FLAG = "--verbose"
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the C++ side's start-up lines (absl, oneDNN, CUDA probes) kept off stderr.
+
+    They are written to file descriptor 2 before Python can filter them, so
+    the descriptor points at /dev/null for the import. Sweep workers are
+    spawned from this module too, so they start quietly as well.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+if VERBOSE_FLAG not in sys.argv:
+    import_tensorflow_quietly()
 
 from deepsc_st.errors import UserError  # noqa: E402
+from deepsc_st.settings import parse_channel, parse_snr_db  # noqa: E402
 from deepsc_st.synthesis import DEFAULT_USER  # noqa: E402
-
-CHANNEL_CHOICES = ("none", "awgn", "rayleigh", "rician")
-
-
-def parse_snr(text: str) -> tuple[float, float]:
-    """``"8"`` -> (8, 8); ``"0:20"`` -> (0, 20) (a range to draw from). Values in dB."""
-    parts = str(text).split(":")
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        raise UserError(f"--snr: {text!r} is not a number of dB (use e.g. 8 or 0:20)") from None
-    if len(values) == 1:
-        values *= 2
-    if len(values) != 2 or values[0] > values[1] or not all(abs(v) < 1e3 for v in values):
-        raise UserError(f"--snr: {text!r} is not an SNR in dB or a LOW:HIGH range")
-    return values[0], values[1]
-
-
-def check_channel(name: str) -> str:
-    if name not in CHANNEL_CHOICES:
-        raise UserError(f"unknown channel {name!r}; choose one of {', '.join(CHANNEL_CHOICES)}")
-    return name
+from experiments.systems import PROJECT_SYSTEMS, Registry  # noqa: E402
 
 
 def _print_json_or_table(values: dict, as_json: bool) -> None:
@@ -53,21 +66,19 @@ def _print_json_or_table(values: dict, as_json: bool) -> None:
 
 
 def command_info(args) -> None:
-    from deepsc_st.config import get_config
+    from deepsc_st.frontend import FRAMES_PER_SECOND
     from deepsc_st.model import build_model, output_steps
+    from deepsc_st.train import parse_config
 
-    try:
-        config = get_config(args.config)
-    except ValueError as error:
-        raise UserError(str(error)) from None
+    config = parse_config(args.config)
     deepsc = build_model(config, channel="awgn")
     asr = build_model(config, channel="none")
     info = {
         "config": config.name,
         "trainable_params": deepsc.trainable_parameter_count(),
         "asr_trainable_params": asr.trainable_parameter_count(),
-        "symbols_per_16000_samples": int(output_steps(101, config)) * config.symbols_per_step,
-        "steps_per_second": 100 // config.time_stride,
+        "symbols_per_16000_samples": int(output_steps(FRAMES_PER_SECOND + 1, config)) * config.symbols_per_step,
+        "steps_per_second": FRAMES_PER_SECOND // config.time_stride,
     }
     if args.time:
         info.update(_time_steps(deepsc, args.batch, args.seconds))
@@ -80,9 +91,11 @@ def _time_steps(model, batch: int, seconds: float) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    frames = int(seconds * 100) + 1
+    from deepsc_st.frontend import FRAMES_PER_SECOND, NUM_BINS
+
+    frames = int(seconds * FRAMES_PER_SECOND) + 1
     data = {
-        "spectrogram": tf.random.normal([batch, frames, 161]),
+        "spectrogram": tf.random.normal([batch, frames, NUM_BINS]),
         "frames": tf.fill([batch], frames),
         "labels": tf.ones([batch, int(seconds * 12)], tf.int32),
         "label_length": tf.fill([batch], int(seconds * 12)),
@@ -105,32 +118,10 @@ def _time_steps(model, batch: int, seconds: float) -> dict:
 
 
 def command_train(args) -> None:
-    from deepsc_st.config import get_config
+    from deepsc_st.settings import from_arguments
     from deepsc_st.train import TrainingSettings, train
 
-    check_channel(args.channel)
-    snr = parse_snr(args.snr)
-    try:
-        config = get_config(args.config)
-    except ValueError as error:
-        raise UserError(str(error)) from None
-    settings = TrainingSettings(
-        config=config,
-        data=str(args.data),
-        channel=args.channel,
-        snr_db=snr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_schedule=args.lr_schedule,
-        spec_augment=args.spec_augment,
-        seed=args.seed,
-        block_length=args.block_length,
-        k_factor=args.k_factor,
-        max_utterances=args.max_utterances,
-        init_from=args.init_from,
-        freeze_encoder=args.freeze_encoder,
-    )
+    settings = from_arguments(TrainingSettings, args)
     result = train(settings, args.out, resume=args.resume, progress=not args.quiet)
     _print_json_or_table({"run": str(args.out), **result}, as_json=False)
 
@@ -138,49 +129,53 @@ def command_train(args) -> None:
 def command_evaluate(args) -> None:
     from channels import make_channel
     from deepsc_st.checkpoint import load_run
-    from deepsc_st.data import load_waveforms, read_utterances
-    from deepsc_st.evaluate import evaluate
-    from experiments.systems import default_model_dir
+    from deepsc_st.data import load_utterances
+    from deepsc_st.measure import measure
+    from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, DeepSCSTTransceiver
 
-    channel = make_channel(check_channel(args.channel))
-    snr_low, snr_high = parse_snr(args.snr)
-    if snr_low != snr_high:
-        raise UserError("--snr: evaluate takes one SNR, not a range")
-    model_dir = args.model or default_model_dir("asr" if channel.name == "none" else "deepsc-st", option="--model")
-    model, run = load_run(model_dir)
-    loaded = load_waveforms(read_utterances(args.data, args.split), model.config, progress=not args.json, max_utterances=args.utterances)
-    result = evaluate(model, loaded, channel, snr_low, seed=args.seed)
+    channel = make_channel(parse_channel(args.channel))
+    snr_db = parse_snr_db(args.snr)
+    model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir()
+    model, _ = load_run(model_dir)
+    utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
+    result = measure(DeepSCSTTransceiver(model), utterances, channel, snr_db, seed=args.seed).row()
     _print_json_or_table({"model": str(model_dir), "split": args.split, **result}, args.json)
 
 
-def command_transmit(args) -> None:
+def _system_arguments(args, registry: Registry) -> tuple[dict, dict]:
+    """(model kind name -> folder or None, option name -> value) from the flags the registry declared."""
+    models = {kind.name: getattr(args, kind.setting) for kind in registry.model_kinds}
+    options = {option.name: getattr(args, option.name) for option in registry.options}
+    return models, options
+
+
+def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     import sionna.phy
 
     from channels import make_channel
     from deepsc_st.audio import load_audio, write_audio
     from deepsc_st.synthesis import EspeakSynthesizer, receiver_speech
-    from experiments.systems import build_transceiver
+    from deepsc_st.transceiver import ReceiverSpeech
 
-    channel = make_channel(check_channel(args.channel))
-    snr_low, snr_high = parse_snr(args.snr)
-    if snr_low != snr_high:
-        raise UserError("--snr: transmit takes one SNR, not a range")
-    waveform = load_audio(args.input)
+    channel = make_channel(parse_channel(args.channel))
+    snr_db = parse_snr_db(args.snr)
+    waveform = load_audio(args.input, trim=args.trim)
     synthesizer = EspeakSynthesizer()
     synthesizer.check_user(args.user)
     if args.out_wav is not None and not Path(args.out_wav).parent.is_dir():
         raise UserError(f"--out-wav {args.out_wav}: no such folder {Path(args.out_wav).parent}")
-    transceiver = build_transceiver(
-        args.system, asr_run_dir=args.asr_model, deepsc_run_dir=args.model, huffman_table=args.huffman_table, decoder=args.decoder
-    )
-    if args.out_wav is not None and transceiver.receiver_speech is None:
-        raise UserError(f"--out-wav: the {args.system} system's receiver outputs no speech (choose deepsc-st, speech or text)")
+    system = registry.system(args.system)
+    if args.out_wav is not None and system.receiver_speech is ReceiverSpeech.NONE:
+        speaking = ", ".join(s.name for s in registry.systems if s.receiver_speech is not ReceiverSpeech.NONE)
+        raise UserError(f"--out-wav: the {args.system} system's receiver outputs no speech (choose {speaking})")
+    models, options = _system_arguments(args, registry)
+    transceiver = registry.build(args.system, models, options)
     sionna.phy.config.seed = args.seed
-    [sent] = transceiver.transmit([waveform], channel, snr_low)
+    [sent] = transceiver.transmit([waveform], channel, snr_db)
     if args.out_wav is not None:
         write_audio(args.out_wav, receiver_speech(transceiver, sent, synthesizer, args.user))
     if args.json:
-        print(json.dumps({"text": sent.text, "channel": channel.name, "snr_db": snr_low, "channel_symbols": sent.channel_symbols, "system": args.system}))
+        print(json.dumps({"text": sent.text, "channel": channel.name, "snr_db": snr_db, "channel_symbols": sent.channel_symbols, "system": args.system}))
     else:
         print(sent.text)
 
@@ -208,12 +203,12 @@ def command_bench(args) -> None:
 
 
 def command_ship(args) -> None:
-    from deepsc_st.checkpoint import read_json
+    from baselines.text_transceiver import load_huffman_codec
+    from deepsc_st.checkpoint import migrate_run, read_json
     from deepsc_st.model_card import write_model_card
-    from experiments.systems import load_huffman_codec
 
     card = write_model_card(args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note)
-    run = read_json(card.parent / "run.json")
+    run = migrate_run(read_json(card.parent / "run.json"))
     if run["kind"] == "asr":  # the text system's code table travels with the ASR model
         load_huffman_codec(None, card.parent, {**run, "data": args.data})
     print(card.read_text())
@@ -226,9 +221,10 @@ def command_corpus(args) -> None:
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
 
 
-def command_sweep(args) -> None:
+def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     from experiments.sweep import SweepSettings, parse_list, parse_snrs, run_sweep
 
+    models, options = _system_arguments(args, registry)
     settings = SweepSettings(
         name=args.name,
         data=args.data,
@@ -238,8 +234,8 @@ def command_sweep(args) -> None:
         channels=parse_list(args.channels),
         snrs=parse_snrs(args.snrs),
         seed=args.seed,
-        model=args.model,
-        asr_model=args.asr_model,
+        models={kind: folder for kind, folder in models.items() if folder is not None},
+        options=options,
         example_snr=args.example_snr,
         loss_runs=tuple(args.loss_runs),
         results=args.results,
@@ -247,12 +243,27 @@ def command_sweep(args) -> None:
         speech_quality=not args.no_speech_quality,
         reference_split=args.reference_split,
     )
-    summary = run_sweep(settings, progress=not args.quiet)
+    summary = run_sweep(settings, registry, progress=not args.quiet)
     _print_json_or_table({key: str(value) for key, value in summary.items()}, as_json=False)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_system_arguments(parser: argparse.ArgumentParser, registry: Registry) -> None:
+    """The flags every system of ``registry`` declared: one per model kind, one per option."""
+    for kind in registry.model_kinds:
+        users = ", ".join(s.name for s in registry.systems if kind in s.model_kinds)
+        default = f"the shipped {kind.shipped}" if kind.shipped else "none"
+        parser.add_argument(kind.option, dest=kind.setting, default=None, help=f"{kind.label} for {users} (default: {default})")
+    for option in registry.options:
+        parser.add_argument(option.flag, dest=option.name, default=option.default, help=option.help)
+
+
+def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParser:
+    """The ``deepsc-st`` parser; ``transmit`` and ``sweep`` take the flags ``registry``'s systems declare."""
+    from deepsc_st.settings import add_arguments
+    from deepsc_st.train import TrainingSettings
+
     parser = argparse.ArgumentParser(prog="deepsc-st", description="DeepSC-ST semantic communication simulator for speech")
+    parser.add_argument(VERBOSE_FLAG, action="store_true", help="let TensorFlow's start-up messages through")
     commands = parser.add_subparsers(dest="command", required=True)
 
     info = commands.add_parser("info", help="parameter and symbol counts of a configuration")
@@ -264,22 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(run=command_info)
 
     train = commands.add_parser("train", help="train a model with CTC loss under a channel")
-    train.add_argument("--config", default="small")
-    train.add_argument("--data", required=True, help="corpus folder (embedded, LJSpeech or wav+txt)")
-    train.add_argument("--channel", default="rician", help="none (ASR only), awgn, rayleigh or rician")
-    train.add_argument("--snr", default="8", help="Es/N0 in dB, or LOW:HIGH to draw one per utterance")
+    add_arguments(train, TrainingSettings, defaults={"config": "small", "channel": "rician"})
     train.add_argument("--out", required=True, help="run folder (checkpoints, logs)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=16)
-    train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
-    train.add_argument("--lr-schedule", default="constant", help="constant, or cosine: decay to 5 %% of --lr over --epochs")
-    train.add_argument("--spec-augment", action="store_true", help="mask 2 random frequency bands and 2 time spans of each training spectrogram")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--block-length", type=int, default=128, help="complex symbols per fading block")
-    train.add_argument("--k-factor", type=float, default=1.0, help="Rician K factor (linear)")
-    train.add_argument("--max-utterances", type=int, default=None, help="use only the first N training utterances")
-    train.add_argument("--init-from", default=None, help="ASR run folder to initialise the semantic encoder from")
-    train.add_argument("--freeze-encoder", action="store_true", help="DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
     train.add_argument("--resume", action="store_true", help="continue the run in --out (rerunning does this too)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(run=command_train)
@@ -295,20 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=command_evaluate)
 
-    transmit = commands.add_parser("transmit", help="send one wav through a system and print the recovered text")
-    transmit.add_argument("input", help="speech file (any rate, depth or channel count)")
-    transmit.add_argument("--system", default="deepsc-st", help="deepsc-st, speech, text or feature")
-    transmit.add_argument("--model", default=None, help="DeepSC-ST run folder (system deepsc-st; default: the shipped model)")
-    transmit.add_argument("--asr-model", default=None, help="ASR-only run folder (speech, text, feature; default: the shipped model)")
-    transmit.add_argument("--huffman-table", default=None, help="text system: Huffman JSON or corpus folder (default: huffman.json in the ASR run)")
-    transmit.add_argument("--decoder", default="fast", help="polar SCL decoder of the baselines: fast or sionna")
+    transmit = commands.add_parser("transmit", help="send one recording through a system and print the recovered text")
+    transmit.add_argument("input", help="speech file: wav, flac, ogg, mp3 (any rate, depth or channel count)")
+    transmit.add_argument("--system", default="deepsc-st", help=", ".join(registry.names))
+    _add_system_arguments(transmit, registry)
+    transmit.add_argument("--trim", action="store_true", help="cut leading and trailing silence first")
     transmit.add_argument("--channel", default="awgn")
     transmit.add_argument("--snr", default="10", help="Es/N0 in dB")
     transmit.add_argument("--seed", type=int, default=0)
     transmit.add_argument("--user", default=DEFAULT_USER, help="registered user ID whose voice speaks the received text (--out-wav)")
     transmit.add_argument("--out-wav", default=None, help="write the receiver's speech here (16 kHz wav): synthesised for deepsc-st and text, decoded for speech")
     transmit.add_argument("--json", action="store_true")
-    transmit.set_defaults(run=command_transmit)
+    transmit.set_defaults(run=lambda args: command_transmit(args, registry))
 
     bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels)")
     bench.add_argument("benchmark", help="polar, pipeline or ctc")
@@ -341,12 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data", default="data/synth", help="corpus folder")
     sweep.add_argument("--split", default="test")
     sweep.add_argument("--utterances", type=int, default=None, help="only the first N of the split")
-    sweep.add_argument("--systems", default=None, help="comma list (default: every system: deepsc-st,speech,text,feature)")
+    sweep.add_argument("--systems", default=None, help=f"comma list (default: every system: {','.join(registry.names)})")
     sweep.add_argument("--channels", default="awgn,rayleigh,rician", help="comma list")
     sweep.add_argument("--snrs", default="-12:20:2", help="Es/N0 in dB: comma list or LOW:HIGH:STEP (HIGH included)")
     sweep.add_argument("--seed", type=int, default=0, help="fixes every noise and fading draw")
-    sweep.add_argument("--model", default=None, help="DeepSC-ST run folder (default: the shipped model)")
-    sweep.add_argument("--asr-model", default=None, help="ASR-only run folder (default: the shipped model)")
+    _add_system_arguments(sweep, registry)
     sweep.add_argument("--example-snr", type=float, default=0.0, help="SNR (dB) of the example-sentence table")
     sweep.add_argument("--loss-runs", nargs="+", default=[], metavar="RUNDIR", help="training runs for the loss-vs-epoch figure")
     sweep.add_argument("--results", default="results", help="folder that holds the sweeps")
@@ -354,12 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-speech-quality", action="store_true", help="skip FDSD / KDSD of the speech receivers output (faster)")
     sweep.add_argument("--reference-split", default="validation", help="real speech that FDSD / KDSD compare with")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.set_defaults(run=command_sweep)
+    sweep.set_defaults(run=lambda args: command_sweep(args, registry))
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, registry: Registry = PROJECT_SYSTEMS) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verbose = VERBOSE_FLAG in argv  # accepted anywhere on the line
+    args = build_parser(registry).parse_args([VERBOSE_FLAG] * verbose + [a for a in argv if a != VERBOSE_FLAG])
     try:
         args.run(args)
     except UserError as error:

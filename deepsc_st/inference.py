@@ -1,0 +1,88 @@
+"""Running a trained model over many waveforms: the one batched forward loop.
+
+Every place that turns speech into token scores goes through
+:func:`token_logits`: DeepSC-ST's transceiver, the conventional systems' ASR,
+validation during training, and (through those) ``evaluate``, the model cards
+and every sweep cell. :func:`spectrogram_batches` is the one batching rule
+(input order kept, zero padding to the longest utterance of each batch), also
+used by :mod:`deepsc_st.speech_distance` for its features.
+
+>>> logits = token_logits(model, [waveform], make_channel("awgn"), snr_db=4.0)  # doctest: +SKIP
+>>> logits[0].shape  # doctest: +SKIP
+(76, 29)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import tensorflow as tf
+
+from channels import Channel
+from deepsc_st.decoding import greedy_decode
+from deepsc_st.frontend import NUM_BINS, spectrogram
+from deepsc_st.model import CTCModel
+
+BATCH_SIZE = 16  # utterances per forward pass
+
+
+def _features_and_frames(waveform):
+    features = spectrogram(waveform)
+    return features, tf.shape(features)[0]
+
+
+def spectrogram_batches(waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> Iterator[dict]:
+    """Padded batches {"spectrogram": float32 [B, T, 161], "frames": int32 [B]} of float32 16 kHz waveforms, in order."""
+    dataset = tf.data.Dataset.from_generator(lambda: iter(waveforms), output_signature=tf.TensorSpec([None], tf.float32))
+    dataset = dataset.map(_features_and_frames, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.padded_batch(batch_size, padded_shapes=([None, NUM_BINS], []))
+    for features, frames in dataset.prefetch(tf.data.AUTOTUNE):
+        yield {"spectrogram": features, "frames": frames}
+
+
+def compiled_forward(model: CTCModel, channel: Channel | None = None):
+    """``forward(spectrogram [B, T, 161], frames [B], snr_db []) -> (logits [B, S, 29], steps [B])`` as one graph for any B and T.
+
+    ``channel=None`` uses the model's training channel and SNR range (``snr_db`` is then ignored).
+    Graphs are kept on the model, one per channel setting, so each is traced once.
+    """
+    key = None if channel is None else (channel.name, channel.block_length, channel.k_factor)
+    cache = model.__dict__.setdefault("_compiled_forward", {})
+    if key in cache:
+        return cache[key]
+    signature = [
+        tf.TensorSpec([None, None, NUM_BINS], tf.float32),
+        tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([], tf.float32),
+    ]
+
+    @tf.function(input_signature=signature)
+    def forward(spectrogram, frames, snr_db):
+        batch = {"spectrogram": spectrogram, "frames": frames}
+        if channel is None:
+            return model.forward(batch, training=False)
+        return model.forward(batch, training=False, channel=channel, snr_db=snr_db)
+
+    cache[key] = forward
+    return forward
+
+
+def token_logits(model: CTCModel, waveforms: list[np.ndarray], channel: Channel | None = None, snr_db: float = 0.0, batch_size: int = BATCH_SIZE) -> list[np.ndarray]:
+    """Float32 token logits [steps_i, 29] for each float32 16 kHz waveform.
+
+    ``channel``/``snr_db`` (Es/N0, dB): what a DeepSC-ST model's symbols cross;
+    an ASR-only model ignores both; None uses the model's training channel and SNR range.
+    """
+    forward = compiled_forward(model, channel)
+    snr = tf.constant(snr_db, tf.float32)
+    logits_per_utterance = []
+    for batch in spectrogram_batches(waveforms, batch_size):
+        logits, steps = forward(batch["spectrogram"], batch["frames"], snr)
+        logits_per_utterance.extend(row[:count] for row, count in zip(logits.numpy(), steps.numpy()))
+    return logits_per_utterance
+
+
+def decode_each(logits_per_utterance: list[np.ndarray]) -> list[str]:
+    """CTC greedy text of each utterance's token scores [steps_i, 29]."""
+    return [greedy_decode(logits[np.newaxis], [len(logits)])[0] for logits in logits_per_utterance]

@@ -1,0 +1,101 @@
+"""The one measurement path: a transceiver, utterances, a channel, an SNR and a seed -> CER, WER, symbols.
+
+``deepsc-st evaluate``, the model cards (``deepsc-st ship``) and every sweep
+cell call :func:`measure`, on utterances loaded by
+:func:`deepsc_st.data.load_utterances`, so the same model, utterances,
+channel, SNR and seed give the same number wherever it is printed.
+
+Seeding: every random draw of a measurement (Sionna's generator for noise,
+fading and pad bits; the Keras/TensorFlow/NumPy/Python globals) is seeded
+with :func:`measurement_seed`, which depends only on the seed the user gave
+and the measurement's coordinates (system, channel, SNR). A number therefore
+does not depend on what was measured before it, nor on which sweep worker
+measured it.
+
+>>> result = measure(DeepSCSTTransceiver(model), load_utterances("data/synth", "test"), make_channel("awgn"), 0.0)  # doctest: +SKIP
+>>> result.cer, result.symbols_per_16000_samples  # doctest: +SKIP
+(0.0508, 502.3)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import keras
+import sionna.phy
+
+from channels import Channel
+from deepsc_st.data import LoadedUtterance
+from deepsc_st.frontend import SAMPLE_RATE
+from deepsc_st.metrics import character_error_rate, word_error_rate
+from deepsc_st.transceiver import Transceiver, Transmission
+
+EXAMPLES = 3  # utterances shown as sent / received pairs
+
+
+def measurement_seed(seed: int, system: str, channel: str, snr_db: float) -> int:
+    """A seed in [0, 2**32) for one measurement, from the user's ``seed`` and the measurement's coordinates."""
+    digest = hashlib.sha256(f"{seed}/{system}/{channel}/{float(snr_db)!r}".encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+@dataclass
+class Measurement:
+    """One system over one channel at one SNR on a list of utterances.
+
+    ``snr_db``: Es/N0 per complex symbol, dB. ``cer`` / ``wer``: corpus error
+    rates (jiwer). ``symbols_per_16000_samples``: complex channel symbols per
+    second of speech at 16 kHz. ``seed``: the seed given; ``cell_seed``: the
+    one every draw used (:func:`measurement_seed`). ``elapsed_s``: wall time.
+    ``examples``: the first utterances as {"id", "reference", "hypothesis"}.
+    ``transmissions``: what the receiver recovered, one per utterance (not stored).
+    """
+
+    system: str
+    channel: str
+    snr_db: float
+    cer: float
+    wer: float
+    utterances: int
+    symbols_per_16000_samples: float
+    seed: int
+    cell_seed: int
+    elapsed_s: float
+    examples: list[dict[str, str]] = field(default_factory=list)
+    transmissions: list[Transmission] = field(default_factory=list, repr=False)
+
+    def row(self) -> dict:
+        """The stored fields as a dict (everything but ``transmissions``)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "transmissions"}
+
+
+def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel: Channel, snr_db: float, seed: int = 0) -> Measurement:
+    """Send ``utterances`` through ``transceiver`` over ``channel`` at ``snr_db`` (Es/N0, dB) and score the text."""
+    cell_seed = measurement_seed(seed, transceiver.name, channel.name, snr_db)
+    sionna.phy.config.seed = cell_seed
+    keras.utils.set_random_seed(cell_seed)
+    start = time.perf_counter()
+    received = transceiver.transmit([item.waveform for item in utterances], channel, float(snr_db))
+    elapsed = time.perf_counter() - start
+    references = [item.utterance.text for item in utterances]
+    hypotheses = [r.text for r in received]
+    samples = sum(len(item.waveform) for item in utterances)
+    return Measurement(
+        system=transceiver.name,
+        channel=channel.name,
+        snr_db=float(snr_db),
+        cer=character_error_rate(references, hypotheses),
+        wer=word_error_rate(references, hypotheses),
+        utterances=len(utterances),
+        symbols_per_16000_samples=sum(r.channel_symbols for r in received) * SAMPLE_RATE / samples,
+        seed=seed,
+        cell_seed=cell_seed,
+        elapsed_s=elapsed,
+        examples=[
+            {"id": item.utterance.id, "reference": ref, "hypothesis": hyp}
+            for item, ref, hyp in zip(utterances[:EXAMPLES], references, hypotheses)
+        ],
+        transmissions=received,
+    )

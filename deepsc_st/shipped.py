@@ -1,0 +1,31 @@
+"""Where the shipped models are found: one search path.
+
+1. the folders in ``$DEEPSC_ST_MODELS`` (``os.pathsep``-separated), first match wins;
+2. ``deepsc_st/models/`` inside the installed package (package data, so a
+   plain ``pip install .`` carries them; in a source checkout it is the
+   repository's ``deepsc_st/models/``).
+
+Each model is a run folder (``run.json``, ``model.weights.h5``, ``MODEL.md``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MODELS_ENV = "DEEPSC_ST_MODELS"
+PACKAGE_MODELS = Path(__file__).resolve().parent / "models"
+
+
+def search_path() -> list[Path]:
+    """The folders searched for shipped models, in order."""
+    extra = [Path(part) for part in os.environ.get(MODELS_ENV, "").split(os.pathsep) if part]
+    return [*extra, PACKAGE_MODELS]
+
+
+def shipped_model_dir(name: str) -> Path | None:
+    """The first folder called ``name`` on :func:`search_path`, None when there is none."""
+    for folder in search_path():
+        if (folder / name).is_dir():
+            return folder / name
+    return None
