@@ -179,18 +179,24 @@ def write_model_card(
 ) -> Path:
     """Copy the run's model into ``out_dir``, measure it, and write ``measurements.json`` and ``MODEL.md``; returns the card's path.
 
-    ``out_dir`` may be ``run_dir`` itself (re-measure a shipped model in place).
+    ``out_dir`` may be ``run_dir`` itself: a shipped model is measured again and
+    its card rewritten, keeping the facts of how it was made.
     ``training_seconds``: the run's wall time when its ``history.csv`` has no
     ``epoch_s``. ``note``: free text for a "Notes" section.
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, run = checkpoint.load_run(run_dir)
     history = read_history(run_dir)
-    facts = card_facts(run_dir, model, run, history, data_dir, training_seconds, note)
+    in_place = out_dir.resolve() == run_dir.resolve() and (run_dir / MEASUREMENTS_FILE).is_file()
+    if in_place:  # a shipped model measured again: what it was made from stays as recorded
+        facts = checkpoint.read_json(run_dir / MEASUREMENTS_FILE)["facts"]
+        facts["note"] = note if note is not None else facts["note"]
+    else:
+        facts = card_facts(run_dir, model, run, history, data_dir, training_seconds, note)
     rows = measure_run(model, run, data_dir, utterances)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    if out_dir.resolve() != run_dir.resolve():
+    if not in_place:
         for name in SHIPPED_FILES:
             checkpoint.write_atomically(out_dir / name, lambda p, name=name: shutil.copyfile(run_dir / name, p))
     checkpoint.write_json(out_dir / MEASUREMENTS_FILE, {"facts": facts, "rows": rows})

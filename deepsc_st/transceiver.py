@@ -82,11 +82,11 @@ class ModelKind:
         """The option as a settings key: ``--asr-model`` -> ``asr_model``."""
         return self.option.lstrip("-").replace("-", "_")
 
-    def default_dir(self) -> Path:
-        """The shipped model's folder; a :class:`UserError` naming :attr:`option` when there is none."""
+    def default_dir(self, option: str | None = None) -> Path:
+        """The shipped model's folder; a :class:`UserError` naming ``option`` (default :attr:`option`) when there is none."""
         folder = shipped_model_dir(self.shipped) if self.shipped else None
         if folder is None:
-            raise UserError(f"no {self.name} model given and no shipped {self.shipped or self.name} model found; pass {self.option} RUNDIR")
+            raise UserError(f"no {self.name} model given and no shipped {self.shipped or self.name} model found; pass {option or self.option} RUNDIR")
         return folder
 
     def load(self, run_dir: Path) -> tuple[Any, dict]:

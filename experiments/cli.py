@@ -135,7 +135,7 @@ def command_evaluate(args) -> None:
 
     channel = make_channel(parse_channel(args.channel))
     snr_db = parse_snr_db(args.snr)
-    model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir()
+    model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
     model, _ = load_run(model_dir)
     utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
     result = measure(DeepSCSTTransceiver(model), utterances, channel, snr_db, seed=args.seed).row()

@@ -63,17 +63,22 @@ class Registry:
     def model_dirs(self, given: dict[str, str | None]) -> dict[str, Path | None]:
         """Model kind name -> folder: the one ``given`` (by kind name), else the shipped one, else None.
 
-        A given folder that does not exist is a :class:`UserError` naming its option.
+        Given folders of kinds no system declares are kept (the sweep's speech
+        quality uses an ASR model whatever the systems). A given folder that
+        does not exist is a :class:`UserError` naming its option.
         """
+        options = {kind.name: kind.option for kind in self.model_kinds}
         dirs = {}
-        for kind in self.model_kinds:
-            folder = given.get(kind.name)
+        for name, folder in given.items():
             if folder is not None and not Path(folder).is_dir():
-                raise UserError(f"{kind.option} {folder}: no such model folder")
-            try:
-                dirs[kind.name] = Path(folder) if folder is not None else kind.default_dir()
-            except UserError:
-                dirs[kind.name] = None
+                raise UserError(f"{options.get(name, name)} {folder}: no such model folder")
+            dirs[name] = None if folder is None else Path(folder)
+        for kind in self.model_kinds:
+            if dirs.get(kind.name) is None:
+                try:
+                    dirs[kind.name] = kind.default_dir()
+                except UserError:
+                    dirs[kind.name] = None
         return dirs
 
     def build(self, name: str, model_dirs: dict | None = None, options: dict | None = None) -> Transceiver:

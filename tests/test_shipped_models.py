@@ -1,26 +1,44 @@
-"""The models shipped in models/ load, have the small shape and carry their model cards."""
+"""The shipped models load, have the small shape, and their cards are exactly what their measurements say."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from deepsc_st.checkpoint import load_run
 from deepsc_st.model import ASRModel, DeepSCST
+from deepsc_st.model_card import render_shipped_card
+from deepsc_st.shipped import PACKAGE_MODELS, shipped_model_dir
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("folder, kind", [("asr-small", ASRModel), ("deepsc-st-small", DeepSCST)])
-def test_shipped_model_loads_with_its_card(folder, kind):
-    model, run = load_run(MODELS / folder)
+def test_shipped_model_loads_and_its_card_is_its_measurements(folder, kind):
+    model_dir = shipped_model_dir(folder)
+    assert model_dir == PACKAGE_MODELS / folder
+    model, run = load_run(model_dir)  # a version-1 run.json, read through its migration
     assert isinstance(model, kind) and model.config.name == "small"
-    card = (MODELS / folder / "MODEL.md").read_text()
-    assert "deepsc-st train --config small" in card and "| test |" in card
-    assert (MODELS / folder / "model.weights.h5").stat().st_size < 25e6
+    assert (model_dir / "MODEL.md").read_text() == render_shipped_card(model_dir)
+    assert (model_dir / "model.weights.h5").stat().st_size < 25e6
 
 
 def test_deepsc_st_model_was_trained_under_rician_around_8_db():
-    _, run = load_run(MODELS / "deepsc-st-small")
+    _, run = load_run(shipped_model_dir("deepsc-st-small"))
     low, high = run["snr_db"]
     assert run["channel"] == "rician" and low <= 8.0 <= high
-    assert (MODELS / "asr-small" / "huffman.json").is_file()
+    assert (shipped_model_dir("asr-small") / "huffman.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_plain_install_carries_the_models(tmp_path):
+    """``pip install .`` (not editable) into a folder of its own, then the search path run from there."""
+    target = tmp_path / "site"
+    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target), str(ROOT)]
+    subprocess.run(install, check=True, capture_output=True, cwd=tmp_path)
+    probe = "from deepsc_st.shipped import shipped_model_dir; print(shipped_model_dir('deepsc-st-small'))"
+    found = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target)})
+    folder = Path(found.stdout.strip())
+    assert folder.is_relative_to(target) and (folder / "model.weights.h5").stat().st_size > 1e6
+    assert (folder.parent / "asr-small" / "huffman.json").is_file()

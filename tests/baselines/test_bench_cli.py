@@ -1,7 +1,7 @@
 import json
 
 from baselines import polar_bench
-from deepsc_st.cli import main
+from experiments.cli import main
 
 
 def test_bench_polar_prints_the_table_or_json(capsys, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 import soundfile
 
 from tests.cli_helpers import assert_one_line_error, run_cli
-from experiments import systems
+from deepsc_st import shipped
 from deepsc_st.config import get_config
 from deepsc_st.train import TrainingSettings, train
 
@@ -123,13 +123,13 @@ def test_evaluate_prints_scores(capsys, tiny_run, espeak_corpus):
 
 
 def test_evaluate_uses_the_shipped_models_by_default(capsys, tiny_run, espeak_corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(systems, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
     shutil.copytree(tiny_run, tmp_path / "deepsc-st-small")
     code, out, err = run_cli(capsys, "evaluate", "--data", espeak_corpus, "--channel", "awgn", "--snr", "8", "--utterances", "2", "--json")
     assert code == 0, err
     assert json.loads(out)["model"] == str(tmp_path / "deepsc-st-small")
     code, _, err = run_cli(capsys, "evaluate", "--data", espeak_corpus, "--channel", "none")
-    assert_one_line_error(code, err, "no shipped model in " + str(tmp_path / "asr-small") + "; pass --model RUNDIR")
+    assert_one_line_error(code, err, "no shipped asr-small model found; pass --model RUNDIR")
 
 
 def test_evaluate_unknown_split_and_missing_data(capsys, tiny_run, espeak_corpus, tmp_path):

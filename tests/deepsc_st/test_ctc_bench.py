@@ -1,6 +1,6 @@
 import json
 
-from deepsc_st.cli import main
+from experiments.cli import main
 from deepsc_st.ctc_bench import run_ctc_benchmark
 
 

@@ -9,7 +9,7 @@ from deepsc_st.config import get_config
 from deepsc_st.data import (
     MAX_FREQUENCY_WIDTH,
     evaluation_dataset,
-    load_waveforms,
+    load_utterances,
     read_utterances,
     spec_augment,
     training_batches_per_epoch,
@@ -47,7 +47,7 @@ def test_ljspeech_is_resampled_and_bad_rows_skipped_with_one_warning(fake_ljspee
     assert len(utterances) == 23
     assert utterances[0].text == "the cat sat on the mat"
     with caplog.at_level(logging.WARNING):
-        loaded = load_waveforms(utterances, TINY, progress=False)
+        loaded = load_utterances(fake_ljspeech, "all")
     assert len(loaded) == 20
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "skipped 3 of 23" in warnings[0]
@@ -84,13 +84,13 @@ def test_folder_of_wavs_with_transcripts(espeak_corpus, tmp_path):
     (folder / "speaker1" / "take1.txt").write_text("A dog ran home.")
     utterances = read_utterances(folder, "all")
     assert [u.id for u in utterances] == ["speaker1/take0", "speaker1/take1", "speaker1/take2"]
-    loaded = load_waveforms(utterances, TINY, progress=False)
+    loaded = load_utterances(folder, "all")
     assert [item.utterance.text for item in loaded] == ["the cat sat on the mat", "a dog ran home"]
     assert loaded[0].waveform.ndim == 1
 
 
 def test_training_batches_are_bucketed_and_padded(espeak_corpus):
-    loaded = load_waveforms(read_utterances(espeak_corpus, "train"), TINY, progress=False)
+    loaded = load_utterances(espeak_corpus, "train")
     batches = list(training_dataset(loaded, batch_size=4, seed=0))
     assert sum(int(b["frames"].shape[0]) for b in batches) == 20
     assert len(batches) == training_batches_per_epoch(loaded, 4)
@@ -104,7 +104,7 @@ def test_training_batches_are_bucketed_and_padded(espeak_corpus):
 
 
 def test_evaluation_batches_keep_order(espeak_corpus):
-    loaded = load_waveforms(read_utterances(espeak_corpus, "test"), TINY, progress=False)
+    loaded = load_utterances(espeak_corpus, "test")
     frames = [int(f) for b in evaluation_dataset(loaded, 8) for f in b["frames"].numpy()]
     assert frames == [1 + len(item.waveform) // 160 for item in loaded]
 
@@ -126,7 +126,7 @@ def test_spec_augment_masks_up_to_two_bands_and_two_spans(espeak_corpus):
         masked_frames.append(zero_rows.sum() if not zero_columns.all() else 0)
     assert max(masked_bins) <= 2 * MAX_FREQUENCY_WIDTH and max(masked_frames) <= 2 * 30  # 10 % of 300 frames per span
     assert np.mean(masked_bins) > 5 and np.mean(masked_frames) > 5
-    loaded = load_waveforms(read_utterances(espeak_corpus, "train"), TINY, progress=False)
+    loaded = load_utterances(espeak_corpus, "train")
     plain, augmented = (next(iter(training_dataset(loaded, batch_size=4, seed=0, augment=a))) for a in (False, True))
     assert plain["spectrogram"].shape == augmented["spectrogram"].shape
     changed = plain["spectrogram"].numpy() != augmented["spectrogram"].numpy()

@@ -1,7 +1,16 @@
+import json
+import shlex
+
+import pytest
+
 from deepsc_st.checkpoint import load_run
 from deepsc_st.config import get_config
-from deepsc_st.model_card import training_command, write_model_card
+from deepsc_st.model_card import render_shipped_card, write_model_card
+from deepsc_st.settings import from_arguments
 from deepsc_st.train import TrainingSettings, train
+from experiments.cli import build_parser
+
+pytestmark = pytest.mark.slow  # trains tiny runs
 
 
 def test_model_card_of_a_deepsc_run(espeak_corpus, tmp_path):
@@ -11,23 +20,43 @@ def test_model_card_of_a_deepsc_run(espeak_corpus, tmp_path):
     card = write_model_card(run_dir, tmp_path / "shipped", espeak_corpus, utterances=4)
     text = card.read_text()
     assert "DeepSC-ST trained under rician at 8 dB" in text
-    assert f"--channel rician --snr 8 --out {run_dir} --epochs 1 --batch-size 4" in text
+    assert f"deepsc-st train --config tiny --data {espeak_corpus} --channel rician --snr 8 --epochs 1 --batch-size 4" in text
+    assert f"--max-utterances 8 --validation-utterances 2 --out {run_dir}" in text
     assert "Training time:" in text and "Trained at commit:" in text
     assert text.count("| test | ") == 12  # 3 channels x 4 SNRs
     assert "| epoch | minutes (cumulative) | training loss | validation CER |" in text
     assert text.count("\n| 1 | ") == 1  # one row for the one epoch
+    assert render_shipped_card(tmp_path / "shipped") == text  # the card is its measurements.json and history.csv
     model, run = load_run(tmp_path / "shipped")
     assert run["kind"] == "deepsc-st" and model.config.name == "tiny"
 
 
-def test_training_command_with_snr_range_and_init():
-    run = {"config": {"name": "small"}, "data": "data/synth", "channel": "awgn", "snr_db": [0.0, 20.0], "batch_size": 16,
-           "learning_rate": 5e-4, "seed": 1, "init_from": "models/asr-small", "max_utterances": None}
-    assert training_command(run, 3, "runs/x") == (
-        "deepsc-st train --config small --data data/synth --channel awgn --snr 0:20 --out runs/x "
-        "--epochs 3 --batch-size 16 --lr 0.0005 --seed 1 --init-from models/asr-small"
+def test_remeasuring_in_place_keeps_the_facts(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    train(TrainingSettings(config=get_config("tiny"), data=str(espeak_corpus), epochs=1, batch_size=4, max_utterances=8, validation_utterances=2), run_dir, progress=False)
+    shipped = tmp_path / "shipped"
+    write_model_card(run_dir, shipped, espeak_corpus, utterances=2, note="first")
+    before = json.loads((shipped / "measurements.json").read_text())
+    write_model_card(shipped, shipped, espeak_corpus, utterances=3)
+    after = json.loads((shipped / "measurements.json").read_text())
+    assert after["facts"] == before["facts"] and after["facts"]["commands"][-1].endswith(f"--out {run_dir}")
+    assert [row["utterances"] for row in after["rows"]] == [3]
+
+
+def test_the_card_command_trains_the_same_settings():
+    settings = TrainingSettings(
+        config=get_config("small"), data="data/synth", channel="awgn", snr_db=(0.0, 20.0), epochs=3, learning_rate=5e-4, seed=1,
+        lr_schedule="cosine", spec_augment=True, k_factor=4.0, init_from="models/asr-small", freeze_encoder=True,
     )
-    assert training_command({**run, "freeze_encoder": True}, 3, "runs/x").endswith("--init-from models/asr-small --freeze-encoder")
+    command = settings.command_line("runs/x")
+    assert command == (
+        "deepsc-st train --config small --data data/synth --channel awgn --snr 0:20 --epochs 3 --batch-size 16 --lr 0.0005 "
+        "--lr-schedule cosine --spec-augment --seed 1 --k-factor 4 --init-from models/asr-small --freeze-encoder --out runs/x"
+    )
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    assert from_arguments(TrainingSettings, args) == settings and args.out == "runs/x"
+    asr = TrainingSettings(config=get_config("small"), data="data/synth")
+    assert "--snr" not in asr.command_line("runs/asr")  # no channel, no SNR
 
 
 def test_card_lists_the_runs_it_was_initialised_from(espeak_corpus, tmp_path):
@@ -36,8 +65,8 @@ def test_card_lists_the_runs_it_was_initialised_from(espeak_corpus, tmp_path):
     finetune = TrainingSettings(channel="none", learning_rate=3e-4, lr_schedule="cosine", spec_augment=True, init_from=str(tmp_path / "asr"), **common)
     train(finetune, tmp_path / "asr-ft", progress=False)
     text = write_model_card(tmp_path / "asr-ft", tmp_path / "shipped", espeak_corpus, utterances=2, note="Read the notes.").read_text()
-    first, second = text.index(f"--out {tmp_path / 'asr'} "), text.index(f"--out {tmp_path / 'asr-ft'} ")
+    first, second = text.index(f"--out {tmp_path / 'asr'}\n"), text.index(f"--out {tmp_path / 'asr-ft'}\n")
     assert first < second  # training order
-    assert "--lr 0.0003 --seed 0 --lr-schedule cosine --spec-augment --init-from" in text
+    assert "--lr 0.0003 --lr-schedule cosine --spec-augment --seed 0" in text and f"--init-from {tmp_path / 'asr'}" in text
     assert f"- First `{tmp_path / 'asr'}`: 1 epochs, validation CER" in text and "min (this run)" in text
     assert text.rstrip().endswith("## Notes\n\nRead the notes.")

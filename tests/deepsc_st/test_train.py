@@ -14,10 +14,11 @@ import pytest
 from channels import make_channel
 from deepsc_st.checkpoint import load_run, read_state
 from deepsc_st.config import get_config
-from deepsc_st.data import load_waveforms, read_utterances
+from deepsc_st.data import load_utterances
 from deepsc_st.errors import UserError
-from deepsc_st.evaluate import evaluate
+from deepsc_st.measure import measure
 from deepsc_st.train import TrainingSettings, train
+from deepsc_st.transceiver import DeepSCSTTransceiver
 
 
 def settings(data, **overrides):
@@ -29,11 +30,10 @@ def settings(data, **overrides):
 def test_tiny_overfits_twenty_utterances(overfit_asr_run, espeak_corpus):
     run_dir, elapsed = overfit_asr_run
     model, run = load_run(run_dir)
-    loaded = load_waveforms(read_utterances(espeak_corpus, "test"), model.config, progress=False)
-    result = evaluate(model, loaded, make_channel("none"), 0.0)
-    print(f"overfit: CER {result['cer']:.3f} after {elapsed:.0f} s")
-    assert result["utterances"] == 20
-    assert result["cer"] < 0.05
+    result = measure(DeepSCSTTransceiver(model), load_utterances(espeak_corpus, "test"), make_channel("none"), 0.0)
+    print(f"overfit: CER {result.cer:.3f} after {elapsed:.0f} s")
+    assert result.utterances == 20 and result.system == "asr" and result.symbols_per_16000_samples == 0
+    assert result.cer < 0.05
 
 
 def test_run_folder_contents(overfit_asr_run):
@@ -70,10 +70,10 @@ def test_deepsc_trains_under_a_channel_with_snr_range(espeak_corpus, tmp_path):
     train(settings(espeak_corpus, channel="rayleigh", snr_db=(0.0, 10.0), epochs=1, max_utterances=8), run_dir, progress=False)
     model, run = load_run(run_dir)
     assert run["kind"] == "deepsc-st" and run["snr_db"] == [0.0, 10.0]
-    loaded = load_waveforms(read_utterances(espeak_corpus, "test"), model.config, progress=False, max_utterances=4)
-    result = evaluate(model, loaded, make_channel("awgn"), 5.0)
-    assert 0.0 <= result["cer"] and result["utterances"] == 4
-    assert 500 <= result["symbols_per_16000_samples"] <= 560
+    result = measure(DeepSCSTTransceiver(model), load_utterances(espeak_corpus, "test", 4), make_channel("awgn"), 5.0)
+    assert result.utterances == 4 and len(result.transmissions) == 4 and result.system == "deepsc-st"
+    assert all(t.channel_symbols > 0 and t.channel_symbols % 20 == 0 for t in result.transmissions)  # 20 complex symbols per step
+    assert 500 <= result.symbols_per_16000_samples <= 560
 
 
 def test_freeze_encoder_trains_only_the_channel_codec(espeak_corpus, tmp_path):
@@ -102,7 +102,7 @@ def test_kill_9_then_rerun_resumes_after_last_finished_epoch(espeak_corpus, tmp_
     run_dir = tmp_path / "killed"
     def command(epochs):
         return [
-            sys.executable, "-m", "deepsc_st.cli", "train", "--config", "tiny", "--data", str(espeak_corpus),
+            sys.executable, "-m", "experiments.cli", "train", "--config", "tiny", "--data", str(espeak_corpus),
             "--channel", "none", "--out", str(run_dir), "--epochs", str(epochs), "--batch-size", "4", "--max-utterances", "8", "--quiet",
         ]
 
@@ -130,8 +130,11 @@ def test_cosine_schedule_decays_to_five_percent_over_the_run():
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
     assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(20)) == pytest.approx(0.525e-3)
     assert float(schedule(40)) == pytest.approx(0.05e-3)
-    assert settings.to_run()["lr_schedule"] == "cosine" and settings.to_run()["schedule_epochs"] == 4
+    assert settings.to_run()["lr_schedule"] == "cosine" and settings.to_run()["epochs"] == 4
     constant = TrainingSettings(config=get_config("tiny"), data="unused", learning_rate=1e-3)
-    assert constant.learning_rate_schedule(10) == 1e-3 and "lr_schedule" not in constant.to_run()  # old runs still resume
+    assert constant.learning_rate_schedule(10) == 1e-3
+
+
+def test_unknown_schedule_is_refused_before_training(tmp_path):
     with pytest.raises(UserError, match="unknown learning-rate schedule 'step'"):
-        TrainingSettings(config=get_config("tiny"), data="unused", lr_schedule="step").learning_rate_schedule(10)
+        train(TrainingSettings(config=get_config("tiny"), data=str(tmp_path), lr_schedule="step"), tmp_path / "run", progress=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deepsc_st.cli import main
+from experiments.cli import main
 from deepsc_st.errors import UserError
 from experiments.sweep import SweepSettings, parse_snrs, run_sweep
 from tests.experiments.test_sweep_fakes import CORPUS_ENV, FAKES, KILL_ENV
@@ -83,7 +83,7 @@ def test_no_speech_quality_without_an_asr_model(swept):
 
 
 def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_asr_run, tmp_path):
-    summary = run_sweep(settings(espeak_corpus, tmp_path, asr_model=str(overfit_asr_run[0])), FAKES, progress=False)
+    summary = run_sweep(settings(espeak_corpus, tmp_path, models={"asr": str(overfit_asr_run[0])}), FAKES, progress=False)
     folder = summary["folder"]
     rows = {(r["system"], float(r["snr_db"])): r for r in rows_without_time(folder)}
     assert rows[("qpsk", 0.0)]["fdsd"] == rows[("qpsk", 0.0)]["kdsd"] == ""  # no speech at its receiver

@@ -24,10 +24,9 @@ import tensorflow as tf
 
 from deepsc_st.audio import load_audio
 from deepsc_st.data import read_utterances
-from deepsc_st.errors import UserError
 from deepsc_st.tokens import TOKENS, ids_to_text, text_to_ids
-from deepsc_st.transceiver import Transceiver, Transmission
-from experiments.sweep import Systems
+from deepsc_st.transceiver import ReceiverSpeech, Transceiver, Transmission
+from experiments.systems import Registry
 
 CORPUS_ENV = "SWEEP_FAKE_CORPUS"
 KILL_ENV = "SWEEP_FAKE_KILL_AFTER"
@@ -40,26 +39,38 @@ def _key(waveform: np.ndarray) -> str:
     return hashlib.sha1(waveform.tobytes()).hexdigest()
 
 
-class FakeTransceiver(Transceiver):
-    def __init__(self, name: str):
-        self.name = name
-        self.receiver_speech = "synthesized" if name == "oracle" else None
+class _Fake(Transceiver):
+    """Recognises each test waveform by the hash of its samples."""
+
+    def __init__(self):
         self.transcripts = {
             _key(load_audio(u.wav_path, allow_silent=True)): u.text for u in read_utterances(os.environ[CORPUS_ENV], "all")
         }
+
+    @classmethod
+    def from_parts(cls, parts):
+        return cls()
 
     def transmit(self, waveforms, channel, snr_db):
         global _transmissions
         _transmissions += 1
         if _transmissions > int(os.environ.get(KILL_ENV, "1000000")):
             os.kill(os.getpid(), signal.SIGKILL)
-        texts = [self.transcripts[_key(w)] for w in waveforms]
-        if self.name == "oracle":
-            return [Transmission(text, len(text)) for text in texts]
-        return [self._qpsk(text, channel, snr_db) for text in texts]
+        return [self.send(self.transcripts[_key(w)], channel, snr_db) for w in waveforms]
 
-    @staticmethod
-    def _qpsk(text, channel, snr_db):
+
+class Oracle(_Fake):
+    name = "oracle"
+    receiver_speech = ReceiverSpeech.SYNTHESIZED
+
+    def send(self, text, channel, snr_db):
+        return Transmission(text, len(text))
+
+
+class Qpsk(_Fake):
+    name = "qpsk"
+
+    def send(self, text, channel, snr_db):
         bits = ((text_to_ids(text)[:, None] >> np.arange(BITS_PER_TOKEN)) & 1).reshape(-1, 2)
         symbols = ((1 - 2 * bits[:, 0]) + 1j * (1 - 2 * bits[:, 1])) / np.sqrt(2)
         received = channel(tf.constant(symbols[None], tf.complex64), snr_db).symbols.numpy()[0]
@@ -68,10 +79,4 @@ class FakeTransceiver(Transceiver):
         return Transmission(ids_to_text(ids), len(symbols))
 
 
-def build_fake(name: str, asr_run_dir=None, deepsc_run_dir=None) -> Transceiver:
-    if name not in FAKES.names:
-        raise UserError(f"unknown system {name!r}")
-    return FakeTransceiver(name)
-
-
-FAKES = Systems(("oracle", "qpsk"), build_fake)
+FAKES = Registry((Oracle, Qpsk))

@@ -14,8 +14,13 @@ from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import num_frames
 from deepsc_st.model import output_steps
-from experiments import systems
-from experiments.systems import SYSTEMS, build_transceiver, default_model_dir
+from deepsc_st import shipped
+from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL
+from experiments.systems import PROJECT_SYSTEMS
+
+
+def build_transceiver(name, asr_run_dir=None, deepsc_run_dir=None, **options):
+    return PROJECT_SYSTEMS.build(name, {"asr": asr_run_dir, "deepsc-st": deepsc_run_dir}, options)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +72,7 @@ def test_transmit_unknown_system(capsys, asr_run, speech_wav):
 
 
 def test_transmit_without_a_model(capsys, speech_wav, tmp_path, monkeypatch):
-    monkeypatch.setattr(systems, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
     code, _, err = run_cli(capsys, "transmit", speech_wav, "--system", "text")
     assert_one_line_error(code, err, "pass --asr-model RUNDIR")
     code, _, err = run_cli(capsys, "transmit", speech_wav)
@@ -75,12 +80,18 @@ def test_transmit_without_a_model(capsys, speech_wav, tmp_path, monkeypatch):
 
 
 def test_registry_and_defaults(tmp_path, monkeypatch):
-    assert SYSTEMS == ("deepsc-st", "speech", "text", "feature")
-    monkeypatch.setattr(systems, "MODELS_DIR", tmp_path)
-    with pytest.raises(UserError, match=r"no shipped model in .*asr-small; pass --asr-model"):
-        default_model_dir("asr")
+    assert PROJECT_SYSTEMS.names == ("deepsc-st", "speech", "text", "feature")
+    assert [kind.option for kind in PROJECT_SYSTEMS.model_kinds] == ["--model", "--asr-model"]
+    assert [option.flag for option in PROJECT_SYSTEMS.options] == ["--decoder", "--huffman-table"]
+    monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
+    with pytest.raises(UserError, match=r"no shipped asr-small model found; pass --asr-model"):
+        ASR_MODEL.default_dir()
     (tmp_path / "deepsc-st-small").mkdir()
-    assert default_model_dir("deepsc-st") == tmp_path / "deepsc-st-small"
+    assert DEEPSC_ST_MODEL.default_dir() == tmp_path / "deepsc-st-small"
+    other = tmp_path / "elsewhere"
+    (other / "deepsc-st-small").mkdir(parents=True)
+    monkeypatch.setenv(shipped.MODELS_ENV, str(other))
+    assert DEEPSC_ST_MODEL.default_dir() == other / "deepsc-st-small"  # the environment comes first on the search path
     with pytest.raises(UserError, match="polar decoder 'slow'; choose one of fast, sionna"):
         build_transceiver("speech", decoder="slow")
 

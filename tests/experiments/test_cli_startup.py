@@ -1,0 +1,19 @@
+"""The installed command starts quietly: an error is one line on stderr, whatever TensorFlow prints at start-up."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # a fresh process imports TensorFlow (several seconds)
+
+COMMAND = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "deepsc-st"
+
+
+@pytest.mark.skipif(not COMMAND.exists(), reason="needs the project's .venv (make setup)")
+def test_an_error_is_one_line_and_verbose_lets_tensorflow_speak(tmp_path):
+    quiet = subprocess.run([str(COMMAND), "transmit", str(tmp_path / "missing.wav")], capture_output=True, text=True)
+    assert quiet.returncode == 2
+    assert quiet.stderr.splitlines() == [f"deepsc-st: error: {tmp_path / 'missing.wav'}: no such file"]
+    verbose = subprocess.run([str(COMMAND), "transmit", str(tmp_path / "missing.wav"), "--verbose"], capture_output=True, text=True)
+    assert verbose.returncode == 2 and verbose.stderr.splitlines()[-1] == quiet.stderr.strip()
