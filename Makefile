@@ -1,5 +1,6 @@
 # make reproduce : the main job (corpus, training, evaluation table)
-# make test      : the test suite (installs what is missing first)
+# make test      : the whole test suite (installs what is missing first; under 10 min on 2 cores)
+# make test-fast : the tests not marked slow (under 2 min): the inner loop
 # make setup     : Debian packages + .venv with the project and its test extras
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := espeak-ng libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: setup test reproduce clean-results
+.PHONY: setup test test-fast reproduce clean-results
 
 setup: $(SETUP_STAMP)
 
@@ -27,6 +28,9 @@ $(SETUP_STAMP): pyproject.toml Makefile
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The main job: the embedded corpus (generated if missing), then the default
 # sweep (every system x AWGN/Rayleigh/Rician x -12..20 dB) with the shipped

@@ -91,7 +91,7 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
     models = transceiver.models
     return CellResult(
         **{**measurement.row(), "elapsed_s": time.perf_counter() - start},
-        models={kind: _state["model_ids"].get(kind) for kind in models},
+        models={kind.name: _state["model_ids"].get(kind.name) for kind in transceiver.model_kinds},
         trainable_parameters=sum(trainable_parameters(model) for model in models.values()) if models else None,
         fdsd=speech_quality.get("fdsd"),
         kdsd=speech_quality.get("kdsd"),

@@ -1,10 +1,23 @@
-"""Shared test setup: quiet TensorFlow, fixed seeds."""
+"""Shared test setup: quiet TensorFlow, fixed seeds, and the slow tier.
+
+``make test-fast`` runs ``pytest -m "not slow"``. A test is slow when it is
+marked so, or when it uses one of :data:`SLOW_FIXTURES` (trained models,
+85.8 M-parameter builds, a generated corpus).
+"""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
+
+SLOW_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "tiny_run", "paper_models", "tiny", "asr_model", "sentence_asr_model"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
+from channels import make_channel
 from baselines.link import CODE_K, DECODERS, FEATURE_CODE_K, SPEECH_CODE_K, TEXT_CODE_K, DigitalLink
 
 
@@ -19,12 +20,12 @@ def random_bits(rng, num_bits):
     return rng.integers(0, 2, num_bits).astype(np.uint8)
 
 
-@pytest.mark.parametrize("decoder", DECODERS)
+@pytest.mark.parametrize("decoder", [pytest.param(d, marks=pytest.mark.slow) if d == "sionna" else d for d in DECODERS])
 @pytest.mark.parametrize("channel", ["awgn", "rayleigh", "rician"])
 def test_no_bit_errors_at_30_db(channel, decoder):
     rng = np.random.default_rng(0)
     messages = [random_bits(rng, n) for n in (2000, 333, 1)]
-    results = DigitalLink(decoder=decoder).transmit_many(messages, channel, 30.0)
+    results = DigitalLink(decoder=decoder).transmit_many(messages, make_channel(channel), 30.0)
     for result, message in zip(results, messages):
         assert result.bits.dtype == np.uint8
         assert np.array_equal(result.bits, message)
@@ -35,7 +36,7 @@ def test_interleaving_carries_long_messages_through_deep_fades_at_30_db(link, ch
     """~2 % of 128-symbol Rayleigh blocks fade below what 64-QAM at rate 5/8 needs at 30 dB;
     without the interleaver some of this message's 72 codewords would sit in them."""
     message = random_bits(np.random.default_rng(4), 72 * CODE_K)
-    assert np.array_equal(link.transmit(message, channel, 30.0).bits, message)
+    assert np.array_equal(link.transmit(message, make_channel(channel), 30.0).bits, message)
 
 
 def test_interleaver_spreads_each_codeword_over_the_message_and_the_bit_levels(link):
@@ -54,19 +55,19 @@ def test_interleaver_spreads_each_codeword_over_the_message_and_the_bit_levels(l
 @pytest.mark.parametrize("channel", ["awgn", "rayleigh"])
 def test_ber_is_one_half_at_minus_20_db(link, channel):
     message = random_bits(np.random.default_rng(1), 20 * CODE_K)
-    ber = np.mean(link.transmit(message, channel, -20.0).bits != message)
+    ber = np.mean(link.transmit(message, make_channel(channel), -20.0).bits != message)
     assert 0.45 < ber < 0.55
 
 
 def test_noiseless_channel_is_exact(link):
     message = random_bits(np.random.default_rng(2), 700)
-    assert np.array_equal(link.transmit(message, "none", 0.0).bits, message)
+    assert np.array_equal(link.transmit(message, make_channel("none"), 0.0).bits, message)
 
 
 @pytest.mark.parametrize("num_bits", [1, CODE_K - 1, CODE_K + 1, 1000, 3 * CODE_K])
 def test_padding_is_removed_and_symbols_counted(link, num_bits):
     message = random_bits(np.random.default_rng(num_bits), num_bits)
-    result = link.transmit(message, "awgn", 30.0)
+    result = link.transmit(message, make_channel("awgn"), 30.0)
     codewords = -(-num_bits // CODE_K)
     assert result.bits.shape == (num_bits,)
     assert result.codewords == codewords
@@ -76,7 +77,7 @@ def test_padding_is_removed_and_symbols_counted(link, num_bits):
 def test_transmit_many_pads_each_message_on_its_own(link):
     rng = np.random.default_rng(3)
     messages = [random_bits(rng, n) for n in (1000, 50, 700)]
-    results = link.transmit_many(messages, "rician", 30.0)
+    results = link.transmit_many(messages, make_channel("rician"), 30.0)
     assert [(r.codewords, r.channel_symbols) for r in results] == [(4, 342), (1, 86), (3, 256)]
     assert all(np.array_equal(r.bits, m) for r, m in zip(results, messages))
 
@@ -95,7 +96,7 @@ def test_same_seed_same_transmission(link):
     outputs = []
     for _ in range(2):
         sionna.phy.config.seed = 7
-        outputs.append(link.transmit(message, "rayleigh", 8.0).bits)
+        outputs.append(link.transmit(message, make_channel("rayleigh"), 8.0).bits)
     assert np.array_equal(*outputs)
 
 
@@ -103,7 +104,7 @@ def test_rejects_unknown_decoder_and_non_binary_bits(link):
     with pytest.raises(ValueError, match="decoder"):
         DigitalLink(decoder="viterbi")
     with pytest.raises(ValueError, match="0 or 1"):
-        link.transmit(np.array([0, 1, 2], np.uint8), "awgn", 10.0)
+        link.transmit(np.array([0, 1, 2], np.uint8), make_channel("awgn"), 10.0)
 
 
 def sionna_only_bler(num_codewords, snr_db):
@@ -118,11 +119,12 @@ def sionna_only_bler(num_codewords, snr_db):
     return float(np.mean(np.any(decoded.numpy() != bits.numpy(), axis=1)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("snr_db", [13.0, 13.5])
 def test_bler_agrees_with_a_sionna_only_chain(link, snr_db):
     num_codewords = 240  # a multiple of 3: whole 64-QAM symbols in the reference chain
     message = random_bits(np.random.default_rng(5), num_codewords * CODE_K)
-    received = link.transmit(message, "awgn", snr_db).bits
+    received = link.transmit(message, make_channel("awgn"), snr_db).bits
     link_bler = float(np.mean(np.any((received != message).reshape(num_codewords, CODE_K), axis=1)))
     reference_bler = sionna_only_bler(num_codewords, snr_db)
     pooled = (link_bler + reference_bler) / 2

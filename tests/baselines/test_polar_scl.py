@@ -32,6 +32,7 @@ def test_logits_sign_convention_is_sionnas():
     assert block_errors(decoder(-logits), bits).all()  # log p(0)/p(1) is the wrong input
 
 
+@pytest.mark.slow  # Sionna's CPU decoder
 @pytest.mark.parametrize("ebno_db", [1.0, 2.0])
 def test_matches_sionna_cpu_only_decoder(ebno_db):
     frozen_pos, bits, logits = bpsk_awgn_logits(512, 256, 300, ebno_db, seed=int(10 * ebno_db))
@@ -44,6 +45,7 @@ def test_matches_sionna_cpu_only_decoder(ebno_db):
     assert abs(ours_bler - reference_bler) <= 0.02
 
 
+@pytest.mark.slow
 def test_matches_sionna_tensorflow_decoder():
     # the default (non cpu_only) TF decoder, run eagerly: a graph of it takes minutes to build
     frozen_pos, bits, logits = bpsk_awgn_logits(128, 64, 300, ebno_db=1.5, seed=3)

@@ -109,6 +109,7 @@ def test_evaluation_batches_keep_order(espeak_corpus):
     assert frames == [1 + len(item.waveform) // 160 for item in loaded]
 
 
+@pytest.mark.slow  # builds and steps a model
 def test_pipeline_benchmark_reports_rates(espeak_corpus):
     result = run_pipeline_benchmark(espeak_corpus, "tiny", batch_size=4, batches=3, train_steps=1)
     assert result["pipeline_batches_per_s"] > 0 and result["train_steps_per_s"] > 0

@@ -4,7 +4,7 @@ import pytest
 from deepsc_st.corpus import SPEAKERS
 from deepsc_st.errors import UserError
 from deepsc_st.synthesis import DEFAULT_USER, SILENCE_SAMPLES, EspeakSynthesizer, receiver_speech
-from deepsc_st.transceiver import Transceiver, Transmission
+from deepsc_st.transceiver import ReceiverSpeech, Transceiver, Transmission
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ class _Receiver(Transceiver):
 
 def test_receiver_speech_by_kind_of_receiver(synthesizer):
     decoded = np.ones(320, np.float32)
-    assert receiver_speech(_Receiver("decoded"), Transmission("ignored", 10, decoded), synthesizer, "spk00") is decoded
-    spoken = receiver_speech(_Receiver("synthesized"), Transmission("fish swim in water", 10), synthesizer, "spk05")
+    assert receiver_speech(_Receiver(ReceiverSpeech.DECODED), Transmission("ignored", 10, decoded), synthesizer, "spk00") is decoded
+    spoken = receiver_speech(_Receiver(ReceiverSpeech.SYNTHESIZED), Transmission("fish swim in water", 10), synthesizer, "spk05")
     assert np.array_equal(spoken, synthesizer.synthesize("fish swim in water", "spk05"))
-    assert receiver_speech(_Receiver(None), Transmission("features only", 10), synthesizer, "spk00") is None
+    assert receiver_speech(_Receiver(ReceiverSpeech.NONE), Transmission("features only", 10), synthesizer, "spk00") is None

@@ -20,6 +20,8 @@ from deepsc_st.measure import measure
 from deepsc_st.train import TrainingSettings, train
 from deepsc_st.transceiver import DeepSCSTTransceiver
 
+pytestmark = pytest.mark.slow  # every test here trains
+
 
 def settings(data, **overrides):
     values = dict(config=get_config("tiny"), data=str(data), channel="none", epochs=2, batch_size=4, learning_rate=3e-3)

@@ -7,6 +7,7 @@ model lookup and the sweep's handling from the class's declarations alone.
 import json
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from deepsc_st.transceiver import ModelKind, ReceiverSpeech, SystemOption, Transceiver, Transmission
@@ -77,7 +78,7 @@ def test_transmit_and_sweep_a_new_system(capsys, espeak_corpus, tmp_path):
     )
     summary = run_sweep(settings, WITH_TOY, progress=False)
     [cell] = [json.loads(path.read_text()) for path in (summary["folder"] / "cells").glob("*.json")]
-    assert cell["cer"] == 0.0 and cell["symbols_per_16000_samples"] == 320.0  # 0.01 x 2 symbols per sample
+    assert cell["cer"] == 0.0 and cell["symbols_per_16000_samples"] == pytest.approx(320.0, abs=0.5)  # 0.01 x 2 symbols per sample
     assert cell["models"] == {"toy": None}  # a toy folder has no model.weights.h5 to fingerprint
 
 

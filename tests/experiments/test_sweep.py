@@ -100,6 +100,7 @@ def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_a
     assert json.loads((folder / "sweep.json").read_text())["speech_reference"]["split"] == "validation"
 
 
+@pytest.mark.slow  # a subprocess killed mid-sweep
 def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path):
     resumed = settings(espeak_corpus, tmp_path)
     script = (
@@ -120,6 +121,7 @@ def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path
     assert rows_without_time(folder) == rows_without_time(swept["folder"])
 
 
+@pytest.mark.slow  # spawned worker processes
 def test_parallel_workers_give_the_same_results(swept, espeak_corpus, tmp_path):
     summary = run_sweep(settings(espeak_corpus, tmp_path, workers=2), FAKES, progress=False)
     assert summary["computed"] == 4
