@@ -34,6 +34,7 @@ def setting(
     render: Callable[[Any], str] = str,
     always: bool = False,
     shown: Callable[[Any], bool] | None = None,
+    nargs: str | None = None,
 ) -> Any:
     """A dataclass field that is also a command-line option.
 
@@ -42,8 +43,11 @@ def setting(
     ``render``: value -> text for :func:`command_line`. ``always``: written
     by :func:`command_line` even at its default; ``shown(settings)``: whether
     to write it at all (e.g. the SNR only for runs with a channel).
+    ``nargs``: argparse's, for a tuple of values each parsed on its own.
+    A bool setting is a switch: ``--name`` sets a False default; a True
+    default is cleared by its ``flag`` (e.g. ``--no-speech-quality``).
     """
-    metadata = {"help": help, "flag": flag, "parse": parse, "render": render, "always": always, "shown": shown}
+    metadata = {"help": help, "flag": flag, "parse": parse, "render": render, "always": always, "shown": shown, "nargs": nargs}
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -63,13 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser, cls, defaults: dict | None = 
     for field in _options(cls):
         default = (defaults or {}).get(field.name, field.default)
         if isinstance(default, bool):
-            parser.add_argument(_flag(field), dest=field.name, action="store_true", help=field.metadata["help"])
+            parser.add_argument(_flag(field), dest=field.name, action="store_false" if default else "store_true", help=field.metadata["help"])
             continue
         required = default is MISSING
-        text = default if isinstance(default, str) else None if default in (None, MISSING) else field.metadata["render"](default)
+        text = default if isinstance(default, str) else None if default in (None, MISSING, ()) else field.metadata["render"](default)
         shown_default = "" if text is None else f" (default: {text})"
         parser.add_argument(
-            _flag(field), dest=field.name, required=required, default=None if required else default, help=field.metadata["help"] + shown_default
+            _flag(field), dest=field.name, required=required, default=None if required else default, nargs=field.metadata["nargs"],
+            help=field.metadata["help"] + shown_default,
         )
 
 
@@ -77,12 +82,16 @@ def from_arguments(cls, args: argparse.Namespace, **values):
     """An instance of ``cls`` from parsed arguments (text parsed per field) plus ``values`` for fields not on the command line."""
     for field in _options(cls):
         given = getattr(args, field.name)
-        values[field.name] = _parse(field, given) if isinstance(given, str) else given
+        if isinstance(given, list):
+            values[field.name] = tuple(_parse(field, item) for item in given)
+        else:
+            values[field.name] = _parse(field, given) if isinstance(given, str) else given
     return cls(**values)
 
 
 def _parse(field: dataclasses.Field, text: str):
-    parse = field.metadata["parse"] or (type(field.default) if field.default not in (MISSING, None) else str)
+    typed = field.default not in (MISSING, None) and not field.metadata["nargs"]  # a tuple's items are text unless ``parse`` says
+    parse = field.metadata["parse"] or (type(field.default) if typed else str)
     try:
         return parse(text)
     except ValueError:
@@ -95,11 +104,15 @@ def command_line(prefix: str, settings) -> str:
     for field in _options(type(settings)):
         value = getattr(settings, field.name)
         shown = field.metadata["shown"]
-        if (shown is not None and not shown(settings)) or value is None or value is False:
+        if (shown is not None and not shown(settings)) or value is None:
+            continue
+        if isinstance(value, bool):
+            parts += [_flag(field)] if value != field.default else []
             continue
         if shown is None and not field.metadata["always"] and value == field.default:
             continue
-        parts.append(_flag(field) if value is True else f"{_flag(field)} {field.metadata['render'](value)}")
+        text = " ".join(map(field.metadata["render"], value)) if field.metadata["nargs"] else field.metadata["render"](value)
+        parts.append(f"{_flag(field)} {text}")
     return " ".join(parts)
 
 

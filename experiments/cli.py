@@ -222,27 +222,12 @@ def command_corpus(args) -> None:
 
 
 def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
-    from experiments.sweep import SweepSettings, parse_list, parse_snrs, run_sweep
+    from deepsc_st.settings import from_arguments
+    from experiments.sweep import SweepSettings, run_sweep
 
     models, options = _system_arguments(args, registry)
-    settings = SweepSettings(
-        name=args.name,
-        data=args.data,
-        split=args.split,
-        utterances=args.utterances,
-        systems=parse_list(args.systems) if args.systems else None,
-        channels=parse_list(args.channels),
-        snrs=parse_snrs(args.snrs),
-        seed=args.seed,
-        models={kind: folder for kind, folder in models.items() if folder is not None},
-        options=options,
-        example_snr=args.example_snr,
-        loss_runs=tuple(args.loss_runs),
-        results=args.results,
-        workers=args.workers,
-        speech_quality=not args.no_speech_quality,
-        reference_split=args.reference_split,
-    )
+    given = {kind: folder for kind, folder in models.items() if folder is not None}
+    settings = from_arguments(SweepSettings, args, models=given, options=options)
     summary = run_sweep(settings, registry, progress=not args.quiet)
     _print_json_or_table({key: str(value) for key, value in summary.items()}, as_json=False)
 
@@ -261,6 +246,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     """The ``deepsc-st`` parser; ``transmit`` and ``sweep`` take the flags ``registry``'s systems declare."""
     from deepsc_st.settings import add_arguments
     from deepsc_st.train import TrainingSettings
+    from experiments.sweep import SweepSettings
 
     parser = argparse.ArgumentParser(prog="deepsc-st", description="DeepSC-ST semantic communication simulator for speech")
     parser.add_argument(VERBOSE_FLAG, action="store_true", help="let TensorFlow's start-up messages through")
@@ -332,21 +318,8 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     corpus.set_defaults(run=command_corpus)
 
     sweep = commands.add_parser("sweep", help="CER/WER of every system x channel x SNR, figures, tables and report (resumable)")
-    sweep.add_argument("--name", default="default", help="results go to RESULTS/NAME; rerunning the same command resumes")
-    sweep.add_argument("--data", default="data/synth", help="corpus folder")
-    sweep.add_argument("--split", default="test")
-    sweep.add_argument("--utterances", type=int, default=None, help="only the first N of the split")
-    sweep.add_argument("--systems", default=None, help=f"comma list (default: every system: {','.join(registry.names)})")
-    sweep.add_argument("--channels", default="awgn,rayleigh,rician", help="comma list")
-    sweep.add_argument("--snrs", default="-12:20:2", help="Es/N0 in dB: comma list or LOW:HIGH:STEP (HIGH included)")
-    sweep.add_argument("--seed", type=int, default=0, help="fixes every noise and fading draw")
+    add_arguments(sweep, SweepSettings)
     _add_system_arguments(sweep, registry)
-    sweep.add_argument("--example-snr", type=float, default=0.0, help="SNR (dB) of the example-sentence table")
-    sweep.add_argument("--loss-runs", nargs="+", default=[], metavar="RUNDIR", help="training runs for the loss-vs-epoch figure")
-    sweep.add_argument("--results", default="results", help="folder that holds the sweeps")
-    sweep.add_argument("--workers", type=int, default=None, help="processes (default: min(2, cores))")
-    sweep.add_argument("--no-speech-quality", action="store_true", help="skip FDSD / KDSD of the speech receivers output (faster)")
-    sweep.add_argument("--reference-split", default="validation", help="real speech that FDSD / KDSD compare with")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=lambda args: command_sweep(args, registry))
     return parser

@@ -21,10 +21,11 @@ import io
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepsc_st.errors import UserError
+from deepsc_st.measure import Measurement
 
 SWEEP_FILE = "sweep.json"
 CELLS_DIR = "cells"
@@ -47,37 +48,22 @@ CSV_COLUMNS = (
 
 
 @dataclass
-class CellResult:
-    """The outcome of one system over one channel at one SNR.
+class CellResult(Measurement):
+    """The outcome of one system over one channel at one SNR: a :class:`deepsc_st.measure.Measurement` and more.
 
-    ``snr_db``: Es/N0 per complex symbol, dB. ``cer``/``wer``: corpus error
-    rates over ``utterances`` utterances. ``symbols_per_16000_samples``:
-    complex channel symbols sent per second of speech (16,000 samples at
-    16 kHz). ``seed``: the sweep's seed; ``cell_seed``: the seed of this cell's
-    noise and fading draws, derived from (seed, system, channel, snr_db).
-    ``models``: model kind ("asr", "deepsc-st") -> identifier of each trained
-    model the system used. ``trainable_parameters``: of those models together
-    (None for a system without one). ``fdsd`` / ``kdsd``: distances of the
-    receiver's speech to reference speech (:mod:`experiments.speech_quality`;
-    None without speech or when not measured). ``elapsed_s``: wall time of the cell, s.
-    ``examples``: the first utterances as {"id", "reference", "hypothesis"}.
+    ``seed`` is the sweep's seed. ``models``: model kind ("asr",
+    "deepsc-st") -> identifier of each trained model the system declares.
+    ``trainable_parameters``: of the models it holds together (None for a
+    system without one). ``fdsd`` / ``kdsd``: distances of the receiver's
+    speech to reference speech (:mod:`experiments.speech_quality`; None
+    without speech or when not measured). ``elapsed_s``: wall time of the
+    cell (speech quality included), s.
     """
 
-    system: str
-    channel: str
-    snr_db: float
-    cer: float
-    wer: float
-    utterances: int
-    symbols_per_16000_samples: float
-    seed: int
-    cell_seed: int
     models: dict[str, str] = field(default_factory=dict)
     trainable_parameters: int | None = None
     fdsd: float | None = None
     kdsd: float | None = None
-    elapsed_s: float = 0.0
-    examples: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, float]:
@@ -150,7 +136,7 @@ class ResultsFolder:
         return cells
 
     def save_cell(self, cell: CellResult) -> None:
-        write_text_atomically(self.cells_dir / cell_file_name(*cell.key), json.dumps(asdict(cell), indent=1) + "\n")
+        write_text_atomically(self.cells_dir / cell_file_name(*cell.key), json.dumps(cell.row(), indent=1) + "\n")
 
     def write_csv(self, cells: list[CellResult]) -> Path:
         """Write ``results.csv`` with one row per cell, in the given order (columns :data:`CSV_COLUMNS`)."""
@@ -159,7 +145,7 @@ class ResultsFolder:
         writer.writerow(CSV_COLUMNS)
         for cell in cells:
             models = " ".join(f"{kind}={identifier}" for kind, identifier in sorted(cell.models.items()) if identifier)
-            values = {**asdict(cell), "models": models, "elapsed_s": f"{cell.elapsed_s:.3f}"}
+            values = {**cell.row(), "models": models, "elapsed_s": f"{cell.elapsed_s:.3f}"}
             writer.writerow([values[column] for column in CSV_COLUMNS])
         path = self.path / RESULTS_CSV
         write_text_atomically(path, text.getvalue())

@@ -42,6 +42,7 @@ from tqdm import tqdm
 from deepsc_st.checkpoint import MODEL_WEIGHTS
 from deepsc_st.data import fingerprint, load_utterances
 from deepsc_st.errors import UserError
+from deepsc_st.settings import setting
 from deepsc_st.transceiver import ASR_MODEL
 from experiments.report import write_report
 from experiments.results import CellResult, ResultsFolder, write_text_atomically
@@ -79,16 +80,21 @@ def parse_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in str(text).split(",") if part.strip())
 
 
+def _snr_list_text(snrs: tuple[float, ...]) -> str:
+    return ",".join(f"{snr:g}" for snr in snrs)
+
+
 @dataclass(frozen=True)
 class SweepSettings:
-    """What to sweep and where to write it.
+    """What to sweep and where to write it: the ``deepsc-st sweep`` options.
 
     ``systems``: names, None for every available one. ``channels``: names
     from :data:`SWEEP_CHANNELS`. ``snrs``: Es/N0 values in dB.
     ``utterances``: the first N of ``split`` (None: all). ``seed``: fixes
     every noise and fading draw. ``models``: model kind name ("deepsc-st",
     "asr") -> run folder (missing: the shipped model). ``options``: system
-    option name -> value (missing: its default). ``example_snr``: the
+    option name -> value (missing: its default); these two come from the
+    systems' declarations (:mod:`experiments.systems`). ``example_snr``: the
     SNR (dB) of the example-sentence table; the nearest swept SNR is used.
     ``loss_runs``: training run folders whose ``history.csv`` the loss figure
     shows. ``workers``: processes (None: min(2, cores)). ``speech_quality``:
@@ -96,22 +102,22 @@ class SweepSettings:
     ``reference_split``'s recordings (:mod:`experiments.speech_quality`).
     """
 
-    name: str = "default"
-    data: str = "data/synth"
-    split: str = "test"
-    utterances: int | None = None
-    systems: tuple[str, ...] | None = None
-    channels: tuple[str, ...] = SWEEP_CHANNELS
-    snrs: tuple[float, ...] = parse_snrs(DEFAULT_SNRS)
-    seed: int = 0
+    name: str = setting("default", "results go to RESULTS/NAME; rerunning the same command resumes")
+    data: str = setting("data/synth", "corpus folder")
+    split: str = setting("test", "the split every cell transmits")
+    utterances: int | None = setting(None, "only the first N of the split", parse=int)
+    systems: tuple[str, ...] | None = setting(None, "comma list (default: every system)", parse=parse_list, render=",".join)
+    channels: tuple[str, ...] = setting(SWEEP_CHANNELS, "comma list", parse=parse_list, render=",".join)
+    snrs: tuple[float, ...] = setting(parse_snrs(DEFAULT_SNRS), "Es/N0 in dB: comma list or LOW:HIGH:STEP (HIGH included)", parse=parse_snrs, render=_snr_list_text)
+    seed: int = setting(0, "fixes every noise and fading draw")
     models: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
-    example_snr: float = 0.0
-    loss_runs: tuple[str, ...] = ()
-    results: str = "results"
-    workers: int | None = None
-    speech_quality: bool = True
-    reference_split: str = "validation"
+    example_snr: float = setting(0.0, "SNR (dB) of the example-sentence table")
+    loss_runs: tuple[str, ...] = setting((), "training runs for the loss-vs-epoch figure", nargs="+")
+    results: str = setting("results", "folder that holds the sweeps")
+    workers: int | None = setting(None, "processes (default: min(2, cores))", parse=int)
+    speech_quality: bool = setting(True, "skip FDSD / KDSD of the speech receivers output (faster)", flag="--no-speech-quality")
+    reference_split: str = setting("validation", "real speech that FDSD / KDSD compare with")
 
 
 def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, progress: bool = True) -> dict:
