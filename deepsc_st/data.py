@@ -33,7 +33,7 @@ from tqdm import tqdm
 from deepsc_st.audio import AudioError, load_audio
 from deepsc_st.config import TIME_STRIDE
 from deepsc_st.errors import UserError
-from deepsc_st.frontend import NUM_BINS, num_frames, spectrogram
+from deepsc_st.frontend import FRAMES_PER_SECOND, NUM_BINS, num_frames, spectrogram
 from deepsc_st.tokens import normalize_text, text_to_ids
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def spec_augment(example: dict) -> dict:
 def _bucket_boundaries(loaded: list[LoadedUtterance]) -> list[int]:
     """Frame counts that separate the 1 s wide length buckets."""
     longest = max(num_frames(len(item.waveform)) for item in loaded)
-    return list(range(101, longest + 100, 100))
+    return list(range(FRAMES_PER_SECOND + 1, longest + FRAMES_PER_SECOND, FRAMES_PER_SECOND))
 
 
 def training_batches_per_epoch(loaded: list[LoadedUtterance], batch_size: int) -> int:

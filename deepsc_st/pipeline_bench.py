@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from deepsc_st.config import get_config
 from deepsc_st.data import load_utterances, training_dataset
+from deepsc_st.frontend import FRAMES_PER_SECOND
 from deepsc_st.model import build_model
 
 
@@ -30,7 +31,7 @@ def run_pipeline_benchmark(data_dir, config_name: str = "small", batch_size: int
     audio_s = 0.0
     for _ in range(batches):
         batch = next(iterator)
-        audio_s += float(tf.reduce_sum(batch["frames"])) / 100.0
+        audio_s += float(tf.reduce_sum(batch["frames"])) / FRAMES_PER_SECOND
     pipeline_s = time.perf_counter() - start
 
     model = build_model(config, "rician")
