@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := espeak-ng libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr
+DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr
 SETUP_STAMP := $(VENV)/.setup-done
 
 .PHONY: setup test test-fast reproduce clean-results

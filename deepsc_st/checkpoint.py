@@ -39,12 +39,13 @@ def migrate_run(run: dict) -> dict:
     Version 1 (no ``version`` key) left options out when they were off, so
     that runs from before each option still resumed, and stored the epochs
     only for a cosine schedule (``schedule_epochs``); its validation set was
-    always 200 utterances.
+    always 200 utterances, and waveforms were never augmented.
     """
     run = dict(run)
     if run.get("version", 1) == 1:
         run.setdefault("lr_schedule", "constant")
         run.setdefault("spec_augment", False)
+        run.setdefault("augment", False)
         run.setdefault("freeze_encoder", False)
         run.setdefault("block_length", DEFAULT_BLOCK_LENGTH)
         run.setdefault("k_factor", DEFAULT_K_FACTOR)

@@ -25,9 +25,13 @@ Text source
     the next free utterance number.
 
 Voices
-    :data:`SPEAKERS` maps 12 user ids to an espeak-ng voice (accent), variant
-    (timbre), pitch (0-99) and rate (words per minute). The last two,
-    :data:`HELDOUT_SPEAKERS`, are only heard in ``test_heldout``.
+    :data:`SPEAKERS` is the registry of users: user id -> voice
+    (:mod:`deepsc_st.voices`): 12 espeak-ng voices (accent, variant, pitch,
+    rate) and 10 voices of flite, festival and Piper. A corpus is spoken by
+    one of :data:`VOICE_SETS`: ``espeak`` (the default, the 12 espeak-ng
+    users; spk10 and spk11 only in ``test_heldout``) or ``mixed`` (all 22;
+    held out: two espeak-ng users and two whole engine voices, flite's rms and
+    festival's ked_diphone).
 
 Layout of the output folder (LJSpeech-compatible)
     ``wavs/ID.wav``
@@ -38,7 +42,7 @@ Layout of the output folder (LJSpeech-compatible)
         breaks removed), ``normalized text`` is
         :func:`deepsc_st.tokens.normalize_text` of it with titles spelt out.
     ``speakers.json``
-        ``{user_id: {"voice", "variant", "pitch", "rate"}}``.
+        ``{user_id: voice settings}`` of the users who speak it.
     ``splits.json``
         ``{"train", "validation", "test", "test_heldout": [ids]}``. Every
         sentence is spoken once, so the four splits share no sentence;
@@ -70,7 +74,6 @@ import os
 import re
 import struct
 import subprocess
-import tempfile
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -79,15 +82,14 @@ from typing import NamedTuple
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 from tqdm import tqdm
 
 from deepsc_st.audio import write_audio
+from deepsc_st import voices
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE  # Hz, output wavs
 from deepsc_st.tokens import normalize_text
 
-ESPEAK_SAMPLE_RATE = 22050  # Hz, what espeak-ng writes
 MIN_SECONDS, MAX_SECONDS = 2.0, 12.0  # allowed utterance length
 DEFAULT_UTTERANCES = 6000
 HELDOUT_FRACTION, TEST_FRACTION, VALIDATION_FRACTION = 0.05, 0.05, 0.02
@@ -103,7 +105,7 @@ TEXT_SOURCE = {
     "novels": list(NOVELS),
 }
 
-SPEAKERS: dict[str, dict] = {
+ESPEAK_SPEAKERS: dict[str, dict] = {
     "spk00": {"voice": "en-us", "variant": "m3", "pitch": 45, "rate": 170},
     "spk01": {"voice": "en-us", "variant": "f2", "pitch": 60, "rate": 165},
     "spk02": {"voice": "en-gb-x-rp", "variant": "m1", "pitch": 40, "rate": 160},
@@ -116,8 +118,28 @@ SPEAKERS: dict[str, dict] = {
     "spk09": {"voice": "en-us", "variant": "f5", "pitch": 58, "rate": 160},
     "spk10": {"voice": "en-gb-x-rp", "variant": "f2", "pitch": 62, "rate": 168},
     "spk11": {"voice": "en-us", "variant": "m6", "pitch": 42, "rate": 172},
+}  # espeak-ng voice (accent), variant (timbre), pitch (0-99), rate (words per minute); no "engine": espeak-ng
+OTHER_ENGINE_SPEAKERS: dict[str, dict] = {
+    "spk12": {"engine": "flite", "name": "kal16", "duration_stretch": 1.0, "f0_mean": 95},
+    "spk13": {"engine": "flite", "name": "awb", "duration_stretch": 1.1, "f0_mean": 130},
+    "spk14": {"engine": "flite", "name": "slt", "duration_stretch": 0.95, "f0_mean": 180},
+    "spk15": {"engine": "flite", "name": "rms", "duration_stretch": 1.05, "f0_mean": 100},
+    "spk16": {"engine": "festival", "name": "kal_diphone", "stretch": 1.1, "f0_mean": 105},
+    "spk17": {"engine": "festival", "name": "cmu_us_slt_arctic_hts", "stretch": 1.0},
+    "spk18": {"engine": "festival", "name": "ked_diphone", "stretch": 1.05, "f0_mean": 115},
+    "spk19": {"engine": "piper", "length_scale": 1.0, "noise_scale": 0.667, "noise_w_scale": 0.8},
+    "spk20": {"engine": "piper", "length_scale": 0.85, "noise_scale": 0.333, "noise_w_scale": 0.5},
+    "spk21": {"engine": "piper", "length_scale": 1.15, "noise_scale": 0.9, "noise_w_scale": 1.0},
 }
-HELDOUT_SPEAKERS = ("spk10", "spk11")
+SPEAKERS: dict[str, dict] = {**ESPEAK_SPEAKERS, **OTHER_ENGINE_SPEAKERS}  # every registered user (deepsc_st.voices)
+# Which users speak a corpus, and which of them only in test_heldout. "mixed" holds out whole engine
+# voices (flite's rms, festival's ked_diphone) besides two espeak-ng speakers.
+VOICE_SETS: dict[str, dict] = {
+    "espeak": {"speakers": tuple(ESPEAK_SPEAKERS), "heldout": ("spk10", "spk11")},
+    "mixed": {"speakers": tuple(SPEAKERS), "heldout": ("spk10", "spk11", "spk15", "spk18")},
+}
+DEFAULT_VOICE_SET = "espeak"
+HELDOUT_SPEAKERS = VOICE_SETS[DEFAULT_VOICE_SET]["heldout"]
 
 # Titles (with or without a full stop, which does not end the sentence) and how they are read.
 _TITLES = {
@@ -255,7 +277,7 @@ def sentence_pool(novels: dict[str, list[str]]) -> list[tuple[str, str]]:
     dropped by the normaliser, and an estimated length at least
     ``_ESTIMATE_MARGIN`` inside 2-12 s for the slowest and fastest voice.
     """
-    rates = [speaker["rate"] for speaker in SPEAKERS.values()]
+    rates = [speaker["rate"] for speaker in ESPEAK_SPEAKERS.values()]  # other engines' lengths are checked after synthesis
     pool, seen = [], set()
     for name in NOVELS:
         for paragraph in _paragraphs(novels[name]):
@@ -287,26 +309,9 @@ def espeak_version() -> str:
     return re.search(r"text-to-speech:\s*(\S+)", output).group(1)
 
 
-def espeak_command(speaker: dict, text: str, wav_path) -> list[str]:
-    """The espeak-ng argv that speaks ``text`` with ``speaker``'s voice into ``wav_path`` (22,050 Hz wav)."""
-    return [
-        "espeak-ng", "-v", f"{speaker['voice']}+{speaker['variant']}", "-p", str(speaker["pitch"]),
-        "-s", str(speaker["rate"]), "-w", str(wav_path), "--", text,
-    ]
-
-
 def synthesize(speaker: dict, text: str) -> np.ndarray:
-    """Speak ``text`` with ``speaker``'s voice: float32 [num_samples] in [-1, 1] at 16 kHz, mono."""
-    with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
-        wav_path = Path(folder) / "speech.wav"
-        try:
-            subprocess.run(espeak_command(speaker, text, wav_path), check=True, capture_output=True)
-        except FileNotFoundError:
-            raise UserError("espeak-ng not found: install it with 'apt-get install espeak-ng'") from None
-        audio, rate = sf.read(wav_path, dtype="float32")
-    if rate != ESPEAK_SAMPLE_RATE:
-        raise RuntimeError(f"espeak-ng wrote {rate} Hz, expected {ESPEAK_SAMPLE_RATE} Hz")
-    return resample_poly(audio, 320, 441).astype(np.float32)
+    """Speak ``text`` with a registered ``speaker``'s voice (:func:`deepsc_st.voices.synthesize`): float32 at 16 kHz."""
+    return voices.synthesize(speaker, text)
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -323,7 +328,7 @@ class _Utterance(NamedTuple):
         return f"{self.speaker}-{self.number:05d}"
 
 
-def _plan(pool_size: int, utterances: int, seed: int) -> tuple[list[_Utterance], list[int]]:
+def _plan(pool_size: int, utterances: int, seed: int, voice_set: dict) -> tuple[list[_Utterance], list[int]]:
     """The first ``utterances`` utterances, and the spare pool indices that replace rejected ones (in order).
 
     The pool is shuffled with ``seed``; its first ``utterances`` sentences go to
@@ -334,12 +339,12 @@ def _plan(pool_size: int, utterances: int, seed: int) -> tuple[list[_Utterance],
     sizes = {name: max(1, round(fraction * utterances)) for name, fraction in
              (("test_heldout", HELDOUT_FRACTION), ("test", TEST_FRACTION), ("validation", VALIDATION_FRACTION))}
     sizes["train"] = utterances - sum(sizes.values())
-    seen_speakers = [s for s in SPEAKERS if s not in HELDOUT_SPEAKERS]
+    seen_speakers = [s for s in voice_set["speakers"] if s not in voice_set["heldout"]]
     plan = []
     for name in ("test_heldout", "test", "validation", "train"):
-        voices = list(HELDOUT_SPEAKERS) if name == "test_heldout" else seen_speakers
+        speakers = list(voice_set["heldout"]) if name == "test_heldout" else seen_speakers
         for k in range(sizes[name]):
-            plan.append(_Utterance(len(plan), name, voices[k % len(voices)], order[len(plan)]))
+            plan.append(_Utterance(len(plan), name, speakers[k % len(speakers)], order[len(plan)]))
     return plan, order[utterances:]
 
 
@@ -366,11 +371,12 @@ def _write_json(path: Path, value) -> None:
 
 
 def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0, workers: int | None = None,
-                    progress: bool = True) -> dict:
+                    progress: bool = True, voice_set: str = DEFAULT_VOICE_SET) -> dict:
     """Generate (or finish) the corpus in ``out_dir``; return its summary.
 
-    ``utterances`` >= 4 sentences are spoken, each once; ``workers`` espeak-ng
-    processes run at a time (default: the number of CPUs, at most 4).
+    ``utterances`` >= 4 sentences are spoken, each once, by the users of
+    ``voice_set`` (:data:`VOICE_SETS`); ``workers`` synthesisers run at a
+    time (default: the number of CPUs, at most 4).
     Summary: ``hours`` of speech, ``utterances``, ``speakers``,
     ``distinct_words``, one count per split, ``rejected`` (synthesised but
     outside 2-12 s, replaced), ``checksum`` and ``elapsed_s`` (wall-clock
@@ -379,28 +385,34 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     started = time.perf_counter()
     if utterances < 4:
         raise UserError(f"--utterances must be at least 4 (one per split), got {utterances}")
+    if voice_set not in VOICE_SETS:
+        raise UserError(f"unknown voice set {voice_set!r}; choose one of {', '.join(VOICE_SETS)}")
+    chosen = VOICE_SETS[voice_set]
+    speakers = {user: SPEAKERS[user] for user in chosen["speakers"]}
     out_dir = Path(out_dir)
     wav_dir = out_dir / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {"seed": seed, "utterances": utterances, "espeak_ng": espeak_version(), "speakers": SPEAKERS,
-                  "heldout_speakers": list(HELDOUT_SPEAKERS)}
+    parameters = {"seed": seed, "utterances": utterances, "espeak_ng": espeak_version(), "voice_set": voice_set,
+                  "speakers": speakers, "heldout_speakers": list(chosen["heldout"])}
     parameters_path = out_dir / "generation.json"
-    if parameters_path.is_file() and json.loads(parameters_path.read_text()) != parameters:
-        raise UserError(f"{out_dir} holds a corpus made with other parameters ({parameters_path}); use a new folder")
+    if parameters_path.is_file():
+        stored = {"voice_set": DEFAULT_VOICE_SET, **json.loads(parameters_path.read_text())}  # files written before voice sets: espeak
+        if stored != parameters:
+            raise UserError(f"{out_dir} holds a corpus made with other parameters ({parameters_path}); use a new folder")
     _write_json(parameters_path, parameters)
-    _write_json(out_dir / "speakers.json", SPEAKERS)
+    _write_json(out_dir / "speakers.json", speakers)
 
     pool = sentence_pool(read_novels())
     if utterances > len(pool):
         raise UserError(f"--utterances {utterances} is more than the {len(pool)} usable sentences")
-    pending, spares = _plan(len(pool), utterances, seed)
+    pending, spares = _plan(len(pool), utterances, seed, chosen)
     kept: list[tuple[_Utterance, int]] = []  # with its number of samples
     rejected = 0
     bar = tqdm(total=utterances, desc="corpus", unit="utt", disable=not progress)
     executor = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1))
     try:
         while pending:
-            jobs = [(u, executor.submit(_synthesize_to, wav_dir / f"{u.id}.wav", SPEAKERS[u.speaker],
+            jobs = [(u, executor.submit(_synthesize_to, wav_dir / f"{u.id}.wav", speakers[u.speaker],
                                         spoken_text(pool[u.sentence][0]))) for u in pending]
             failed = []
             for u, job in jobs:
@@ -442,7 +454,8 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
         "espeak_ng": parameters["espeak_ng"],
         "text_source": {**TEXT_SOURCE, "usable_sentences": len(pool)},
         "seed": seed,
-        "heldout_speakers": list(HELDOUT_SPEAKERS),
+        "voice_set": voice_set,
+        "heldout_speakers": list(chosen["heldout"]),
         "sample_rate": SAMPLE_RATE,
         "counts": counts,
         "checksum_sha256": _checksum(out_dir, [u.id for u, _ in kept]),

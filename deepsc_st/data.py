@@ -31,9 +31,10 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from deepsc_st.audio import AudioError, load_audio
+from deepsc_st.augment import WaveformAugmenter, example_seed
 from deepsc_st.config import TIME_STRIDE
 from deepsc_st.errors import UserError
-from deepsc_st.frontend import FRAMES_PER_SECOND, NUM_BINS, num_frames, spectrogram
+from deepsc_st.frontend import FRAME_STEP, FRAMES_PER_SECOND, NUM_BINS, num_frames, spectrogram
 from deepsc_st.tokens import normalize_text, text_to_ids
 
 log = logging.getLogger(__name__)
@@ -164,29 +165,56 @@ def fingerprint(loaded: list[LoadedUtterance]) -> str:
     return digest.hexdigest()
 
 
+# (waveform float32 [samples], token ids int32 [labels], frames of the unaugmented waveform: the length bucket)
+_EXAMPLE_SIGNATURE = (tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32))
+
+
 def _examples(loaded: list[LoadedUtterance]) -> tf.data.Dataset:
     def generate():
         for item in loaded:
-            yield item.waveform, text_to_ids(item.utterance.text)
+            yield item.waveform, text_to_ids(item.utterance.text), num_frames(len(item.waveform))
 
-    dataset = tf.data.Dataset.from_generator(
-        generate,
-        output_signature=(tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32)),
-    )
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=_EXAMPLE_SIGNATURE)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(loaded)))
 
 
-def _features(waveform, labels):
+def min_ctc_samples(text: str) -> int:
+    """The fewest samples at 16 kHz on which CTC can still align ``text`` (:func:`ctc_feasible`)."""
+    steps = len(text) + sum(a == b for a, b in zip(text, text[1:]))
+    return max(0, ((steps - 1) * TIME_STRIDE) * FRAME_STEP)
+
+
+def _augmented_examples(loaded: list[LoadedUtterance], augmenter: WaveformAugmenter, seed: int) -> tf.data.Dataset:
+    """(waveform, labels) with each waveform augmented anew each epoch, seeded per utterance and epoch.
+
+    Augmentation runs in the generator, in input order, so the draws do not
+    depend on tf.data's parallelism; shuffling happens after it, from its own seed.
+    """
+    epochs = iter(range(1 << 62))
+
+    def generate():
+        epoch = next(epochs)
+        for index, item in enumerate(loaded):
+            rng = np.random.default_rng(example_seed(seed, epoch, index))
+            waveform = augmenter(item.waveform, rng, min_samples=min_ctc_samples(item.utterance.text))
+            yield waveform, text_to_ids(item.utterance.text), num_frames(len(item.waveform))
+
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=_EXAMPLE_SIGNATURE)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(loaded)))
+
+
+def _features(waveform, labels, bucket_frames):
     features = spectrogram(waveform)
     return {
         "spectrogram": features,
         "frames": tf.shape(features)[0],
         "labels": labels,
         "label_length": tf.shape(labels)[0],
+        "bucket_frames": bucket_frames,
     }
 
 
-_PADDED_SHAPES = {"spectrogram": [None, NUM_BINS], "frames": [], "labels": [None], "label_length": []}
+_PADDED_SHAPES = {"spectrogram": [None, NUM_BINS], "frames": [], "labels": [None], "label_length": [], "bucket_frames": []}
 
 # SpecAugment-style masking (Park et al. 2019, without time warping), sized for 161 linear bins at 100 frames/s.
 FREQUENCY_MASKS, MAX_FREQUENCY_WIDTH = 2, 27  # bands of up to 27 bins (1.3 kHz)
@@ -229,19 +257,23 @@ def training_batches_per_epoch(loaded: list[LoadedUtterance], batch_size: int) -
     return int(sum(-(-count // batch_size) for count in counts if count))
 
 
-def training_dataset(loaded: list[LoadedUtterance], batch_size: int, seed: int, augment: bool = False) -> tf.data.Dataset:
+def training_dataset(
+    loaded: list[LoadedUtterance], batch_size: int, seed: int, augment: bool = False, augmenter: WaveformAugmenter | None = None
+) -> tf.data.Dataset:
     """Shuffled (with ``seed``, anew each epoch), length-bucketed, padded feature batches.
 
     Buckets are 1 s wide (100 frames) so that padding stays below ~1 s per utterance.
     ``augment``: apply :func:`spec_augment` to every example, anew each epoch.
+    ``augmenter``: augment every waveform first (:mod:`deepsc_st.augment`), anew each epoch.
     """
     boundaries = _bucket_boundaries(loaded)
-    dataset = _examples(loaded).shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
+    examples = _examples(loaded) if augmenter is None else _augmented_examples(loaded, augmenter, seed)
+    dataset = examples.shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(_features, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         dataset = dataset.map(spec_augment, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.bucket_by_sequence_length(
-        element_length_func=lambda example: example["frames"],
+        element_length_func=lambda example: example["bucket_frames"],  # speed perturbation never moves an utterance to another bucket
         bucket_boundaries=boundaries,
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         padded_shapes=_PADDED_SHAPES,

@@ -7,7 +7,7 @@ a float32 waveform at 16 kHz. The transceivers never call it themselves: the
 caller passes what they recovered to :func:`receiver_speech`, so another
 backend (a neural TTS) is one new subclass of :class:`Synthesizer`.
 
->>> synthesizer = EspeakSynthesizer()
+>>> synthesizer = RegisteredVoices()
 >>> synthesizer.synthesize("the cat sat on the mat", "spk03").shape  # doctest: +SKIP
 (27348,)
 """
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepsc_st.corpus import SPEAKERS, synthesize
+from deepsc_st import voices
+from deepsc_st.corpus import SPEAKERS
 from deepsc_st.errors import UserError
 from deepsc_st.transceiver import ReceiverSpeech, Transceiver, Transmission
 
@@ -38,11 +39,11 @@ class Synthesizer:
             raise UserError(f"unknown user {user!r}; registered users: {', '.join(self.users)}")
 
 
-class EspeakSynthesizer(Synthesizer):
-    """espeak-ng with each user's voice, variant, pitch and rate (the corpus's speaker registry).
+class RegisteredVoices(Synthesizer):
+    """Each user speaks with the voice registered for them (:data:`deepsc_st.corpus.SPEAKERS`, any engine of
+    :mod:`deepsc_st.voices`): the corpus's own voices.
 
-    ``speakers``: user ID -> {"voice", "variant", "pitch", "rate"}
-    (default :data:`deepsc_st.corpus.SPEAKERS`, the voices of the embedded corpus).
+    ``speakers``: user ID -> voice settings (default: every registered user).
     """
 
     def __init__(self, speakers: dict[str, dict] | None = None):
@@ -53,7 +54,28 @@ class EspeakSynthesizer(Synthesizer):
         self.check_user(user)
         if not text.strip():
             return np.zeros(SILENCE_SAMPLES, np.float32)
-        return synthesize(self.speakers[user], text)
+        return voices.synthesize(self.speakers[user], text)
+
+
+class PiperSynthesizer(RegisteredVoices):
+    """Piper's neural voice (en_US-joe-medium) for every user; a Piper user keeps their own settings."""
+
+    def synthesize(self, text: str, user: str) -> np.ndarray:
+        self.check_user(user)
+        voice = self.speakers[user] if self.speakers[user].get("engine") == "piper" else PIPER_DEFAULT
+        return voices.synthesize(voice, text) if text.strip() else np.zeros(SILENCE_SAMPLES, np.float32)
+
+
+PIPER_DEFAULT = {"engine": "piper", "length_scale": 1.0, "noise_scale": 0.667, "noise_w_scale": 0.8}  # Piper's own defaults
+SYNTHESIZERS = {"registered": RegisteredVoices, "piper": PiperSynthesizer}
+DEFAULT_SYNTHESIZER = "registered"
+
+
+def make_synthesizer(name: str = DEFAULT_SYNTHESIZER) -> Synthesizer:
+    """The receiver's synthesiser by name (:data:`SYNTHESIZERS`); a :class:`UserError` for an unknown one."""
+    if name not in SYNTHESIZERS:
+        raise UserError(f"unknown synthesizer {name!r}; choose one of {', '.join(SYNTHESIZERS)}")
+    return SYNTHESIZERS[name]()
 
 
 def receiver_speech(transceiver: Transceiver, transmission: Transmission, synthesizer: Synthesizer, user: str) -> np.ndarray | None:

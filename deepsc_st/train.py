@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st import checkpoint
+from deepsc_st.augment import WaveformAugmenter
 from deepsc_st.config import ModelConfig, get_config
 from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_utterances, training_batches_per_epoch, training_dataset
 from deepsc_st.errors import UserError
@@ -64,6 +65,7 @@ class TrainingSettings:
     learning_rate: float = setting(1e-4, "Adam learning rate", flag="--lr", render=lambda lr: f"{lr:g}", always=True)
     lr_schedule: str = setting("constant", "constant, or cosine: decay to 5 %% of --lr over --epochs", parse=parse_lr_schedule)
     spec_augment: bool = setting(False, "mask 2 random frequency bands and 2 time spans of each training spectrogram")
+    augment: bool = setting(False, "augment each training waveform anew each epoch: speed, VTLP, reverberation, telephone band, coloured noise, gain")
     seed: int = setting(0, "seed of initialisation, shuffling, augmentation and channel draws", always=True)
     block_length: int = setting(DEFAULT_BLOCK_LENGTH, "complex symbols per fading block")
     k_factor: float = setting(DEFAULT_K_FACTOR, "Rician K factor (linear)", render=lambda k: f"{k:g}")
@@ -205,7 +207,8 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     checkpoint.write_json(run_dir / checkpoint.RUN_FILE, run)
     _trim_history(run_dir / "history.csv", initial_epoch)
 
-    train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment)
+    augmenter = WaveformAugmenter(seed=settings.seed) if settings.augment else None
+    train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter)
     train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(batches_per_epoch))
     validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [

@@ -50,7 +50,7 @@ if VERBOSE_FLAG not in sys.argv:
 
 from deepsc_st.errors import UserError  # noqa: E402
 from deepsc_st.settings import parse_channel, parse_snr_db  # noqa: E402
-from deepsc_st.synthesis import DEFAULT_USER  # noqa: E402
+from deepsc_st.synthesis import DEFAULT_SYNTHESIZER, DEFAULT_USER, SYNTHESIZERS  # noqa: E402
 from experiments.systems import PROJECT_SYSTEMS, Registry  # noqa: E402
 
 
@@ -154,13 +154,13 @@ def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
 
     from channels import make_channel
     from deepsc_st.audio import load_audio, write_audio
-    from deepsc_st.synthesis import EspeakSynthesizer, receiver_speech
+    from deepsc_st.synthesis import make_synthesizer, receiver_speech
     from deepsc_st.transceiver import ReceiverSpeech
 
     channel = make_channel(parse_channel(args.channel))
     snr_db = parse_snr_db(args.snr)
     waveform = load_audio(args.input, trim=args.trim)
-    synthesizer = EspeakSynthesizer()
+    synthesizer = make_synthesizer(args.synthesizer)
     synthesizer.check_user(args.user)
     if args.out_wav is not None and not Path(args.out_wav).parent.is_dir():
         raise UserError(f"--out-wav {args.out_wav}: no such folder {Path(args.out_wav).parent}")
@@ -217,7 +217,7 @@ def command_ship(args) -> None:
 def command_corpus(args) -> None:
     from deepsc_st.corpus import generate_corpus
 
-    summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json)
+    summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices)
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
 
 
@@ -287,6 +287,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     transmit.add_argument("--snr", default="10", help="Es/N0 in dB")
     transmit.add_argument("--seed", type=int, default=0)
     transmit.add_argument("--user", default=DEFAULT_USER, help="registered user ID whose voice speaks the received text (--out-wav)")
+    transmit.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"the receiver's voice: {' or '.join(SYNTHESIZERS)} (registered: the user's own voice)")
     transmit.add_argument("--out-wav", default=None, help="write the receiver's speech here (16 kHz wav): synthesised for deepsc-st and text, decoded for speech")
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=lambda args: command_transmit(args, registry))
@@ -307,13 +308,14 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 
-    from deepsc_st.corpus import DEFAULT_UTTERANCES
+    from deepsc_st.corpus import DEFAULT_UTTERANCES, DEFAULT_VOICE_SET, VOICE_SETS
 
-    corpus = commands.add_parser("corpus", help="generate the embedded espeak-ng speech corpus")
+    corpus = commands.add_parser("corpus", help="generate the embedded synthetic speech corpus")
     corpus.add_argument("--out", default="data/synth", help="corpus folder (LJSpeech layout)")
     corpus.add_argument("--utterances", type=int, default=DEFAULT_UTTERANCES)
     corpus.add_argument("--seed", type=int, default=0)
-    corpus.add_argument("--workers", type=int, default=None, help="espeak-ng processes at a time")
+    corpus.add_argument("--workers", type=int, default=None, help="synthesisers at a time")
+    corpus.add_argument("--voices", default=DEFAULT_VOICE_SET, help=f"who speaks it: {' or '.join(VOICE_SETS)} (mixed: espeak-ng, flite, festival and Piper voices)")
     corpus.add_argument("--json", action="store_true")
     corpus.set_defaults(run=command_corpus)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from deepsc_st.checkpoint import load_run
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
-from deepsc_st.synthesis import DEFAULT_USER, EspeakSynthesizer, receiver_speech
+from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech
 
 SPEAKER_TABLE = "utterance_speakers.json"
@@ -35,7 +35,7 @@ def sender_users(data_dir, utterance_ids: list[str]) -> list[str]:
     """The user ID of each utterance's speaker from the corpus's speaker table, else :data:`DEFAULT_USER`."""
     table_path = Path(data_dir) / SPEAKER_TABLE
     table = json.loads(table_path.read_text()) if table_path.is_file() else {}
-    known = set(EspeakSynthesizer().users)
+    known = set(RegisteredVoices().users)
     return [table[i] if table.get(i) in known else DEFAULT_USER for i in utterance_ids]
 
 
@@ -59,7 +59,7 @@ class SpeechQualityMeter:
     def __init__(self, setup: SpeechQualitySetup):
         self.model, _ = load_run(setup.asr_run_dir)
         self.users = setup.users
-        self.synthesizer = EspeakSynthesizer()
+        self.synthesizer = RegisteredVoices()
         self.reference_features = asr_speech_features(self.model, setup.reference)
 
     def distances(self, speech: list[np.ndarray]) -> dict:

@@ -135,11 +135,11 @@ def sentence_asr_run(espeak_corpus, tmp_path_factory):
     from deepsc_st.audio import load_audio
     from deepsc_st.config import get_config
     from deepsc_st.data import read_utterances
-    from deepsc_st.synthesis import DEFAULT_USER, EspeakSynthesizer
+    from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices
     from deepsc_st.train import TrainingSettings, train
 
     utterances = read_utterances(espeak_corpus, "train")[:SENTENCE_ASR_SENTENCES]
-    codec, synthesizer = AmrWbCodec(23.85), EspeakSynthesizer()
+    codec, synthesizer = AmrWbCodec(23.85), RegisteredVoices()
     folder = tmp_path_factory.mktemp("sentence_corpus")
     (folder / "wavs").mkdir()
     rows = []

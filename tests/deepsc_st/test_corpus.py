@@ -40,7 +40,7 @@ def test_layout_and_summary(tiny):
     assert manifest["seed"] == 3 and manifest["espeak_ng"] == corpus.espeak_version()
     assert manifest["counts"]["hours"] == summary["hours"]
     assert manifest["text_source"]["usable_sentences"] >= 10_000
-    assert json.loads((out_dir / "speakers.json").read_text()) == corpus.SPEAKERS
+    assert json.loads((out_dir / "speakers.json").read_text()) == corpus.ESPEAK_SPEAKERS  # the default voice set
     assert sorted(p.name for p in (out_dir / "wavs").iterdir()) == sorted(f"{row[0]}.wav" for row in _metadata(out_dir))
 
 
@@ -115,15 +115,30 @@ def test_missing_text_package_names_it(tmp_path):
         corpus.read_novels(tmp_path / "Rdata")
 
 
-def test_speaker_registry_and_espeak_command(tmp_path):
-    assert len(corpus.SPEAKERS) >= 10 and set(corpus.HELDOUT_SPEAKERS) < set(corpus.SPEAKERS)
-    speaker = corpus.SPEAKERS["spk00"]
-    argv = corpus.espeak_command(speaker, "-not an option", tmp_path / "a.wav")
-    assert argv[0] == "espeak-ng" and argv[-2:] == ["--", "-not an option"]
-    assert f"{speaker['voice']}+{speaker['variant']}" in argv and str(tmp_path / "a.wav") in argv
-    audio = corpus.synthesize(speaker, "hello world")
+def test_speaker_registry_and_voice_sets():
+    assert set(corpus.HELDOUT_SPEAKERS) < set(corpus.ESPEAK_SPEAKERS) <= set(corpus.SPEAKERS)
+    audio = corpus.synthesize(corpus.SPEAKERS["spk00"], "-not an option")  # text is never read as an espeak-ng option
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert 0.3 < len(audio) / corpus.SAMPLE_RATE < 3
+
+
+@pytest.mark.parametrize("name", sorted(corpus.VOICE_SETS))
+def test_held_out_voices_never_speak_in_training(name):
+    voice_set = corpus.VOICE_SETS[name]
+    plan, _ = corpus._plan(4000, 400, seed=0, voice_set=voice_set)
+    speakers = {split: {u.speaker for u in plan if u.split == split} for split in ("train", "validation", "test", "test_heldout")}
+    assert speakers["test_heldout"] == set(voice_set["heldout"])
+    assert not speakers["test_heldout"] & (speakers["train"] | speakers["validation"] | speakers["test"])
+    voice = {user: (corpus.SPEAKERS[user].get("engine", "espeak-ng"), corpus.SPEAKERS[user].get("name")) for user in corpus.SPEAKERS}
+    trained_voices = {voice[user] for user in speakers["train"]}
+    if name == "mixed":  # whole engine voices are held out, not only speaker settings
+        assert {voice[user] for user in voice_set["heldout"]} - trained_voices == {("flite", "rms"), ("festival", "ked_diphone")}
+        assert {engine for engine, _ in trained_voices} == {"espeak-ng", "flite", "festival", "piper"}
+
+
+def test_unknown_voice_set(tmp_path):
+    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed"):
+        corpus.generate_corpus(tmp_path, utterances=8, voice_set="robots", progress=False)
 
 
 def test_utterances_outside_2_to_12_s_are_replaced(tmp_path, monkeypatch):

@@ -3,13 +3,13 @@ import pytest
 
 from deepsc_st.corpus import SPEAKERS
 from deepsc_st.errors import UserError
-from deepsc_st.synthesis import DEFAULT_USER, SILENCE_SAMPLES, EspeakSynthesizer, receiver_speech
+from deepsc_st.synthesis import DEFAULT_USER, SILENCE_SAMPLES, RegisteredVoices, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech, Transceiver, Transmission
 
 
 @pytest.fixture(scope="module")
 def synthesizer():
-    return EspeakSynthesizer()
+    return RegisteredVoices()
 
 
 def test_every_corpus_speaker_is_a_user(synthesizer):
@@ -35,14 +35,14 @@ def test_empty_text_is_a_short_silence(synthesizer):
 
 
 def test_unknown_user_lists_the_registered_ones(synthesizer):
-    with pytest.raises(UserError, match=r"^unknown user 'alice'; registered users: spk00, spk01, .*spk11$"):
+    with pytest.raises(UserError, match=r"^unknown user 'alice'; registered users: spk00, spk01, .*spk21$"):
         synthesizer.synthesize("hello", "alice")
 
 
 def test_own_registry():
-    synthesizer = EspeakSynthesizer({"bob": SPEAKERS["spk04"]})
+    synthesizer = RegisteredVoices({"bob": SPEAKERS["spk04"]})
     assert synthesizer.users == ("bob",)
-    assert np.array_equal(synthesizer.synthesize("my hat is blue", "bob"), EspeakSynthesizer().synthesize("my hat is blue", "spk04"))
+    assert np.array_equal(synthesizer.synthesize("my hat is blue", "bob"), RegisteredVoices().synthesize("my hat is blue", "spk04"))
 
 
 class _Receiver(Transceiver):
@@ -56,3 +56,14 @@ def test_receiver_speech_by_kind_of_receiver(synthesizer):
     spoken = receiver_speech(_Receiver(ReceiverSpeech.SYNTHESIZED), Transmission("fish swim in water", 10), synthesizer, "spk05")
     assert np.array_equal(spoken, synthesizer.synthesize("fish swim in water", "spk05"))
     assert receiver_speech(_Receiver(ReceiverSpeech.NONE), Transmission("features only", 10), synthesizer, "spk00") is None
+
+
+def test_piper_speaks_for_every_user(tmp_path):
+    from deepsc_st.synthesis import PIPER_DEFAULT, make_synthesizer
+
+    piper = make_synthesizer("piper")
+    speech = piper.synthesize("open the red door", "spk00")
+    assert speech.dtype == np.float32 and 0.5 * 16_000 < len(speech) < 3 * 16_000 and np.sqrt(np.mean(speech**2)) > 0.01
+    assert PIPER_DEFAULT["engine"] == "piper"
+    with pytest.raises(UserError, match="unknown synthesizer 'tacotron'; choose one of registered, piper"):
+        make_synthesizer("tacotron")

