@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: setup test test-fast reproduce clean-results
+.PHONY: setup test test-fast reproduce devset clean-results
 
 setup: $(SETUP_STAMP)
 
@@ -43,3 +43,13 @@ reproduce: setup
 	test -f $(CORPUS)/manifest.json || $(BIN)/deepsc-st corpus --out $(CORPUS)
 	$(BIN)/deepsc-st sweep --name default --data $(CORPUS) --split test --utterances $(SWEEP_UTTERANCES) --loss-runs $(LOSS_RUNS)
 	@echo "report: results/default/report.md"
+
+# The human-speech dev set (deepsc_st/human_devset.py): real recordings that Debian packages ship.
+DEVSET_PACKAGES := codec2-examples asterisk-core-sounds-en asterisk-core-sounds-en-g722 warzone2100-data
+devset: setup
+	@missing=$$(for p in $(DEVSET_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi; \
+		$$apt_get update -q && DEBIAN_FRONTEND=noninteractive $$apt_get install -y -q --no-install-recommends $$missing; \
+	fi
+	$(BIN)/deepsc-st devset --out data/human

@@ -37,6 +37,7 @@ CARD_SNRS = (-4.0, 0.0, 8.0, 20.0)
 CARD_CHANNELS = ("awgn", "rayleigh", "rician")
 HELDOUT = ("test_heldout", "awgn", 8.0)  # split, channel, SNR of the held-out-speaker row (clean for an ASR model)
 CARD_SEED = 0
+HUMAN_SPLIT = "human"  # the card's name for the human-speech dev set
 
 
 def read_history(run_dir: Path) -> list[dict]:
@@ -44,9 +45,10 @@ def read_history(run_dir: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def measure_run(model, run: dict, data_dir, utterances: int | None = None) -> list[dict]:
+def measure_run(model, run: dict, data_dir, utterances: int | None = None, human_data=None) -> list[dict]:
     """CER/WER rows: clean speech for an ASR model; each channel at -4, 0, 8, 20 dB for DeepSC-ST (test split),
-    plus the held-out-speaker split (clean for ASR, AWGN 8 dB for DeepSC-ST). Seed :data:`CARD_SEED`."""
+    plus the held-out-speaker split (clean for ASR, AWGN 8 dB for DeepSC-ST) and, given ``human_data``
+    (:mod:`deepsc_st.human_devset`), real human speech (clean for ASR, AWGN 20 dB for DeepSC-ST). Seed :data:`CARD_SEED`."""
     transceiver = DeepSCSTTransceiver(model)
     splits = {"test": load_utterances(data_dir, "test", utterances)}
     try:
@@ -58,6 +60,9 @@ def measure_run(model, run: dict, data_dir, utterances: int | None = None) -> li
     else:
         cells = [("test", channel, snr) for channel in CARD_CHANNELS for snr in CARD_SNRS]
         cells += [HELDOUT] if HELDOUT[0] in splits else []
+    if human_data is not None:
+        splits[HUMAN_SPLIT] = load_utterances(human_data, "all")
+        cells.append((HUMAN_SPLIT, "none", 0.0) if run["kind"] == "asr" else (HUMAN_SPLIT, "awgn", 20.0))
     rows = []
     for split, channel, snr in cells:
         row = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED).row()
@@ -175,14 +180,15 @@ def render_shipped_card(model_dir) -> str:
 
 
 def write_model_card(
-    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None
+    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None, human_data=None
 ) -> Path:
     """Copy the run's model into ``out_dir``, measure it, and write ``measurements.json`` and ``MODEL.md``; returns the card's path.
 
     ``out_dir`` may be ``run_dir`` itself: a shipped model is measured again and
     its card rewritten, keeping the facts of how it was made.
     ``training_seconds``: the run's wall time when its ``history.csv`` has no
-    ``epoch_s``. ``note``: free text for a "Notes" section.
+    ``epoch_s``. ``note``: free text for a "Notes" section. ``human_data``:
+    the human-speech dev set folder, measured as split "human".
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, run = checkpoint.load_run(run_dir)
@@ -193,7 +199,7 @@ def write_model_card(
         facts["note"] = note if note is not None else facts["note"]
     else:
         facts = card_facts(run_dir, model, run, history, data_dir, training_seconds, note)
-    rows = measure_run(model, run, data_dir, utterances)
+    rows = measure_run(model, run, data_dir, utterances, human_data)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if not in_place:

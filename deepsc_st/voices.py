@@ -59,8 +59,9 @@ def to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
 
 def ascii_text(text: str) -> str:
     """Text that flite and festival read as written: festival spells UTF-8 letter by letter and flite
-    mangles curly quotes and dashes; a free-standing comma is glued to the word before it."""
+    mangles curly quotes and dashes; a dash pair becomes a comma; a free-standing comma is glued to the word before it."""
     text = "".join(_ASCII_FOLDS.get(character, character) for character in text)
+    text = re.sub(r"\s*-{2,}\s*", ", ", text)  # festival's diphone voices die on a double dash
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"\s+", " ", re.sub(r"\s+([,;:.!?])", r"\1", text)).strip()
 

@@ -207,7 +207,9 @@ def command_ship(args) -> None:
     from deepsc_st.checkpoint import migrate_run, read_json
     from deepsc_st.model_card import write_model_card
 
-    card = write_model_card(args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note)
+    card = write_model_card(
+        args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note, human_data=args.human_data
+    )
     run = migrate_run(read_json(card.parent / "run.json"))
     if run["kind"] == "asr":  # the text system's code table travels with the ASR model
         load_huffman_codec(None, card.parent, {**run, "data": args.data})
@@ -219,6 +221,12 @@ def command_corpus(args) -> None:
 
     summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices)
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
+
+
+def command_devset(args) -> None:
+    from deepsc_st.human_devset import build_human_devset
+
+    _print_json_or_table({"devset": str(args.out), **build_human_devset(args.out)}, args.json)
 
 
 def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
@@ -305,6 +313,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--data", default="data/synth", help="corpus whose test splits are measured")
     ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
     ship.add_argument("--note", default=None, help="free text for the card's Notes section")
+    ship.add_argument("--human-data", default=None, help="the human-speech dev set (deepsc-st devset) to measure too")
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 
@@ -318,6 +327,11 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     corpus.add_argument("--voices", default=DEFAULT_VOICE_SET, help=f"who speaks it: {' or '.join(VOICE_SETS)} (mixed: espeak-ng, flite, festival and Piper voices)")
     corpus.add_argument("--json", action="store_true")
     corpus.set_defaults(run=command_corpus)
+
+    devset = commands.add_parser("devset", help="rebuild the human-speech dev set from recordings that Debian packages ship (make devset)")
+    devset.add_argument("--out", default="data/human", help="folder of SOURCE/ID.wav + .txt")
+    devset.add_argument("--json", action="store_true")
+    devset.set_defaults(run=command_devset)
 
     sweep = commands.add_parser("sweep", help="CER/WER of every system x channel x SNR, figures, tables and report (resumable)")
     add_arguments(sweep, SweepSettings)

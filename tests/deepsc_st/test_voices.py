@@ -31,3 +31,4 @@ def test_text_without_letters_and_unknown_engines():
     with pytest.raises(UserError, match="unknown speech engine 'sam'"):
         voices.synthesize({"engine": "sam"}, "hello")
     assert voices.ascii_text("It\u2019s \u201cfine\u201d , ok") == 'It\'s "fine", ok'
+    assert "--" not in voices.ascii_text("half blood!--But you") and voices.synthesize(SPEAKERS["spk18"], "half blood!--But you").size > 0
