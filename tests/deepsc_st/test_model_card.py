@@ -17,8 +17,9 @@ def test_model_card_of_a_deepsc_run(espeak_corpus, tmp_path):
     run_dir = tmp_path / "run"
     settings = TrainingSettings(config=get_config("tiny"), data=str(espeak_corpus), channel="rician", snr_db=(8.0, 8.0), epochs=1, batch_size=4, max_utterances=8, validation_utterances=2)
     train(settings, run_dir, progress=False)
-    card = write_model_card(run_dir, tmp_path / "shipped", espeak_corpus, utterances=4)
+    card = write_model_card(run_dir, tmp_path / "shipped", espeak_corpus, utterances=4, human_data=espeak_corpus)
     text = card.read_text()
+    assert "| human | awgn | 20 |" in text and "| 20 |" in text.split("| human |")[1]  # the human-speech row: all of that folder
     assert "DeepSC-ST trained under rician at 8 dB" in text
     assert f"deepsc-st train --config tiny --data {espeak_corpus} --channel rician --snr 8 --epochs 1 --batch-size 4" in text
     assert f"--max-utterances 8 --validation-utterances 2 --out {run_dir}" in text
