@@ -45,7 +45,7 @@ reproduce: setup
 	@echo "report: results/default/report.md"
 
 # The human-speech dev set (deepsc_st/human_devset.py): real recordings that Debian packages ship.
-DEVSET_PACKAGES := codec2-examples asterisk-core-sounds-en asterisk-core-sounds-en-g722 warzone2100-data
+DEVSET_PACKAGES := codec2-examples asterisk-core-sounds-en-g722 warzone2100-data
 devset: setup
 	@missing=$$(for p in $(DEVSET_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -8,8 +8,9 @@
 ===========================  ============  ==========================================  ==========
 Debian package               licence       what                                        utterances
 ===========================  ============  ==========================================  ==========
-asterisk-core-sounds-en      CC-BY-SA-3.0  telephone prompts read by one woman;        190
-(-g722 for the 16 kHz audio)               transcripts ship with the package
+asterisk-core-sounds-en-g722 CC-BY-SA-3.0  telephone prompts read by one woman        190
+                                           (16 kHz G.722); transcripts from the
+                                           list in asterisk-core-sounds-en
 warzone2100-data             GPL-2+        game narration and announcements            102
 codec2-examples              LGPL-2.1      Harvard sentences and radio amateurs,       31
                                            8-10 people, mostly 8 kHz
@@ -31,11 +32,9 @@ an independent check. Nothing here is trained or tuned on.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +47,10 @@ from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
 from deepsc_st.tokens import normalize_text
 
-PACKAGES = ("asterisk-core-sounds-en", "asterisk-core-sounds-en-g722", "warzone2100-data", "codec2-examples")
+PACKAGES = ("asterisk-core-sounds-en-g722", "warzone2100-data", "codec2-examples")
 TRANSCRIPTS = Path(__file__).with_name("human_devset.json")  # clip id -> {"text", "source", "sha256"}
 CODEC2 = Path("/usr/share/codec2/raw")
 ASTERISK = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
-ASTERISK_LIST = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 WARZONE = Path("/usr/share/games/warzone2100/base.wz")
 WARZONE_FOLDERS = ("audio/tutorial/", "audio/proxmessages/", "audio/countdown/", "audio/extra/", "audio/memressp/")
 # codec2 recordings of one speaker each, used whole (the others are cuts of these, codec output or modem signals)
@@ -176,7 +174,7 @@ def warzone_clips(wanted: set[str]) -> list[Clip]:
 
 
 def _check_packages() -> None:
-    for path, package in ((CODEC2, "codec2-examples"), (ASTERISK, "asterisk-core-sounds-en-g722"), (ASTERISK_LIST, "asterisk-core-sounds-en"), (WARZONE, "warzone2100-data")):
+    for path, package in ((CODEC2, "codec2-examples"), (ASTERISK, "asterisk-core-sounds-en-g722"), (WARZONE, "warzone2100-data")):
         if not path.exists():
             raise UserError(f"{path} not found: install the dev set's packages with 'apt-get install {' '.join(PACKAGES)}' (make devset does)")
 

@@ -87,19 +87,29 @@ def _command(run: dict, history: list[dict], run_dir) -> str:
     return settings.command_line(run_dir)
 
 
-def _ancestors(run: dict) -> list[tuple[Path, dict, list[dict]]]:
-    """The runs this one was initialised from (``--init-from``), oldest first, as (folder, run.json, history)."""
-    chain, source = [], run.get("init_from")
+def _lineage(run: dict) -> tuple[list[str], list[dict]]:
+    """The training commands and card lines of the runs this one was initialised from (``--init-from``), oldest first.
+
+    Walking back stops at a shipped model (a folder with ``measurements.json``):
+    its card already records how it was made, and that record is taken over.
+    """
+    commands, ancestors, source = [], [], run.get("init_from")
     while source and (Path(source) / checkpoint.RUN_FILE).is_file() and (Path(source) / HISTORY_FILE).is_file():
+        history = read_history(source)
+        if (Path(source) / MEASUREMENTS_FILE).is_file():
+            facts = checkpoint.read_json(Path(source) / MEASUREMENTS_FILE)["facts"]
+            last = {"run": facts["commands"][-1].rsplit(" --out ", 1)[-1], "epochs": len(history), "val_cer": float(history[-1]["val_cer"]), "seconds": facts["training_seconds"]}
+            return facts["commands"] + commands, facts["ancestors"] + [last] + ancestors
         ancestor = checkpoint.migrate_run(checkpoint.read_json(Path(source) / checkpoint.RUN_FILE))
-        chain.insert(0, (Path(source), ancestor, read_history(source)))
+        commands.insert(0, _command(ancestor, history, source))
+        ancestors.insert(0, {"run": str(source), "epochs": len(history), "val_cer": float(history[-1]["val_cer"]), "seconds": _recorded_seconds(history)})
         source = ancestor.get("init_from")
-    return chain
+    return commands, ancestors
 
 
 def card_facts(run_dir: Path, model, run: dict, history: list[dict], data_dir, training_seconds: float | None, note: str | None) -> dict:
     """What the card says besides the measurements and the per-epoch table, as stored in ``measurements.json``."""
-    ancestors = _ancestors(run)
+    commands, ancestors = _lineage(run)
     manifest_path = Path(data_dir) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     return {
@@ -107,11 +117,8 @@ def card_facts(run_dir: Path, model, run: dict, history: list[dict], data_dir, t
         "config": run["config"]["name"],
         "trainable_parameters": model.trainable_parameter_count(),
         "weights_mb": round((Path(run_dir) / checkpoint.MODEL_WEIGHTS).stat().st_size / 1e6, 1),
-        "commands": [_command(a_run, a_history, a_dir) for a_dir, a_run, a_history in ancestors] + [_command(run, history, run_dir)],
-        "ancestors": [
-            {"run": str(a_dir), "epochs": len(a_history), "val_cer": float(a_history[-1]["val_cer"]), "seconds": _recorded_seconds(a_history)}
-            for a_dir, _, a_history in ancestors
-        ],
+        "commands": commands + [_command(run, history, run_dir)],
+        "ancestors": ancestors,
         "corpus": {"data": run["data"], "seed": manifest.get("seed", "unknown"), "checksum": manifest.get("checksum_sha256", "unknown")},
         "training_seconds": training_seconds if training_seconds is not None else _recorded_seconds(history),
         "hardware": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU",

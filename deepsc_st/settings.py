@@ -6,6 +6,7 @@ command's argparse options (:func:`add_arguments`, :func:`from_arguments`) and
 the command line that reproduces a stored run (:func:`command_line`, used by
 the model cards).
 
+>>> from dataclasses import dataclass
 >>> @dataclass
 ... class Example:
 ...     epochs: int = setting(10, "passes over the data", always=True)
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from dataclasses import MISSING, dataclass
+from dataclasses import MISSING
 from typing import Any, Callable
 
 from channels import CHANNEL_NAMES

@@ -42,5 +42,5 @@ def test_transcripts_are_normalised_and_hashed():
 def test_missing_packages_name_them(monkeypatch, tmp_path):
     monkeypatch.setattr(human_devset, "WARZONE", tmp_path / "base.wz")
     monkeypatch.setattr(human_devset, "CODEC2", tmp_path / "codec2")
-    with pytest.raises(UserError, match="apt-get install asterisk-core-sounds-en .*warzone2100-data"):
+    with pytest.raises(UserError, match="apt-get install asterisk-core-sounds-en-g722 warzone2100-data codec2-examples"):
         human_devset.build_human_devset(tmp_path / "out")

@@ -71,3 +71,13 @@ def test_card_lists_the_runs_it_was_initialised_from(espeak_corpus, tmp_path):
     assert "--lr 0.0003 --lr-schedule cosine --spec-augment --seed 0" in text and f"--init-from {tmp_path / 'asr'}" in text
     assert f"- First `{tmp_path / 'asr'}`: 1 epochs, validation CER" in text and "min (this run)" in text
     assert text.rstrip().endswith("## Notes\n\nRead the notes.")
+
+
+def test_a_run_initialised_from_a_shipped_model_takes_over_its_history(espeak_corpus, tmp_path):
+    common = dict(config=get_config("tiny"), data=str(espeak_corpus), epochs=1, batch_size=4, max_utterances=8, validation_utterances=2)
+    train(TrainingSettings(**common), tmp_path / "first", progress=False)
+    write_model_card(tmp_path / "first", tmp_path / "shipped", espeak_corpus, utterances=2)  # its card knows how it was made
+    train(TrainingSettings(init_from=str(tmp_path / "shipped"), **common), tmp_path / "second", progress=False)
+    facts = json.loads(write_model_card(tmp_path / "second", tmp_path / "next", espeak_corpus, utterances=2).with_name("measurements.json").read_text())["facts"]
+    assert [command.rsplit(" --out ", 1)[1] for command in facts["commands"]] == [str(tmp_path / "first"), str(tmp_path / "second")]
+    assert [ancestor["run"] for ancestor in facts["ancestors"]] == [str(tmp_path / "first")]
