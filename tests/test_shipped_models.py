@@ -14,7 +14,14 @@ from deepsc_st.shipped import PACKAGE_MODELS, shipped_model_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("folder, kind", [("asr-small", ASRModel), ("deepsc-st-small", DeepSCST)])
+SHIPPED = [("asr-small", ASRModel), ("deepsc-st-small", DeepSCST), ("asr-small-mixed", ASRModel), ("deepsc-st-small-mixed", DeepSCST)]
+
+
+def test_every_shipped_folder_is_tested():
+    assert sorted(p.parent.name for p in PACKAGE_MODELS.glob("*/MODEL.md")) == sorted(name for name, _ in SHIPPED)
+
+
+@pytest.mark.parametrize("folder, kind", SHIPPED)
 def test_shipped_model_loads_and_its_card_is_its_measurements(folder, kind):
     model_dir = shipped_model_dir(folder)
     assert model_dir == PACKAGE_MODELS / folder
