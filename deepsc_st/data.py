@@ -111,11 +111,15 @@ def read_utterances(data_dir, split: str = "all") -> list[Utterance]:
     return selected
 
 
+def ctc_steps_needed(text: str) -> int:
+    """Semantic steps CTC needs to align ``text``: one per token plus one per repeated pair."""
+    return len(text) + sum(a == b for a, b in zip(text, text[1:]))
+
+
 def ctc_feasible(num_samples: int, text: str) -> bool:
-    """Whether CTC can align ``text`` to ``num_samples`` samples: at least one semantic step per
-    token plus one per repeated pair, at the :data:`deepsc_st.config.TIME_STRIDE` every configuration shares."""
-    repeats = sum(a == b for a, b in zip(text, text[1:]))
-    return -(-num_frames(num_samples) // TIME_STRIDE) >= len(text) + repeats
+    """Whether CTC can align ``text`` to ``num_samples`` samples at the
+    :data:`deepsc_st.config.TIME_STRIDE` every configuration shares."""
+    return -(-num_frames(num_samples) // TIME_STRIDE) >= ctc_steps_needed(text)
 
 
 def load_utterances(data_dir, split: str, max_utterances: int | None = None, progress: bool = False, workers: int = 4) -> list[LoadedUtterance]:
@@ -169,10 +173,24 @@ def fingerprint(loaded: list[LoadedUtterance]) -> str:
 _EXAMPLE_SIGNATURE = (tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32))
 
 
-def _examples(loaded: list[LoadedUtterance]) -> tf.data.Dataset:
+def _examples(loaded: list[LoadedUtterance], augmenter: WaveformAugmenter | None = None, seed: int = 0) -> tf.data.Dataset:
+    """(waveform, token ids, frames of the unaugmented waveform) per utterance, in input order.
+
+    ``augmenter``: augment each waveform anew each epoch, seeded per utterance
+    and epoch (:func:`deepsc_st.augment.example_seed`); it runs in the
+    generator, in input order, so the draws do not depend on tf.data's
+    parallelism, and shuffling comes after it.
+    """
+    epochs = iter(range(1 << 62))
+
     def generate():
-        for item in loaded:
-            yield item.waveform, text_to_ids(item.utterance.text), num_frames(len(item.waveform))
+        epoch = next(epochs)
+        for index, item in enumerate(loaded):
+            waveform = item.waveform
+            if augmenter is not None:
+                rng = np.random.default_rng(example_seed(seed, epoch, index))
+                waveform = augmenter(waveform, rng, min_samples=min_ctc_samples(item.utterance.text))
+            yield waveform, text_to_ids(item.utterance.text), num_frames(len(item.waveform))
 
     dataset = tf.data.Dataset.from_generator(generate, output_signature=_EXAMPLE_SIGNATURE)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(loaded)))
@@ -180,27 +198,7 @@ def _examples(loaded: list[LoadedUtterance]) -> tf.data.Dataset:
 
 def min_ctc_samples(text: str) -> int:
     """The fewest samples at 16 kHz on which CTC can still align ``text`` (:func:`ctc_feasible`)."""
-    steps = len(text) + sum(a == b for a, b in zip(text, text[1:]))
-    return max(0, ((steps - 1) * TIME_STRIDE) * FRAME_STEP)
-
-
-def _augmented_examples(loaded: list[LoadedUtterance], augmenter: WaveformAugmenter, seed: int) -> tf.data.Dataset:
-    """(waveform, labels) with each waveform augmented anew each epoch, seeded per utterance and epoch.
-
-    Augmentation runs in the generator, in input order, so the draws do not
-    depend on tf.data's parallelism; shuffling happens after it, from its own seed.
-    """
-    epochs = iter(range(1 << 62))
-
-    def generate():
-        epoch = next(epochs)
-        for index, item in enumerate(loaded):
-            rng = np.random.default_rng(example_seed(seed, epoch, index))
-            waveform = augmenter(item.waveform, rng, min_samples=min_ctc_samples(item.utterance.text))
-            yield waveform, text_to_ids(item.utterance.text), num_frames(len(item.waveform))
-
-    dataset = tf.data.Dataset.from_generator(generate, output_signature=_EXAMPLE_SIGNATURE)
-    return dataset.apply(tf.data.experimental.assert_cardinality(len(loaded)))
+    return max(0, (ctc_steps_needed(text) - 1) * TIME_STRIDE * FRAME_STEP)
 
 
 def _features(waveform, labels, bucket_frames):
@@ -267,8 +265,7 @@ def training_dataset(
     ``augmenter``: augment every waveform first (:mod:`deepsc_st.augment`), anew each epoch.
     """
     boundaries = _bucket_boundaries(loaded)
-    examples = _examples(loaded) if augmenter is None else _augmented_examples(loaded, augmenter, seed)
-    dataset = examples.shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
+    dataset = _examples(loaded, augmenter, seed).shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(_features, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         dataset = dataset.map(spec_augment, num_parallel_calls=tf.data.AUTOTUNE)

@@ -68,10 +68,14 @@ class Clip:
     origin: str
 
 
+def _pcm16(audio: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1] as little-endian 16-bit PCM: what the dev set's wavs hold."""
+    return np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
+
+
 def pcm16_hash(audio: np.ndarray) -> str:
     """First 16 hex digits of the sha256 of the clip as 16-bit PCM (what the wav holds)."""
-    pcm = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
-    return hashlib.sha256(pcm.tobytes()).hexdigest()[:16]
+    return hashlib.sha256(_pcm16(audio).tobytes()).hexdigest()[:16]
 
 
 def _to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -198,7 +202,7 @@ def build_human_devset(out_dir) -> dict:
         clip, text = clips[clip_id], normalize_text(transcripts[clip_id]["text"]).text
         wav = out_dir / f"{clip_id}.wav"
         wav.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(wav, np.clip(np.round(clip.audio * 32767.0), -32768, 32767).astype("<i2"), SAMPLE_RATE, subtype="PCM_16")
+        soundfile.write(wav, _pcm16(clip.audio), SAMPLE_RATE, subtype="PCM_16")
         wav.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
         rows.append(f"{clip_id}\t{len(clip.audio) / SAMPLE_RATE:.2f}\t{clip.origin}\t{transcripts[clip_id]['source']}\t{text}")
     (out_dir / "MANIFEST.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
