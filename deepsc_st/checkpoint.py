@@ -8,6 +8,7 @@ A run folder holds
 * ``state.json``: epochs finished and the checkpoint that holds them;
 * ``epoch-NNNN.weights.h5``: model and optimizer state after epoch NNNN;
 * ``model.weights.h5``: the model weights alone (what evaluation and shipping use);
+* ``vocabulary.json``: the word tokens of a DeepSC text run (:mod:`deepsc_st.words`);
 * ``history.csv`` and ``logs/`` (TensorBoard).
 
 Every file is written to a temporary name and renamed into place, so an
@@ -23,9 +24,10 @@ from pathlib import Path
 import keras
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
-from deepsc_st.config import ModelConfig
+from deepsc_st.config import TextConfig, config_from_dict
 from deepsc_st.errors import UserError
 from deepsc_st.model import CTCModel, build_model
+from deepsc_st.text_model import DeepSCText, build_text_model
 
 RUN_FILE = "run.json"
 STATE_FILE = "state.json"
@@ -78,10 +80,11 @@ def read_json(path: Path) -> dict:
         raise UserError(f"{path}: not valid JSON (truncated or corrupted)") from None
 
 
-def model_from_run(run: dict) -> CTCModel:
+def model_from_run(run: dict) -> CTCModel | DeepSCText:
     """An untrained model with the architecture and channel recorded in ``run`` (current version)."""
-    return build_model(
-        ModelConfig.from_dict(run["config"]),
+    config = config_from_dict(run["config"])
+    return (build_text_model if isinstance(config, TextConfig) else build_model)(
+        config,
         channel=run["channel"],
         snr_db=tuple(run["snr_db"]),
         block_length=run["block_length"],
@@ -89,7 +92,7 @@ def model_from_run(run: dict) -> CTCModel:
     )
 
 
-def load_weights(model: CTCModel, path: Path) -> None:
+def load_weights(model: CTCModel | DeepSCText, path: Path) -> None:
     """Load ``path`` into ``model``; a missing, truncated or mismatched file is a :class:`UserError`."""
     path = Path(path)
     if not path.is_file():
@@ -101,7 +104,7 @@ def load_weights(model: CTCModel, path: Path) -> None:
         raise UserError(f"{path}: cannot load checkpoint ({reason[:160]})") from None
 
 
-def load_run(run_dir) -> tuple[CTCModel, dict]:
+def load_run(run_dir) -> tuple[CTCModel | DeepSCText, dict]:
     """The trained model of a run folder and its ``run.json`` settings."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -112,7 +115,7 @@ def load_run(run_dir) -> tuple[CTCModel, dict]:
     return model, run
 
 
-def save_model_weights(model: CTCModel, run: dict, run_dir: Path) -> None:
+def save_model_weights(model: CTCModel | DeepSCText, run: dict, run_dir: Path) -> None:
     """Write ``model.weights.h5`` without optimizer state (a copy of the weights in a fresh model)."""
     clean = model_from_run(run)
     clean.set_weights(model.get_weights())

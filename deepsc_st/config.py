@@ -1,8 +1,12 @@
-"""Named model configurations: ``paper``, ``small`` and ``tiny``.
+"""Named model configurations.
 
-All three share the front-end, the time stride of 4 (25 semantic steps per
-second) and the channel codec (29 -> 40 reals = 20 complex symbols per step),
-so they send the same number of symbols: 520 per 16,000 samples.
+Speech (:class:`ModelConfig`): ``paper``, ``small`` and ``tiny``. All three
+share the front-end, the time stride of 4 (25 semantic steps per second) and
+the channel codec (29 -> 40 reals = 20 complex symbols per step), so they send
+the same number of symbols: 520 per 16,000 samples.
+
+Text (:class:`TextConfig`, the DeepSC transceiver of SR+DeepSC,
+:mod:`deepsc_st.text_model`): ``text-paper``, ``text-small`` and ``text-tiny``.
 """
 
 from __future__ import annotations
@@ -94,9 +98,71 @@ CONFIGS = {
 }
 
 
-def get_config(name: str) -> ModelConfig:
+@dataclass(frozen=True)
+class TextConfig:
+    """Layer sizes of the DeepSC text transceiver (Xie et al. 2021; :mod:`deepsc_st.text_model`).
+
+    ``vocabulary_size``: word tokens, PAD/START/END/UNK included; None: all
+    words of the training transcripts (fixed when a run starts).
+    ``feed_forward_units``: hidden units of each position-wise feed-forward
+    block; None: the block is an identity, as in the published code (see
+    ``text-paper``). ``max_tokens``: longest sentence, START and END included.
+    Each token is sent as ``channel_encoder_units[-1] / 2`` complex symbols.
+    """
+
+    name: str
+    vocabulary_size: int | None = None
+    model_units: int = 128
+    attention_heads: int = 8
+    encoder_layers: int = 4
+    decoder_layers: int = 4
+    feed_forward_units: int | None = 512
+    dropout: float = 0.1
+    channel_encoder_units: tuple[int, ...] = (256, 16)
+    channel_decoder_units: tuple[int, int] = (128, 512)  # x1 = Dense(a, relu); Dense(b, relu); x3 = Dense(a); LayerNorm(x1 + x3)
+    max_tokens: int = 40
+    family: str = "text"  # tells run.json's config apart from a speech ModelConfig
+
+    @property
+    def symbols_per_token(self) -> int:
+        """Complex channel symbols sent per word token."""
+        return self.channel_encoder_units[-1] // 2
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TextConfig":
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+
+
+TEXT_CONFIGS = {
+    # The published TensorFlow code (DESIGN.md): its feed-forward block has no
+    # `call`, so in TF 2.x it passes its input through and every sublayer
+    # computes LayerNorm(x + x). Parameters 964,368 + 385 V; V = 14,179 gives
+    # the paper's 6,423,283 (92,212,016 for SR+DeepSC minus 85,788,733).
+    "text-paper": TextConfig(name="text-paper", vocabulary_size=14_179, feed_forward_units=None),
+    # A working 512-unit feed-forward and the corpus's own words (5,764 in the
+    # espeak corpus's training transcripts: 4.24 M parameters). One epoch of its
+    # 5,280 sentences takes about 20 s on 2 cores.
+    "text-small": TextConfig(name="text-small"),
+    # For tests: trains in seconds.
+    "text-tiny": TextConfig(
+        name="text-tiny", model_units=32, attention_heads=2, encoder_layers=1, decoder_layers=1, feed_forward_units=64,
+        channel_encoder_units=(32, 16), channel_decoder_units=(32, 64),
+    ),
+}
+
+
+def get_config(name: str) -> ModelConfig | TextConfig:
     """The configuration called ``name``; unknown names raise ``ValueError`` listing the valid ones."""
+    configs = {**CONFIGS, **TEXT_CONFIGS}
     try:
-        return CONFIGS[name]
+        return configs[name]
     except KeyError:
-        raise ValueError(f"unknown config {name!r}; choose one of {', '.join(CONFIGS)}") from None
+        raise ValueError(f"unknown config {name!r}; choose one of {', '.join(configs)}") from None
+
+
+def config_from_dict(values: dict) -> ModelConfig | TextConfig:
+    """A configuration stored by ``to_dict`` (in ``run.json``), speech or text."""
+    return TextConfig.from_dict(values) if values.get("family") == "text" else ModelConfig.from_dict(values)

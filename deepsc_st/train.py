@@ -1,8 +1,11 @@
-"""Training with CTC loss under a channel, resumable after Ctrl-C or ``kill -9``.
+"""Training under a channel, resumable after Ctrl-C or ``kill -9``.
 
-Reads like a Keras example: seed, data, model, callbacks, ``fit``. Rerunning
-the same command (or passing ``--resume``) continues from the last finished
-epoch in the run folder; see :mod:`deepsc_st.checkpoint` for its files.
+Reads like a Keras example: seed, data, model, callbacks, ``fit``. Speech
+configurations train the ASR (``--channel none``) or DeepSC-ST with CTC loss;
+``text-*`` configurations train the DeepSC text transceiver of SR+DeepSC on
+the corpus's transcripts (:mod:`deepsc_st.text_training`). Rerunning the same
+command (or passing ``--resume``) continues from the last finished epoch in
+the run folder; see :mod:`deepsc_st.checkpoint` for its files.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import tensorflow as tf
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st import checkpoint
 from deepsc_st.augment import WaveformAugmenter
-from deepsc_st.config import ModelConfig, get_config
+from deepsc_st.config import ModelConfig, TextConfig, config_from_dict, get_config
 from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_utterances, training_batches_per_epoch, training_dataset
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
@@ -31,12 +34,15 @@ from deepsc_st.inference import decode_each, token_logits
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.model import CTCModel
 from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
+from deepsc_st.text_training import text_training_data, run_vocabulary
 
 
 LR_SCHEDULES = ("constant", "cosine")
+TEXT_KIND = "deepsc-text"  # run.json kind of the DeepSC text transceiver
+SPEECH_ONLY = ("spec_augment", "augment", "init_from", "freeze_encoder")  # settings a text run refuses
 
 
-def parse_config(name: str) -> ModelConfig:
+def parse_config(name: str) -> ModelConfig | TextConfig:
     try:
         return get_config(name)
     except ValueError as error:
@@ -53,7 +59,7 @@ def parse_lr_schedule(name: str) -> str:
 class TrainingSettings:
     """Everything that defines a training run: the ``deepsc-st train`` options and ``run.json``."""
 
-    config: ModelConfig = setting(MISSING, "paper, small or tiny", parse=parse_config, render=lambda config: config.name, always=True)
+    config: ModelConfig | TextConfig = setting(MISSING, "paper, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC)", parse=parse_config, render=lambda config: config.name, always=True)
     data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt)", always=True)
     channel: str = setting("none", "none (ASR only), awgn, rayleigh or rician", parse=parse_channel, always=True)
     snr_db: tuple[float, float] = setting(
@@ -81,7 +87,9 @@ class TrainingSettings:
 
     @property
     def kind(self) -> str:
-        """The run's model kind: "asr" (no channel) or "deepsc-st"."""
+        """The run's model kind: "deepsc-text" (a text configuration), "asr" (no channel) or "deepsc-st"."""
+        if isinstance(self.config, TextConfig):
+            return TEXT_KIND
         return "asr" if self.channel == "none" else "deepsc-st"
 
     def to_run(self) -> dict:
@@ -95,7 +103,7 @@ class TrainingSettings:
         """The settings stored in a ``run.json`` of any version (:func:`deepsc_st.checkpoint.migrate_run`)."""
         run = checkpoint.migrate_run(run)
         names = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{**{key: value for key, value in run.items() if key in names}, "config": ModelConfig.from_dict(run["config"])})
+        return cls(**{**{key: value for key, value in run.items() if key in names}, "config": config_from_dict(run["config"])})
 
     def command_line(self, run_dir) -> str:
         """The ``deepsc-st train`` command that trains these settings into ``run_dir``."""
@@ -171,6 +179,12 @@ def _write_rows(path, rows):
 def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: bool = True) -> dict:
     """Train (or continue) the run in ``run_dir``; returns the last epoch's logs and timing."""
     run_dir = Path(run_dir)
+    text = settings.kind == TEXT_KIND
+    if text:
+        refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
+        if refused:
+            raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
+        vocabulary, settings = run_vocabulary(settings, run_dir)
     run = json.loads(json.dumps(settings.to_run()))  # tuples -> lists, as stored in run.json
     state = {}
     if (run_dir / checkpoint.RUN_FILE).is_file():
@@ -189,12 +203,17 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
     keras.utils.set_random_seed(settings.seed)
     sionna.phy.config.seed = settings.seed
-    train_set = load_utterances(settings.data, "train", settings.max_utterances, progress=progress)
-    validation = load_utterances(settings.data, "validation", settings.validation_utterances, progress=progress)
+    if text:
+        sentences = text_training_data(settings, vocabulary)
+        batches_per_epoch = sentences.batches_per_epoch
+    else:
+        train_set = load_utterances(settings.data, "train", settings.max_utterances, progress=progress)
+        validation = load_utterances(settings.data, "validation", settings.validation_utterances, progress=progress)
+        batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
 
-    batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
     model = checkpoint.model_from_run(run)
-    model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
+    if not text:
+        model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
     model.optimizer.build(model.trainable_variables)
     if initial_epoch:
@@ -205,14 +224,22 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint.write_json(run_dir / checkpoint.RUN_FILE, run)
+    if text:
+        vocabulary.save(run_dir)
     _trim_history(run_dir / "history.csv", initial_epoch)
 
-    augmenter = WaveformAugmenter(seed=settings.seed) if settings.augment else None
-    train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter)
+    if text:
+        train_batches, validation_batches, validation_cer = sentences.train_batches, sentences.validation_batches, sentences.validation
+        amount, rate = sentences.sentences, "sentences_per_second"
+    else:
+        augmenter = WaveformAugmenter(seed=settings.seed) if settings.augment else None
+        train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter)
+        validation_batches = evaluation_dataset(validation, settings.batch_size)
+        validation_cer = ValidationCER(validation, settings.batch_size)
+        amount, rate = sum(len(item.waveform) for item in train_set) / SAMPLE_RATE, "audio_seconds_per_second"
     train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(batches_per_epoch))
-    validation_batches = evaluation_dataset(validation, settings.batch_size)
     callbacks = [
-        ValidationCER(validation, settings.batch_size),
+        validation_cer,
         EpochTimer(),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
@@ -228,9 +255,8 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         verbose=1 if progress else 0,
     )
     elapsed = time.time() - start
-    audio_seconds = sum(len(item.waveform) for item in train_set) / SAMPLE_RATE * (settings.epochs - initial_epoch)
     last = {key: float(values[-1]) for key, values in history.history.items()}
-    return {**last, "epochs_done": settings.epochs, "elapsed_s": elapsed, "audio_seconds_per_second": audio_seconds / elapsed}
+    return {**last, "epochs_done": settings.epochs, "elapsed_s": elapsed, rate: amount * (settings.epochs - initial_epoch) / elapsed}
 
 
 def _init_semantic_encoder(model: CTCModel, asr_run_dir) -> None:
