@@ -71,19 +71,28 @@ class Measurement:
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "transmissions"}
 
 
-def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel: Channel, snr_db: float, seed: int = 0) -> Measurement:
-    """Send ``utterances`` through ``transceiver`` over ``channel`` at ``snr_db`` (Es/N0, dB) and score the text."""
-    cell_seed = measurement_seed(seed, transceiver.name, channel.name, snr_db)
+def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel: Channel, snr_db: float, seed: int = 0, transcripts: bool = False) -> Measurement:
+    """Send ``utterances`` through ``transceiver`` over ``channel`` at ``snr_db`` (Es/N0, dB) and score the text.
+
+    ``transcripts``: send the reference transcripts instead of the speech, through
+    the transceiver's text link alone (``transmit_text``, e.g. SR+DeepSC's DeepSC
+    part); measured as system ``<name>:text``.
+    """
+    system = f"{transceiver.name}:text" if transcripts else transceiver.name
+    cell_seed = measurement_seed(seed, system, channel.name, snr_db)
     sionna.phy.config.seed = cell_seed
     keras.utils.set_random_seed(cell_seed)
     start = time.perf_counter()
-    received = transceiver.transmit([item.waveform for item in utterances], channel, float(snr_db))
+    if transcripts:
+        received = transceiver.transmit_text([item.utterance.text for item in utterances], channel, float(snr_db))
+    else:
+        received = transceiver.transmit([item.waveform for item in utterances], channel, float(snr_db))
     elapsed = time.perf_counter() - start
     references = [item.utterance.text for item in utterances]
     hypotheses = [r.text for r in received]
     samples = sum(len(item.waveform) for item in utterances)
     return Measurement(
-        system=transceiver.name,
+        system=system,
         channel=channel.name,
         snr_db=float(snr_db),
         cer=character_error_rate(references, hypotheses),

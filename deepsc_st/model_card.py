@@ -5,7 +5,9 @@ and of the runs it was initialised from, the corpus seed and checksum,
 training time and hardware, the commit the model was trained at) and its
 measurement rows, CER/WER on the corpus's test splits through
 :func:`deepsc_st.measure.measure` (the same path as ``deepsc-st evaluate``
-and the sweep). Both are stored in ``measurements.json``; ``MODEL.md`` is
+and the sweep); a DeepSC text run (SR+DeepSC) is measured as the text link
+alone (transcripts in, BLEU-1 too) and end to end with the ASR in front.
+Both are stored in ``measurements.json``; ``MODEL.md`` is
 :func:`render_card` of that file and the shipped ``history.csv``, so a card
 can always be checked against the numbers it shows.
 """
@@ -24,10 +26,15 @@ from channels import make_channel
 from deepsc_st import checkpoint
 from deepsc_st.data import load_utterances
 from deepsc_st.errors import UserError
-from deepsc_st.measure import measure
+from deepsc_st.frontend import SAMPLE_RATE
+from deepsc_st.measure import Measurement, measure
+from deepsc_st.metrics import bleu1
 from deepsc_st.settings import snr_range_text
 from deepsc_st.train import TrainingSettings
-from deepsc_st.transceiver import DeepSCSTTransceiver
+from deepsc_st.text_link import sentences_of
+from deepsc_st.text_model import TEXT_KIND
+from deepsc_st.transceiver import DeepSCSTTransceiver, Transceiver
+from deepsc_st.words import VOCABULARY_FILE
 
 HISTORY_FILE = "history.csv"
 MEASUREMENTS_FILE = "measurements.json"
@@ -38,6 +45,7 @@ CARD_CHANNELS = ("awgn", "rayleigh", "rician")
 HELDOUT = ("test_heldout", "awgn", 8.0)  # split, channel, SNR of the held-out-speaker row (clean for an ASR model)
 CARD_SEED = 0
 HUMAN_SPLIT = "human"  # the card's name for the human-speech dev set
+TEXT_END_TO_END_SNRS = (8.0, 20.0)  # SR+DeepSC end to end, each channel
 
 
 def read_history(run_dir: Path) -> list[dict]:
@@ -45,10 +53,17 @@ def read_history(run_dir: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def measure_run(model, run: dict, data_dir, utterances: int | None = None, human_data=None) -> list[dict]:
+def measure_run(model, run: dict, data_dir, utterances: int | None = None, human_data=None, transceiver: Transceiver | None = None) -> list[dict]:
     """CER/WER rows: clean speech for an ASR model; each channel at -4, 0, 8, 20 dB for DeepSC-ST (test split),
     plus the held-out-speaker split (clean for ASR, AWGN 8 dB for DeepSC-ST) and, given ``human_data``
-    (:mod:`deepsc_st.human_devset`), real human speech (clean for ASR, AWGN 20 dB for DeepSC-ST). Seed :data:`CARD_SEED`."""
+    (:mod:`deepsc_st.human_devset`), real human speech (clean for ASR, AWGN 20 dB for DeepSC-ST). Seed :data:`CARD_SEED`.
+
+    A DeepSC text run needs ``transceiver``, the SR+DeepSC system built around it: see :func:`measure_text_run`.
+    """
+    if run["kind"] == TEXT_KIND:
+        if transceiver is None:
+            raise UserError("a DeepSC text run is measured inside SR+DeepSC, with an ASR in front; ship it with deepsc-st ship")
+        return measure_text_run(transceiver, run, data_dir, utterances, human_data)
     transceiver = DeepSCSTTransceiver(model)
     splits = {"test": load_utterances(data_dir, "test", utterances)}
     try:
@@ -68,6 +83,38 @@ def measure_run(model, run: dict, data_dir, utterances: int | None = None, human
         row = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED).row()
         rows.append({"split": split, **{key: value for key, value in row.items() if key != "elapsed_s"}})
     return rows
+
+
+def measure_text_run(transceiver: Transceiver, run: dict, data_dir, utterances: int | None = None, human_data=None) -> list[dict]:
+    """SR+DeepSC rows (test split, seed :data:`CARD_SEED`): the text link alone on the reference transcripts
+    (``input`` "text") on each channel at -4, 0, 8, 20 dB; the ASR alone on clean speech; the whole system
+    (``input`` "speech") on each channel at 8 and 20 dB; given ``human_data``, the whole system on human speech at AWGN 20 dB.
+    Every row has BLEU-1 and the symbols the reference sentences would cost padded to ``max_tokens`` (the published code pads)."""
+    config = run["config"]
+    test = load_utterances(data_dir, "test", utterances)
+    cells = [("test", "text", channel, snr) for channel in CARD_CHANNELS for snr in CARD_SNRS]
+    cells += [("test", "speech", channel, snr) for channel in CARD_CHANNELS for snr in TEXT_END_TO_END_SNRS]
+    splits = {"test": test}
+    if human_data is not None:
+        splits[HUMAN_SPLIT] = load_utterances(human_data, "all")
+        cells.append((HUMAN_SPLIT, "speech", "awgn", 20.0))
+    asr = measure(DeepSCSTTransceiver(transceiver.models["asr"]), test, make_channel("none"), 0.0, seed=CARD_SEED)
+    rows = [_text_card_row("test", "speech", asr, test, config)]
+    for split, given, channel, snr in cells:
+        measured = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED, transcripts=given == "text")
+        rows.append(_text_card_row(split, given, measured, splits[split], config))
+    return rows
+
+
+def _text_card_row(split: str, given: str, measured: Measurement, utterances, config: dict) -> dict:
+    references = [item.utterance.text for item in utterances]
+    padded_tokens = sum(len(sentences_of(text, config["max_tokens"] - 2)) * config["max_tokens"] for text in references)
+    samples = sum(len(item.waveform) for item in utterances)
+    row = {key: value for key, value in measured.row().items() if key != "elapsed_s"}
+    return {
+        "split": split, "input": given, **row, "bleu1": bleu1(references, [t.text for t in measured.transmissions]),
+        "padded_symbols_per_16000_samples": padded_tokens * (config["channel_encoder_units"][-1] // 2) * SAMPLE_RATE / samples,
+    }
 
 
 def _epoch_seconds(history: list[dict]) -> list[float] | None:
@@ -107,13 +154,22 @@ def _lineage(run: dict) -> tuple[list[str], list[dict]]:
     return commands, ancestors
 
 
-def card_facts(run_dir: Path, model, run: dict, history: list[dict], data_dir, training_seconds: float | None, note: str | None) -> dict:
+def _title(run: dict) -> str:
+    if run["kind"] == "asr":
+        return "ASR-only model (no channel)"
+    system = "DeepSC text transceiver of SR+DeepSC" if run["kind"] == TEXT_KIND else "DeepSC-ST"
+    return f"{system} trained under {run['channel']} at {snr_range_text(run['snr_db'])} dB"
+
+
+def card_facts(
+    run_dir: Path, model, run: dict, history: list[dict], data_dir, training_seconds: float | None, note: str | None, measured_with: dict | None = None
+) -> dict:
     """What the card says besides the measurements and the per-epoch table, as stored in ``measurements.json``."""
     commands, ancestors = _lineage(run)
     manifest_path = Path(data_dir) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     return {
-        "title": "ASR-only model (no channel)" if run["kind"] == "asr" else f"DeepSC-ST trained under {run['channel']} at {snr_range_text(run['snr_db'])} dB",
+        "title": _title(run),
         "config": run["config"]["name"],
         "trainable_parameters": model.trainable_parameter_count(),
         "weights_mb": round((Path(run_dir) / checkpoint.MODEL_WEIGHTS).stat().st_size / 1e6, 1),
@@ -124,6 +180,7 @@ def card_facts(run_dir: Path, model, run: dict, history: list[dict], data_dir, t
         "hardware": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU",
         "commit": run.get("commit") or "unknown",
         "note": note,
+        **({"measured_with": measured_with} if measured_with else {}),
     }
 
 
@@ -167,6 +224,16 @@ def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
         f"- Trained at commit: `{facts['commit']}`.",
         "",
         *_progress_lines(history),
+        *(_text_rows(facts, rows) if rows and "input" in rows[0] else _speech_rows(rows)),
+    ]
+    if facts["note"]:
+        lines += ["", "## Notes", "", facts["note"]]
+    return "\n".join(lines) + "\n"
+
+
+def _speech_rows(rows: list[dict]) -> list[str]:
+    """The measured table of a speech run (ASR or DeepSC-ST)."""
+    lines = [
         f"## Measured (`deepsc-st evaluate --seed {CARD_SEED}`, CTC greedy decoding)",
         "",
         "| split | channel | SNR (dB) | CER | WER | utterances | symbols / 16,000 samples |",
@@ -175,9 +242,30 @@ def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
     for row in rows:
         snr = "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
         lines.append(f"| {row['split']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | {row['symbols_per_16000_samples']:.0f} |")
-    if facts["note"]:
-        lines += ["", "## Notes", "", facts["note"]]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _text_rows(facts: dict, rows: list[dict]) -> list[str]:
+    """The measured table of a DeepSC text run: the text link alone, the ASR alone, SR+DeepSC end to end."""
+    front = facts.get("measured_with", {}).get("asr", "the shipped ASR")
+    lines = [
+        f"## Measured (seed {CARD_SEED}; greedy decoding; ASR in front: `{front}`)",
+        "",
+        "Input `text`: the test transcripts through the DeepSC text link alone. Input `speech`: the ASR alone "
+        "(channel none), then SR+DeepSC end to end. Words outside the vocabulary come back as nothing. "
+        "Symbols are sent per word token (START and END included); *padded* is what padding every sentence "
+        "to the model's sentence length would cost, as the published code does.",
+        "",
+        "| split | input | system | channel | SNR (dB) | CER | WER | BLEU-1 | utterances | symbols / 16,000 samples | padded |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        snr = "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
+        lines.append(
+            f"| {row['split']} | {row['input']} | {row['system']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['bleu1']:.4f} "
+            f"| {row['utterances']} | {row['symbols_per_16000_samples']:.0f} | {row['padded_symbols_per_16000_samples']:.0f} |"
+        )
+    return lines
 
 
 def render_shipped_card(model_dir) -> str:
@@ -187,7 +275,8 @@ def render_shipped_card(model_dir) -> str:
 
 
 def write_model_card(
-    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None, human_data=None
+    run_dir, out_dir, data_dir, utterances: int | None = None, training_seconds: float | None = None, note: str | None = None, human_data=None,
+    transceiver: Transceiver | None = None, measured_with: dict | None = None,
 ) -> Path:
     """Copy the run's model into ``out_dir``, measure it, and write ``measurements.json`` and ``MODEL.md``; returns the card's path.
 
@@ -196,6 +285,8 @@ def write_model_card(
     ``training_seconds``: the run's wall time when its ``history.csv`` has no
     ``epoch_s``. ``note``: free text for a "Notes" section. ``human_data``:
     the human-speech dev set folder, measured as split "human".
+    ``transceiver``: the system that measures a DeepSC text run (SR+DeepSC,
+    ASR in front); ``measured_with``: its other models' folders, recorded in the facts.
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, run = checkpoint.load_run(run_dir)
@@ -205,12 +296,12 @@ def write_model_card(
         facts = checkpoint.read_json(run_dir / MEASUREMENTS_FILE)["facts"]
         facts["note"] = note if note is not None else facts["note"]
     else:
-        facts = card_facts(run_dir, model, run, history, data_dir, training_seconds, note)
-    rows = measure_run(model, run, data_dir, utterances, human_data)
+        facts = card_facts(run_dir, model, run, history, data_dir, training_seconds, note, measured_with)
+    rows = measure_run(model, run, data_dir, utterances, human_data, transceiver)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if not in_place:
-        for name in SHIPPED_FILES:
+        for name in SHIPPED_FILES + ((VOCABULARY_FILE,) if run["kind"] == TEXT_KIND else ()):
             checkpoint.write_atomically(out_dir / name, lambda p, name=name: shutil.copyfile(run_dir / name, p))
     checkpoint.write_json(out_dir / MEASUREMENTS_FILE, {"facts": facts, "rows": rows})
     card = out_dir / CARD_FILE

@@ -10,7 +10,8 @@ from :mod:`channels` -> :class:`TextChannelDecoder` -> :class:`TextDecoder`
 
 Layer shapes follow the authors' TensorFlow code (DESIGN.md): Q/K/V
 projections without bias, output projection with bias, post-norm residual
-sublayers, separate encoder and decoder embeddings, fixed sinusoidal
+sublayers, separate encoder and decoder embeddings (one shared table, also
+read by the classifier, with ``shared_embeddings``), fixed sinusoidal
 positions, dropout 0.1. ``feed_forward_units = None`` reproduces that code's
 feed-forward block, which has no ``call`` and so passes its input through:
 the sublayer computes LayerNorm(x + x). Only the receiver's cross-attention
@@ -26,6 +27,8 @@ import tensorflow as tf
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import TextConfig
 from deepsc_st.words import PAD, START
+
+TEXT_KIND = "deepsc-text"  # the run.json kind of a trained DeepSC text transceiver
 
 
 def sinusoidal_positions(positions: int, units: int) -> np.ndarray:
@@ -87,11 +90,11 @@ class ResidualNorm(keras.layers.Layer):
 
 
 class TokenEmbedding(keras.layers.Layer):
-    """Token embedding x sqrt(units) + sinusoidal positions, then dropout."""
+    """Token embedding x sqrt(units) + sinusoidal positions, then dropout; ``embedding``: a shared table, None for its own."""
 
-    def __init__(self, config: TextConfig, **kwargs):
+    def __init__(self, config: TextConfig, embedding: keras.layers.Embedding | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.embedding = keras.layers.Embedding(config.vocabulary_size, config.model_units)
+        self.embedding = embedding if embedding is not None else keras.layers.Embedding(config.vocabulary_size, config.model_units)
         self.positions = tf.constant(sinusoidal_positions(config.max_tokens, config.model_units))
         self.scale = float(np.sqrt(config.model_units))
         self.dropout = keras.layers.Dropout(config.dropout)
@@ -104,9 +107,9 @@ class TokenEmbedding(keras.layers.Layer):
 class TextEncoder(keras.layers.Layer):
     """Tokens int32 [batch, tokens] -> float32 [batch, tokens, model_units] (self-attention over the sentence's tokens)."""
 
-    def __init__(self, config: TextConfig, **kwargs):
+    def __init__(self, config: TextConfig, embedding: keras.layers.Embedding | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.embed = TokenEmbedding(config)
+        self.embed = TokenEmbedding(config, embedding)
         self.blocks = [
             (MultiHeadAttention(config.model_units, config.attention_heads), ResidualNorm(config.dropout),
              FeedForward(config.feed_forward_units, config.model_units), ResidualNorm(config.dropout))
@@ -123,18 +126,23 @@ class TextEncoder(keras.layers.Layer):
 
 
 class TextDecoder(keras.layers.Layer):
-    """Previous tokens [batch, n] and the channel decoder's output [batch, tokens, model_units] -> logits [batch, n, V]."""
+    """Previous tokens [batch, n] and the channel decoder's output [batch, tokens, model_units] -> logits [batch, n, V].
 
-    def __init__(self, config: TextConfig, **kwargs):
+    ``embedding``: a table shared with the encoder; then the classifier reads
+    logits as products with that table (plus a bias), as in Vaswani et al.
+    """
+
+    def __init__(self, config: TextConfig, embedding: keras.layers.Embedding | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.embed = TokenEmbedding(config)
+        self.embed = TokenEmbedding(config, embedding)
         self.blocks = [
             (MultiHeadAttention(config.model_units, config.attention_heads), ResidualNorm(config.dropout),
              MultiHeadAttention(config.model_units, config.attention_heads), ResidualNorm(config.dropout),
              FeedForward(config.feed_forward_units, config.model_units), ResidualNorm(config.dropout))
             for _ in range(config.decoder_layers)
         ]
-        self.classifier = keras.layers.Dense(config.vocabulary_size)
+        self.shared = embedding is not None
+        self.classifier = SharedClassifier(embedding) if self.shared else keras.layers.Dense(config.vocabulary_size)
 
     def call(self, previous, memory, memory_mask, training=False):
         """``memory_mask``: bool [batch, tokens], True for the tokens that were sent."""
@@ -148,6 +156,20 @@ class TextDecoder(keras.layers.Layer):
             x = cross_residual(x, cross_attention(x, memory, cross_mask), training=training)
             x = feed_forward_residual(x, feed_forward(x), training=training)
         return self.classifier(x)
+
+
+class SharedClassifier(keras.layers.Layer):
+    """Logits [batch, n, V] = x [batch, n, units] . embedding table^T + bias [V]."""
+
+    def __init__(self, embedding: keras.layers.Embedding, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = embedding
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=(self.embedding.input_dim,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        return tf.matmul(x, self.embedding.embeddings, transpose_b=True) + self.bias
 
 
 class TextChannelEncoder(keras.layers.Layer):
@@ -202,10 +224,11 @@ class DeepSCText(keras.Model):
     def __init__(self, config: TextConfig, train_channel: Channel | None = None, train_snr_db=(8.0, 8.0), **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.encoder = TextEncoder(config)
+        shared = keras.layers.Embedding(config.vocabulary_size, config.model_units) if config.shared_embeddings else None
+        self.encoder = TextEncoder(config, shared)
         self.channel_encoder = TextChannelEncoder(config)
         self.channel_decoder = TextChannelDecoder(config)
-        self.decoder = TextDecoder(config)
+        self.decoder = TextDecoder(config, shared)
         self.train_channel = train_channel if train_channel is not None else Channel("none")
         self.train_snr_db = tuple(float(s) for s in train_snr_db)
         self.loss_tracker = keras.metrics.Mean(name="loss")

@@ -34,11 +34,11 @@ from deepsc_st.inference import decode_each, token_logits
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.model import CTCModel
 from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
-from deepsc_st.text_training import text_training_data, run_vocabulary
+from deepsc_st.text_model import TEXT_KIND
+from deepsc_st.text_training import run_vocabulary, text_training_data
 
 
 LR_SCHEDULES = ("constant", "cosine")
-TEXT_KIND = "deepsc-text"  # run.json kind of the DeepSC text transceiver
 SPEECH_ONLY = ("spec_augment", "augment", "init_from", "freeze_encoder")  # settings a text run refuses
 
 

@@ -58,7 +58,11 @@ class ReceiverSpeech(enum.Enum):
     SYNTHESIZED = "synthesized"  # the recovered text spoken in the sender's registered voice
 
 
-RUN_LABELS = {"asr": "an ASR-only run (trained with --channel none)", "deepsc-st": "a DeepSC-ST run (trained under a channel)"}
+RUN_LABELS = {
+    "asr": "an ASR-only run (trained with --channel none)",
+    "deepsc-st": "a DeepSC-ST run (trained under a channel)",
+    "deepsc-text": "a DeepSC text run (trained with --config text-...)",
+}
 
 
 @dataclass(frozen=True)

@@ -66,11 +66,15 @@ def _print_json_or_table(values: dict, as_json: bool) -> None:
 
 
 def command_info(args) -> None:
+    from deepsc_st.config import TextConfig
     from deepsc_st.frontend import FRAMES_PER_SECOND
     from deepsc_st.model import build_model, output_steps
     from deepsc_st.train import parse_config
 
     config = parse_config(args.config)
+    if isinstance(config, TextConfig):
+        _print_json_or_table(_text_info(config), args.json)
+        return
     deepsc = build_model(config, channel="awgn")
     asr = build_model(config, channel="none")
     info = {
@@ -80,9 +84,44 @@ def command_info(args) -> None:
         "symbols_per_16000_samples": int(output_steps(FRAMES_PER_SECOND + 1, config)) * config.symbols_per_step,
         "steps_per_second": FRAMES_PER_SECOND // config.time_stride,
     }
+    text_config = _paired_text_config(config.name)
+    if text_config is not None:
+        text = _text_info(text_config)
+        info.update(deepsc_text_config=text["config"], deepsc_text_trainable_params=text["trainable_params"])
+        info["sr_deepsc_trainable_params"] = info["asr_trainable_params"] + text["trainable_params"]
     if args.time:
         info.update(_time_steps(deepsc, args.batch, args.seconds))
     _print_json_or_table(info, args.json)
+
+
+def _paired_text_config(speech_config: str):
+    """The DeepSC text configuration SR+DeepSC pairs with a speech configuration: ``text-<name>``, its vocabulary
+    size from the shipped sr-deepsc model when the configuration leaves it to the corpus; None when unknown."""
+    import dataclasses
+
+    from deepsc_st.checkpoint import read_json
+    from deepsc_st.config import TEXT_CONFIGS, config_from_dict
+    from baselines.sr_deepsc_transceiver import DEEPSC_TEXT_MODEL
+    from deepsc_st.shipped import shipped_model_dir
+
+    config = TEXT_CONFIGS.get(f"text-{speech_config}")
+    if config is None or config.vocabulary_size is not None:
+        return config
+    shipped = shipped_model_dir(DEEPSC_TEXT_MODEL.shipped)
+    if shipped is None:
+        return None
+    stored = config_from_dict(read_json(shipped / "run.json")["config"])
+    return dataclasses.replace(config, vocabulary_size=stored.vocabulary_size) if stored.name == config.name else None
+
+
+def _text_info(config) -> dict:
+    """Parameter count of a DeepSC text configuration (vocabulary size None: not countable) and its symbols per token."""
+    from deepsc_st.text_model import build_text_model
+
+    info = {"config": config.name, "vocabulary_size": config.vocabulary_size, "symbols_per_token": config.symbols_per_token}
+    if config.vocabulary_size is None:
+        return {**info, "trainable_params": "set by the training transcripts (see deepsc-st info --config small)"}
+    return {**info, "trainable_params": build_text_model(config, "awgn").trainable_parameter_count()}
 
 
 def _time_steps(model, batch: int, seconds: float) -> dict:
@@ -202,15 +241,23 @@ def command_bench(args) -> None:
     print(json.dumps(result, indent=2) if args.json else format_polar_benchmark(result))
 
 
-def command_ship(args) -> None:
+def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
+    from baselines.sr_deepsc_transceiver import SRDeepSCTransceiver
     from baselines.text_transceiver import load_huffman_codec
     from deepsc_st.checkpoint import migrate_run, read_json
     from deepsc_st.model_card import write_model_card
+    from deepsc_st.transceiver import ASR_MODEL
 
+    run = migrate_run(read_json(Path(args.run_dir) / "run.json"))
+    transceiver, measured_with = None, None
+    if run["kind"] == "deepsc-text":  # measured inside SR+DeepSC, behind an ASR
+        asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
+        transceiver = registry.build(SRDeepSCTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
+        measured_with = {ASR_MODEL.name: str(asr_dir)}
     card = write_model_card(
-        args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note, human_data=args.human_data
+        args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note, human_data=args.human_data,
+        transceiver=transceiver, measured_with=measured_with,
     )
-    run = migrate_run(read_json(card.parent / "run.json"))
     if run["kind"] == "asr":  # the text system's code table travels with the ASR model
         load_huffman_codec(None, card.parent, {**run, "data": args.data})
     print(card.read_text())
@@ -261,7 +308,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     commands = parser.add_subparsers(dest="command", required=True)
 
     info = commands.add_parser("info", help="parameter and symbol counts of a configuration")
-    info.add_argument("--config", default="paper", help="paper, small or tiny")
+    info.add_argument("--config", default="paper", help="paper, small or tiny (with the SR+DeepSC text model they pair with), or a text-* configuration")
     info.add_argument("--json", action="store_true")
     info.add_argument("--time", action="store_true", help="also time a forward pass and a training step")
     info.add_argument("--batch", type=int, default=8, help="utterances per timed batch")
@@ -314,6 +361,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
     ship.add_argument("--note", default=None, help="free text for the card's Notes section")
     ship.add_argument("--human-data", default=None, help="the human-speech dev set (deepsc-st devset) to measure too")
+    ship.add_argument("--asr-model", default=None, help="a DeepSC text run is measured inside SR+DeepSC behind this ASR run (default: the shipped asr-small)")
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 

@@ -7,6 +7,7 @@ system          chain                                                     model 
 ``speech``      AMR-WB -> polar + 64-QAM -> AMR-WB -> ASR                  ``--asr-model``
 ``text``        ASR -> Huffman -> polar + 64-QAM -> text                   ``--asr-model``
 ``feature``     ASR posteriors -> float32 -> polar + 64-QAM -> CTC greedy  ``--asr-model``
+``sr-deepsc``   ASR -> DeepSC text transformer -> channel -> text          ``--asr-model``, ``--text-model``
 ==============  ========================================================  =================
 
 Each system declares its model kinds, options and receiver speech
@@ -25,6 +26,7 @@ from pathlib import Path
 from baselines.codecs import CodecUnavailable
 from baselines.feature_transceiver import FeatureTransceiver
 from baselines.speech_transceiver import SpeechTransceiver
+from baselines.sr_deepsc_transceiver import SRDeepSCTransceiver
 from baselines.text_transceiver import TextTransceiver
 from deepsc_st.errors import UserError
 from deepsc_st.transceiver import DeepSCSTTransceiver, ModelKind, Parts, SystemOption, Transceiver
@@ -99,4 +101,4 @@ class Registry:
             raise UserError(str(error)) from None
 
 
-PROJECT_SYSTEMS = Registry((DeepSCSTTransceiver, SpeechTransceiver, TextTransceiver, FeatureTransceiver))
+PROJECT_SYSTEMS = Registry((DeepSCSTTransceiver, SpeechTransceiver, TextTransceiver, FeatureTransceiver, SRDeepSCTransceiver))

@@ -12,7 +12,7 @@ READABLE_CER = 0.15  # the paper's "readable text" threshold (Figs. 5-6)
 SPEECH_METRICS = ("fdsd", "kdsd")  # Figs. 7-8
 
 # Weng et al., Table II: complex symbols per 16,000 samples (1 s of speech).
-PAPER_SYMBOLS = {"deepsc-st": 520, "speech": 6600, "feature": 6264, "text": 60, "sr+deepsc": 120}
+PAPER_SYMBOLS = {"deepsc-st": 520, "speech": 6600, "feature": 6264, "text": 60, "sr-deepsc": 120}
 # Section V-B: trainable parameters. The speech, text and feature systems read
 # text with the ASR model, the paper's Deep Speech 2.
 PAPER_PARAMETERS = {
@@ -20,7 +20,7 @@ PAPER_PARAMETERS = {
     "speech": (85_788_733, "Deep Speech 2"),
     "text": (85_788_733, "Deep Speech 2"),
     "feature": (85_788_733, "Deep Speech 2"),
-    "sr+deepsc": (92_212_016, "SR+DeepSC"),
+    "sr-deepsc": (92_212_016, "SR+DeepSC"),
 }
 # Section V-C: lowest SNR (dB) with readable text (CER <= 0.15) over AWGN.
 PAPER_READABLE_SNR = {("deepsc-st", "awgn"): -2, ("speech", "awgn"): 4, ("text", "awgn"): 4, ("feature", "awgn"): 4}

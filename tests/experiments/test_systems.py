@@ -68,7 +68,7 @@ def test_transmit_returns_the_sentence_at_30_db(capsys, sentence_asr, espeak_cor
 
 def test_transmit_unknown_system(capsys, asr_run, speech_wav):
     code, _, err = run_cli(capsys, "transmit", speech_wav, "--system", "carrier-pigeon", "--asr-model", asr_run)
-    assert_one_line_error(code, err, "unknown system 'carrier-pigeon'; choose one of deepsc-st, speech, text, feature")
+    assert_one_line_error(code, err, "unknown system 'carrier-pigeon'; choose one of deepsc-st, speech, text, feature, sr-deepsc")
 
 
 def test_transmit_without_a_model(capsys, speech_wav, tmp_path, monkeypatch):
@@ -80,8 +80,8 @@ def test_transmit_without_a_model(capsys, speech_wav, tmp_path, monkeypatch):
 
 
 def test_registry_and_defaults(tmp_path, monkeypatch):
-    assert PROJECT_SYSTEMS.names == ("deepsc-st", "speech", "text", "feature")
-    assert [kind.option for kind in PROJECT_SYSTEMS.model_kinds] == ["--model", "--asr-model"]
+    assert PROJECT_SYSTEMS.names == ("deepsc-st", "speech", "text", "feature", "sr-deepsc")
+    assert [kind.option for kind in PROJECT_SYSTEMS.model_kinds] == ["--model", "--asr-model", "--text-model"]
     assert [option.flag for option in PROJECT_SYSTEMS.options] == ["--decoder", "--huffman-table"]
     monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
     with pytest.raises(UserError, match=r"no shipped asr-small model found; pass --asr-model"):

@@ -1,0 +1,69 @@
+"""SR+DeepSC: ASR at the transmitter -> the DeepSC text transceiver -> text.
+
+Benchmark (4) of the paper (section V-A4): the transmitter recognises the
+speech with the ASR-only model (the Deep Speech 2 shape); the DeepSC
+transformer of Xie et al. (:mod:`deepsc_st.text_model`) sends the text as
+learned channel symbols, 8 complex symbols per word token (START and END
+included); the receiver decodes the text greedily and speaks it in the
+sender's voice (``receiver_speech``: synthesised). Words outside the DeepSC
+vocabulary, misrecognised ones included, go as UNK and come back as nothing.
+
+>>> from channels import make_channel
+>>> system = SRDeepSCTransceiver(asr_model, text_model, vocabulary)  # doctest: +SKIP
+>>> [sent] = system.transmit([waveform], make_channel("awgn"), 20.0)  # doctest: +SKIP
+>>> sent.text, sent.channel_symbols  # doctest: +SKIP
+('the cat sat on the mat', 64)
+"""
+
+from __future__ import annotations
+
+from deepsc_st.errors import UserError
+from deepsc_st.inference import BATCH_SIZE, decode_each, token_logits
+from deepsc_st.model import ASRModel
+from deepsc_st.text_link import send_texts
+from deepsc_st.text_model import TEXT_KIND, DeepSCText
+from deepsc_st.transceiver import ASR_MODEL, RUN_LABELS, ModelKind, Parts, ReceiverSpeech, Transceiver, Transmission
+from deepsc_st.words import WordVocabulary
+
+DEEPSC_TEXT_MODEL = ModelKind(TEXT_KIND, "--text-model", RUN_LABELS[TEXT_KIND], shipped="sr-deepsc-small")
+
+
+class SRDeepSCTransceiver(Transceiver):
+    """ASR text, sent by the DeepSC text transceiver.
+
+    Parameters
+    ----------
+    asr_model : the ASR-only model used at the transmitter.
+    text_model : the trained DeepSC text transceiver (:class:`deepsc_st.text_model.DeepSCText`).
+    vocabulary : its word tokens (``vocabulary.json`` in its run folder).
+    batch_size : utterances per ASR forward pass.
+    """
+
+    name = "sr-deepsc"
+    model_kinds = (ASR_MODEL, DEEPSC_TEXT_MODEL)
+    receiver_speech = ReceiverSpeech.SYNTHESIZED
+
+    def __init__(self, asr_model: ASRModel, text_model: DeepSCText, vocabulary: WordVocabulary, batch_size: int = BATCH_SIZE):
+        if not isinstance(asr_model, ASRModel):
+            raise UserError(f"sr-deepsc needs the ASR-only model at the transmitter, got {type(asr_model).__name__}")
+        self.asr_model, self.text_model, self.vocabulary = asr_model, text_model, vocabulary
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> "SRDeepSCTransceiver":
+        return cls(parts.model(ASR_MODEL), parts.model(DEEPSC_TEXT_MODEL), WordVocabulary.load(parts.run_dir(DEEPSC_TEXT_MODEL)))
+
+    @property
+    def models(self):
+        return {ASR_MODEL.name: self.asr_model, DEEPSC_TEXT_MODEL.name: self.text_model}
+
+    def transcribe(self, waveforms) -> list[str]:
+        """ASR text of each 16 kHz waveform (CTC greedy decoding)."""
+        return decode_each(token_logits(self.asr_model, waveforms, batch_size=self.batch_size))
+
+    def transmit_text(self, texts: list[str], channel, snr_db) -> list[Transmission]:
+        """The DeepSC text link alone: ``texts`` over ``channel`` at Es/N0 ``snr_db`` dB."""
+        return [Transmission(text, symbols) for text, symbols in send_texts(self.text_model, self.vocabulary, texts, channel, snr_db)]
+
+    def transmit(self, waveforms, channel, snr_db):
+        return self.transmit_text(self.transcribe(waveforms), channel, snr_db)

@@ -1,0 +1,60 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from channels import make_channel
+from deepsc_st.config import TEXT_CONFIGS, config_from_dict, get_config
+from deepsc_st.text_model import build_text_model, sinusoidal_positions
+from deepsc_st.words import END, PAD, START
+
+
+def test_paper_configuration_has_the_papers_parameter_count():
+    """6,423,283 = 964,368 + 385 x 14,179 with the published identity feed-forward (DESIGN.md)."""
+    paper = get_config("text-paper")
+    assert build_text_model(paper, "awgn").trainable_parameter_count() == 6_423_283
+    assert build_text_model(dataclasses.replace(paper, vocabulary_size=1000), "awgn").trainable_parameter_count() == 964_368 + 385 * 1000
+    working = dataclasses.replace(paper, feed_forward_units=512)
+    assert build_text_model(working, "awgn").trainable_parameter_count() == 7_476_979
+
+
+@pytest.mark.parametrize("name", list(TEXT_CONFIGS))
+def test_configs_round_trip_through_run_json(name):
+    config = dataclasses.replace(get_config(name), vocabulary_size=50)
+    assert config_from_dict(config.to_dict()) == config
+
+
+def test_vocabulary_size_must_be_fixed_first():
+    with pytest.raises(ValueError, match="vocabulary size"):
+        build_text_model(get_config("text-small"))
+
+
+def test_transmitter_sends_eight_unit_power_symbols_per_token_and_nothing_for_pad():
+    model = build_text_model(dataclasses.replace(get_config("text-tiny"), vocabulary_size=30), "awgn")
+    tokens = tf.constant([[START, 5, 6, 7, END], [START, 8, END, PAD, PAD]])
+    symbols = model.transmit(tokens).numpy()
+    assert symbols.shape == (2, 5 * 8) and model.config.symbols_per_token == 8
+    energy = np.abs(symbols) ** 2
+    np.testing.assert_allclose(energy[0].mean(), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(energy[1, : 3 * 8].mean(), 1.0, rtol=1e-5)
+    assert np.all(symbols[1, 3 * 8 :] == 0)
+
+
+def test_greedy_decoding_starts_with_start_and_is_causal():
+    """Changing a later token of the decoder's input leaves the logits of earlier positions alone."""
+    model = build_text_model(dataclasses.replace(get_config("text-tiny"), vocabulary_size=30), "none")
+    tokens = tf.constant([[START, 5, 6, END]])
+    memory = model.receive(model.over_channel(model.transmit(tokens), make_channel("none"), 0.0))
+    first = model.decoder(tf.constant([[START, 5, 6, 9]]), memory, tokens != PAD)
+    second = model.decoder(tf.constant([[START, 5, 7, 12]]), memory, tokens != PAD)
+    np.testing.assert_allclose(first[:, :2].numpy(), second[:, :2].numpy(), rtol=1e-5, atol=1e-5)
+    decoded = model.greedy_decode(model.transmit(tokens), tokens != PAD).numpy()
+    assert decoded.shape == (1, 4) and decoded[0, 0] == START
+
+
+def test_positions_are_sines_and_cosines():
+    table = sinusoidal_positions(5, 4)
+    np.testing.assert_allclose(table[:, 0], np.sin(np.arange(5)), rtol=1e-6)
+    np.testing.assert_allclose(table[:, 1], np.cos(np.arange(5)), rtol=1e-6)
+    np.testing.assert_allclose(table[:, 2], np.sin(np.arange(5) / 100.0), rtol=1e-6)
