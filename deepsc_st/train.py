@@ -38,7 +38,8 @@ from deepsc_st.text_model import TEXT_KIND
 from deepsc_st.text_training import run_vocabulary, text_training_data
 
 
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
+WARMUP_EPOCHS = 2  # of warmup-cosine: linear from 0 to --lr
 SPEECH_ONLY = ("spec_augment", "augment", "init_from", "freeze_encoder")  # settings a text run refuses
 
 
@@ -69,7 +70,9 @@ class TrainingSettings:
     epochs: int = setting(10, "passes over the training split", always=True)
     batch_size: int = setting(16, "utterances per training step", always=True)
     learning_rate: float = setting(1e-4, "Adam learning rate", flag="--lr", render=lambda lr: f"{lr:g}", always=True)
-    lr_schedule: str = setting("constant", "constant, or cosine: decay to 5 %% of --lr over --epochs", parse=parse_lr_schedule)
+    lr_schedule: str = setting(
+        "constant", "constant; cosine: decay to 5 %% of --lr over --epochs; warmup-cosine: rise from 0 over 2 epochs first", parse=parse_lr_schedule
+    )
     spec_augment: bool = setting(False, "mask 2 random frequency bands and 2 time spans of each training spectrogram")
     augment: bool = setting(False, "augment each training waveform anew each epoch: speed, VTLP, reverberation, telephone band, coloured noise, gain")
     seed: int = setting(0, "seed of initialisation, shuffling, augmentation and channel draws", always=True)
@@ -110,10 +113,18 @@ class TrainingSettings:
         return f"{command_line('deepsc-st train', self)} --out {run_dir}"
 
     def learning_rate_schedule(self, batches_per_epoch: int):
-        """Adam's learning rate: constant, or cosine decay to 5 % of it over all the run's epochs."""
+        """Adam's learning rate: constant; cosine decay to 5 % of it over all the run's epochs; or that decay after a linear warmup.
+
+        Warmup is what lets a post-norm transformer (the DeepSC text transceiver) leave the plateau
+        of predicting word frequencies (Xiong et al. 2020): without it, at 1e-3, it never did.
+        """
         if self.lr_schedule == "constant":
             return self.learning_rate
-        return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=self.epochs * batches_per_epoch, alpha=0.05)
+        steps = self.epochs * batches_per_epoch
+        if self.lr_schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=steps, alpha=0.05)
+        warmup = min(WARMUP_EPOCHS * batches_per_epoch, steps // 2)
+        return keras.optimizers.schedules.CosineDecay(0.0, decay_steps=steps - warmup, alpha=0.05, warmup_target=self.learning_rate, warmup_steps=warmup)
 
 
 def _source_commit() -> str | None:

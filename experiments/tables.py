@@ -24,6 +24,8 @@ PAPER_PARAMETERS = {
 }
 # Section V-C: lowest SNR (dB) with readable text (CER <= 0.15) over AWGN.
 PAPER_READABLE_SNR = {("deepsc-st", "awgn"): -2, ("speech", "awgn"): 4, ("text", "awgn"): 4, ("feature", "awgn"): 4}
+# Section V-C: "SR+DeepSC obtains no readable text under the adopted fading channels".
+PAPER_NEVER_READABLE = {("sr-deepsc", "rayleigh"), ("sr-deepsc", "rician")}
 
 
 def readable_from(points: list[tuple[float, float]]) -> float | None:
@@ -70,7 +72,11 @@ def threshold_table(cells: list[CellResult]) -> str:
         else:
             ours = _db(threshold)
         paper = PAPER_READABLE_SNR.get((system, channel))
-        rows.append([system, channel, ours, f"about {_db(paper)}" if paper is not None else "—"])
+        if (system, channel) in PAPER_NEVER_READABLE:
+            paper_text = "never readable"
+        else:
+            paper_text = f"about {_db(paper)}" if paper is not None else "—"
+        rows.append([system, channel, ours, paper_text])
     return _table(["system", "channel", f"lowest SNR with CER ≤ {READABLE_CER} (ours)", "paper"], rows)
 
 

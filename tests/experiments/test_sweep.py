@@ -149,7 +149,7 @@ def test_unknown_names_are_one_line_errors_listing_the_valid_ones(espeak_corpus,
 def test_cli_sweep_rejects_unknown_system(capsys):
     assert main(["sweep", "--systems", "deepsc-st,nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["deepsc-st: error: unknown system 'nope'; choose from deepsc-st, speech, text, feature"]
+    assert err == ["deepsc-st: error: unknown system 'nope'; choose from deepsc-st, speech, text, feature, sr-deepsc"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,78 @@
+"""Training, shipping and counting the DeepSC text transceiver of SR+DeepSC with the project's own commands."""
+
+import csv
+import json
+
+import pytest
+
+from deepsc_st.checkpoint import read_json, read_state
+from deepsc_st.config import get_config
+from deepsc_st.data import read_utterances
+from deepsc_st.errors import UserError
+from deepsc_st.train import TrainingSettings, train
+from deepsc_st.words import VOCABULARY_FILE, WordVocabulary
+from tests.cli_helpers import assert_one_line_error, run_cli
+
+pytestmark = pytest.mark.slow  # every test here trains or builds the paper's models
+
+
+def settings(data, **overrides):
+    values = dict(config=get_config("text-tiny"), data=str(data), channel="awgn", snr_db=(5.0, 15.0), epochs=1, batch_size=8, learning_rate=3e-3)
+    return TrainingSettings(**{**values, **overrides})
+
+
+def test_a_text_run_fixes_its_vocabulary_and_resumes(espeak_corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    train(settings(espeak_corpus), run_dir, progress=False)
+    run = read_json(run_dir / "run.json")
+    words = {w for u in read_utterances(espeak_corpus, "train") for w in u.text.split()}
+    assert run["kind"] == "deepsc-text" and run["config"]["vocabulary_size"] == len(words) + 4
+    assert set(WordVocabulary.load(run_dir).words) == words
+    result = train(settings(espeak_corpus, epochs=2), run_dir, progress=False)
+    assert result["epochs_done"] == 2 and result["sentences_per_second"] > 0
+    assert read_state(run_dir) == {"epochs_done": 2, "checkpoint": "epoch-0002.weights.h5"}
+    with open(run_dir / "history.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["epoch"] for row in rows] == ["0", "1"] and {"loss", "val_loss", "val_cer", "epoch_s"} <= set(rows[0])
+    assert any((run_dir / "logs").rglob("events.out.tfevents.*"))
+    with pytest.raises(UserError, match="different snr_db"):
+        train(settings(espeak_corpus, epochs=3, snr_db=(0.0, 15.0)), run_dir, progress=False)
+
+
+def test_speech_only_settings_are_refused(capsys, espeak_corpus, tmp_path):
+    with pytest.raises(UserError, match="it takes no --augment$"):
+        train(settings(espeak_corpus, augment=True), tmp_path / "run", progress=False)
+    code, _, err = run_cli(capsys, "train", "--config", "text-tiny", "--data", espeak_corpus, "--out", tmp_path / "r", "--spec-augment")
+    assert_one_line_error(code, err, "it takes no --spec-augment")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "r").exists()
+
+
+def test_ship_measures_the_text_link_and_sr_deepsc_end_to_end(capsys, text_run, sentence_asr_run, espeak_corpus, tmp_path):
+    shipped = tmp_path / "sr-deepsc"
+    args = ["ship", "--run", text_run, "--out", shipped, "--data", espeak_corpus, "--asr-model", sentence_asr_run, "--utterances", "4"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert "# DeepSC text transceiver of SR+DeepSC trained under awgn at 20-30 dB" in out and "BLEU-1" in out
+    assert {"MODEL.md", "model.weights.h5", "run.json", "history.csv", "measurements.json", VOCABULARY_FILE} <= {p.name for p in shipped.iterdir()}
+    stored = json.loads((shipped / "measurements.json").read_text())
+    rows = stored["rows"]
+    assert stored["facts"]["measured_with"] == {"asr": str(sentence_asr_run)}
+    text_rows = [r for r in rows if r["input"] == "text"]
+    assert len(text_rows) == 12 and {r["system"] for r in text_rows} == {"sr-deepsc:text"}
+    at_20 = next(r for r in text_rows if r["channel"] == "awgn" and r["snr_db"] == 20.0)
+    assert at_20["cer"] == 0.0 and at_20["bleu1"] == 1.0  # it learnt these sentences at 20-30 dB
+    assert at_20["padded_symbols_per_16000_samples"] > at_20["symbols_per_16000_samples"] > 0
+    [asr] = [r for r in rows if r["system"] == "asr"]
+    assert asr["channel"] == "none" and asr["symbols_per_16000_samples"] == 0
+    assert len([r for r in rows if r["system"] == "sr-deepsc"]) == 6
+
+
+def test_info_counts_the_papers_sr_deepsc(capsys):
+    code, out, err = run_cli(capsys, "info", "--config", "paper", "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["asr_trainable_params"] == 85_788_733
+    assert info["deepsc_text_trainable_params"] == 6_423_283
+    assert info["sr_deepsc_trainable_params"] == 92_212_016
+    code, out, _ = run_cli(capsys, "info", "--config", "text-paper", "--json")
+    assert json.loads(out)["trainable_params"] == 6_423_283 and json.loads(out)["symbols_per_token"] == 8
