@@ -40,7 +40,7 @@ SWEEP_UTTERANCES ?= 40
 # Fig. 4: three short DeepSC-ST runs at learning rates 5e-4, 1e-4, 5e-5 (see deepsc_st/models/lr-study/README.md)
 LOSS_RUNS := deepsc_st/models/lr-study/lr-5e-4 deepsc_st/models/lr-study/lr-1e-4 deepsc_st/models/lr-study/lr-5e-5
 reproduce: setup
-	test -f $(CORPUS)/manifest.json || $(BIN)/deepsc-st corpus --out $(CORPUS)
+	test -f $(CORPUS)/manifest.json || $(BIN)/deepsc-st corpus --out $(CORPUS) --splits test,validation
 	$(BIN)/deepsc-st sweep --name default --data $(CORPUS) --split test --utterances $(SWEEP_UTTERANCES) --loss-runs $(LOSS_RUNS)
 	@echo "report: results/default/report.md"
 

@@ -44,7 +44,8 @@ Layout of the output folder (LJSpeech-compatible)
     ``speakers.json``
         ``{user_id: voice settings}`` of the users who speak it.
     ``splits.json``
-        ``{"train", "validation", "test", "test_heldout": [ids]}``. Every
+        ``{"train", "validation", "test", "test_heldout": [ids]}`` (only the
+        splits generated). Every
         sentence is spoken once, so the four splits share no sentence;
         ``test_heldout`` (about 5 %) is spoken by the held-out speakers only,
         ``test`` (5 %) and ``validation`` (2 %) by the training speakers.
@@ -56,8 +57,9 @@ Layout of the output folder (LJSpeech-compatible)
         first; a rerun with other parameters into the same folder is refused.
     ``manifest.json``
         espeak-ng version, text source, seed, counts and the sha256 checksum of
-        ``metadata.csv`` followed by every wav file in sorted name order;
-        written last, so its presence means the corpus is complete.
+        ``metadata.csv`` followed by every wav file in sorted name order, and
+        the ``splits`` generated (``deepsc-st corpus --splits``); written last,
+        so its presence means those splits are complete.
 
 Deterministic: the same seed, utterance count and espeak-ng version give
 byte-identical files. Resumable: each wav is written under a temporary name
@@ -328,6 +330,9 @@ class _Utterance(NamedTuple):
         return f"{self.speaker}-{self.number:05d}"
 
 
+CORPUS_SPLITS = ("train", "validation", "test", "test_heldout")
+
+
 def _plan(pool_size: int, utterances: int, seed: int, voice_set: dict) -> tuple[list[_Utterance], list[int]]:
     """The first ``utterances`` utterances, and the spare pool indices that replace rejected ones (in order).
 
@@ -371,18 +376,24 @@ def _write_json(path: Path, value) -> None:
 
 
 def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0, workers: int | None = None,
-                    progress: bool = True, voice_set: str = DEFAULT_VOICE_SET) -> dict:
+                    progress: bool = True, voice_set: str = DEFAULT_VOICE_SET, splits: tuple[str, ...] = CORPUS_SPLITS) -> dict:
     """Generate (or finish) the corpus in ``out_dir``; return its summary.
 
     ``utterances`` >= 4 sentences are spoken, each once, by the users of
     ``voice_set`` (:data:`VOICE_SETS`); ``workers`` synthesisers run at a
-    time (default: the number of CPUs, at most 4).
+    time (default: the number of CPUs, at most 4). ``splits``: synthesise
+    only these (``make reproduce`` needs test and validation, not the 5,280
+    training utterances); each keeps the utterances, ids and files it has in
+    the whole corpus, and running again with more splits adds the rest.
     Summary: ``hours`` of speech, ``utterances``, ``speakers``,
     ``distinct_words``, one count per split, ``rejected`` (synthesised but
     outside 2-12 s, replaced), ``checksum`` and ``elapsed_s`` (wall-clock
     seconds of this call).
     """
     started = time.perf_counter()
+    unknown = [name for name in splits if name not in CORPUS_SPLITS]
+    if unknown or not splits:
+        raise UserError(f"--splits: unknown split {unknown[0]!r}; choose from {', '.join(CORPUS_SPLITS)}" if unknown else "--splits: no split given")
     if utterances < 4:
         raise UserError(f"--utterances must be at least 4 (one per split), got {utterances}")
     if voice_set not in VOICE_SETS:
@@ -405,10 +416,11 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     pool = sentence_pool(read_novels())
     if utterances > len(pool):
         raise UserError(f"--utterances {utterances} is more than the {len(pool)} usable sentences")
-    pending, spares = _plan(len(pool), utterances, seed, chosen)
+    planned, spares = _plan(len(pool), utterances, seed, chosen)
+    pending = [u for u in planned if u.split in splits]
     kept: list[tuple[_Utterance, int]] = []  # with its number of samples
     rejected = 0
-    bar = tqdm(total=utterances, desc="corpus", unit="utt", disable=not progress)
+    bar = tqdm(total=len(pending), desc="corpus", unit="utt", disable=not progress)
     executor = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1))
     try:
         while pending:
@@ -437,14 +449,15 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
         for u, _ in kept:
             sentence, normalized = pool[u.sentence]
             handle.write(f"{u.id}|{sentence}|{normalized}\n")
-    splits = {name: [u.id for u, _ in kept if u.split == name] for name in ("train", "validation", "test", "test_heldout")}
-    _write_json(out_dir / "splits.json", splits)
+    generated = [name for name in CORPUS_SPLITS if name in splits]
+    members = {name: [u.id for u, _ in kept if u.split == name] for name in generated}
+    _write_json(out_dir / "splits.json", members)
     _write_json(out_dir / "utterance_speakers.json", {u.id: u.speaker for u, _ in kept})
 
     words = {w for u, _ in kept for w in pool[u.sentence][1].split()}
     counts = {
         "utterances": len(kept),
-        **{name: len(members) for name, members in splits.items()},
+        **{name: len(ids) for name, ids in members.items()},
         "speakers": len({u.speaker for u, _ in kept}),
         "hours": round(sum(frames for _, frames in kept) / SAMPLE_RATE / 3600, 4),
         "distinct_words": len(words),
@@ -455,6 +468,7 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
         "text_source": {**TEXT_SOURCE, "usable_sentences": len(pool)},
         "seed": seed,
         "voice_set": voice_set,
+        "splits": generated,
         "heldout_speakers": list(chosen["heldout"]),
         "sample_rate": SAMPLE_RATE,
         "counts": counts,

@@ -99,7 +99,8 @@ def read_utterances(data_dir, split: str = "all") -> list[Utterance]:
     if splits_file.is_file():
         ids = json.loads(splits_file.read_text()).get(split)
         if not isinstance(ids, list):
-            raise UserError(f"{splits_file} has no split {split!r}")
+            hint = f"; it was generated with --splits: run deepsc-st corpus --out {data_dir} to add the rest" if (data_dir / "generation.json").is_file() else ""
+            raise UserError(f"{splits_file} has no split {split!r}{hint}")
         wanted = set(ids)
         selected = [u for u in utterances if u.id in wanted]
     else:

@@ -26,17 +26,36 @@ from deepsc_st.text_link import send_texts
 from deepsc_st.words import PAD, VOCABULARY_FILE, WordVocabulary
 
 
+def unspoken_sentences(data_dir) -> list[str]:
+    """The embedded corpus's text pool (every usable sentence of its six novels) minus every sentence
+    the corpus speaks in any split, normalised, in book order: text a text-only model may learn from
+    without seeing a validation or test sentence."""
+    from deepsc_st.corpus import read_novels, sentence_pool
+
+    if not (Path(data_dir) / "generation.json").is_file():
+        raise UserError(f"--unspoken-text: {data_dir} is not an embedded corpus (made by deepsc-st corpus)")
+    spoken = {u.text for u in read_utterances(data_dir, "all")}
+    return [text for _, text in sentence_pool(read_novels()) if text not in spoken]
+
+
+def training_texts(settings) -> list[str]:
+    """The sentences a text run learns from: the training transcripts (the first ``max_utterances``),
+    then, with ``unspoken_text``, the corpus's unspoken sentences."""
+    texts = [u.text for u in read_utterances(settings.data, "train")][: settings.max_utterances]
+    return texts + (unspoken_sentences(settings.data) if settings.unspoken_text else [])
+
+
 def run_vocabulary(settings, run_dir: Path) -> tuple[WordVocabulary, object]:
     """The run's vocabulary and the settings with its size fixed in the config.
 
     A run that has started keeps the ``vocabulary.json`` in its folder;
-    otherwise the words of the training transcripts, at most
-    ``config.vocabulary_size`` of them (None: all).
+    otherwise the words of its training sentences (:func:`training_texts`), at
+    most ``config.vocabulary_size`` of them (None: all).
     """
     if (Path(run_dir) / VOCABULARY_FILE).is_file():
         vocabulary = WordVocabulary.load(run_dir)
     else:
-        vocabulary = WordVocabulary.from_transcripts((u.text for u in read_utterances(settings.data, "train")), settings.config.vocabulary_size)
+        vocabulary = WordVocabulary.from_transcripts(training_texts(settings), settings.config.vocabulary_size)
     size = settings.config.vocabulary_size or len(vocabulary)
     return vocabulary, dataclasses.replace(settings, config=dataclasses.replace(settings.config, vocabulary_size=size))
 
@@ -87,8 +106,7 @@ class TextTrainingData:
 def text_training_data(settings, vocabulary: WordVocabulary) -> TextTrainingData:
     """The training and validation sentences of ``settings.data`` as token batches."""
     max_tokens = settings.config.max_tokens
-    texts = [u.text for u in read_utterances(settings.data, "train")][: settings.max_utterances]
-    train = sentence_tokens(vocabulary, texts, max_tokens)
+    train = sentence_tokens(vocabulary, training_texts(settings), max_tokens)
     references = [u.text for u in read_utterances(settings.data, "validation")][: settings.validation_utterances]
     references = [text for text in references if len(text.split()) + 2 <= max_tokens]
     validation = sentence_tokens(vocabulary, references, max_tokens)

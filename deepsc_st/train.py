@@ -82,6 +82,7 @@ class TrainingSettings:
     validation_utterances: int = setting(200, "validation utterances scored after each epoch")
     init_from: str | None = setting(None, "ASR run folder to initialise the semantic encoder from")
     freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
+    unspoken_text: bool = setting(False, "text configs: also train on the embedded corpus's unspoken sentences (its text pool minus every sentence it speaks)")
 
     def __post_init__(self):
         self.snr_db = tuple(float(value) for value in self.snr_db)
@@ -196,6 +197,8 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         if refused:
             raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
         vocabulary, settings = run_vocabulary(settings, run_dir)
+    elif settings.unspoken_text:
+        raise UserError("--unspoken-text adds sentences to a text run (--config text-...); a speech run needs their speech")
     run = json.loads(json.dumps(settings.to_run()))  # tuples -> lists, as stored in run.json
     state = {}
     if (run_dir / checkpoint.RUN_FILE).is_file():

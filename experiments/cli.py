@@ -175,9 +175,13 @@ def command_evaluate(args) -> None:
     channel = make_channel(parse_channel(args.channel))
     snr_db = parse_snr_db(args.snr)
     model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
-    model, _ = load_run(model_dir)
+    model, run = load_run(model_dir)
+    if run["kind"] == "deepsc-text":  # a text transceiver hears speech through SR+DeepSC's ASR
+        transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir})
+    else:
+        transceiver = DeepSCSTTransceiver(model)
     utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
-    result = measure(DeepSCSTTransceiver(model), utterances, channel, snr_db, seed=args.seed).row()
+    result = measure(transceiver, utterances, channel, snr_db, seed=args.seed).row()
     _print_json_or_table({"model": str(model_dir), "split": args.split, **result}, args.json)
 
 
@@ -266,7 +270,8 @@ def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
 def command_corpus(args) -> None:
     from deepsc_st.corpus import generate_corpus
 
-    summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices)
+    splits = tuple(part.strip() for part in args.splits.split(",") if part.strip())
+    summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices, splits=splits)
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
 
 
@@ -323,7 +328,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="CER/WER of a trained model over a channel at one SNR")
-    evaluate.add_argument("--model", default=None, help="run folder (default: the shipped ASR model for --channel none, else the shipped DeepSC-ST)")
+    evaluate.add_argument("--model", default=None, help="run folder (default: the shipped ASR model for --channel none, else the shipped DeepSC-ST); a DeepSC text run is measured as SR+DeepSC behind the shipped ASR")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--channel", default="awgn")
@@ -365,7 +370,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 
-    from deepsc_st.corpus import DEFAULT_UTTERANCES, DEFAULT_VOICE_SET, VOICE_SETS
+    from deepsc_st.corpus import CORPUS_SPLITS, DEFAULT_UTTERANCES, DEFAULT_VOICE_SET, VOICE_SETS
 
     corpus = commands.add_parser("corpus", help="generate the embedded synthetic speech corpus")
     corpus.add_argument("--out", default="data/synth", help="corpus folder (LJSpeech layout)")
@@ -373,6 +378,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--workers", type=int, default=None, help="synthesisers at a time")
     corpus.add_argument("--voices", default=DEFAULT_VOICE_SET, help=f"who speaks it: {' or '.join(VOICE_SETS)} (mixed: espeak-ng, flite, festival and Piper voices)")
+    corpus.add_argument("--splits", default=",".join(CORPUS_SPLITS), help="comma list of the splits to synthesise (make reproduce: test,validation); rerun with more to add them")
     corpus.add_argument("--json", action="store_true")
     corpus.set_defaults(run=command_corpus)
 

@@ -82,7 +82,8 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         f"## Readable text: lowest SNR with CER ≤ {READABLE_CER}\n",
         f"The lowest swept SNR from which the CER stays ≤ {READABLE_CER} at every higher swept SNR. "
         "The paper (Weng et al., section V-C) reports readable DeepSC-ST text above about −2 dB over AWGN "
-        "and about 4 dB for the conventional transceivers, and DeepSC-ST steady across channels for SNR ≥ 0 dB.\n",
+        "and about 4 dB for the conventional transceivers, DeepSC-ST steady across channels for SNR ≥ 0 dB, "
+        "and that SR+DeepSC obtains no readable text under the adopted fading channels.\n",
         tables["thresholds"],
         "## CER and WER against SNR (paper Figs. 5 and 6)\n",
         _figure("cer_vs_snr", f"Character error rate; dashed: readable text (CER = {READABLE_CER})."),
@@ -93,7 +94,7 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         parts += [
             "## Speech quality: FDSD and KDSD against SNR (paper Figs. 7 and 8)\n",
             "Distances, in the ASR model's features (last BiGRU block, mean over time), between the speech each receiver "
-            f"outputs and real speech of the `{reference}` split; lower is better. DeepSC-ST and the text transceiver "
+            f"outputs and real speech of the `{reference}` split; lower is better. DeepSC-ST, the text transceiver and SR+DeepSC "
             "speak their recovered text in the sender's voice; the speech transceiver outputs decoded AMR-WB. "
             "Dotted: the test transcripts themselves through the synthesiser. "
             f"With {cells[0].utterances} utterances per set and features wider than that, the covariances are "
@@ -107,9 +108,13 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         parts += ["## Training loss (paper Fig. 4)\n", _figure(LOSS_FIGURE, "CTC loss per epoch of the given training runs.")]
     parts += [
         "## Channel symbols per 16,000 samples (paper Table II)\n",
-        "Ours: complex symbols sent for the whole test set x 16,000 / its samples.\n",
+        "Ours: complex symbols sent for the whole test set x 16,000 / its samples. SR+DeepSC sends 8 symbols per word "
+        "token of each sentence, unpadded; the paper's 120 fits sentences padded to a fixed length (see the "
+        "sr-deepsc-small model card).\n",
         tables["symbols"],
         "## Trainable parameters (paper section V-B)\n",
+        "SR+DeepSC: the ASR plus the DeepSC text transceiver. The paper's 92,212,016 is 85,788,733 (Deep Speech 2) "
+        "+ 6,423,283 (DeepSC with the published code's identity feed-forward and V = 14,179 words; `deepsc-st info --config paper`).\n",
         tables["parameters"],
         f"## Example sentences at {nearest_snr(cells, example_snr):g} dB (paper Table IV)\n",
         tables["examples"],

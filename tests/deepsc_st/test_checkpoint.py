@@ -29,8 +29,13 @@ def test_current_runs_round_trip_and_newer_ones_are_refused():
     settings = TrainingSettings(config=get_config("tiny"), data="data/synth", channel="awgn", snr_db=(2.0, 6.0), spec_augment=True)
     run = json.loads(json.dumps(settings.to_run()))
     assert migrate_run(run) == run and TrainingSettings.from_run(run) == settings
-    with pytest.raises(UserError, match="version 3 is newer"):
-        migrate_run({**run, "version": 3})
+    with pytest.raises(UserError, match=f"version {RUN_VERSION + 1} is newer"):
+        migrate_run({**run, "version": RUN_VERSION + 1})
+
+
+def test_version_2_runs_had_no_unspoken_text():
+    version_2 = {key: value for key, value in migrate_run(V1_COSINE_RUN).items() if key != "unspoken_text"} | {"version": 2}
+    assert migrate_run(version_2)["unspoken_text"] is False and migrate_run(version_2)["version"] == RUN_VERSION
 
 
 def test_files_are_replaced_whole(tmp_path):

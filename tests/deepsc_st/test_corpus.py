@@ -152,3 +152,27 @@ def test_utterances_outside_2_to_12_s_are_replaced(tmp_path, monkeypatch):
     assert len(list((tmp_path / "wavs").glob("*.wav"))) == 12
     for row in rows:
         assert corpus.MIN_SECONDS <= sf.info(tmp_path / "wavs" / f"{row[0]}.wav").duration <= corpus.MAX_SECONDS
+
+
+def test_some_splits_only_then_the_rest(tiny, tmp_path):
+    """``--splits test,validation`` (make reproduce) writes exactly those utterances of the whole corpus; a rerun adds the rest."""
+    from deepsc_st.data import read_utterances
+
+    out_dir, summary = tiny
+    partial = corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False, splits=("test", "validation"))
+    full_splits = json.loads((out_dir / "splits.json").read_text())
+    assert json.loads((tmp_path / "splits.json").read_text()) == {name: full_splits[name] for name in ("validation", "test")}
+    assert partial["utterances"] == len(full_splits["test"]) + len(full_splits["validation"])
+    for utterance_id in full_splits["test"] + full_splits["validation"]:
+        assert (tmp_path / "wavs" / f"{utterance_id}.wav").read_bytes() == (out_dir / "wavs" / f"{utterance_id}.wav").read_bytes()
+    assert not any((tmp_path / "wavs" / f"{i}.wav").exists() for i in full_splits["train"])
+    assert json.loads((tmp_path / "manifest.json").read_text())["splits"] == ["validation", "test"]
+    with pytest.raises(UserError, match="generated with --splits: run deepsc-st corpus --out"):
+        read_utterances(tmp_path, "train")
+    finished = corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False)
+    assert finished["checksum"] == summary["checksum"]
+
+
+def test_unknown_split(tmp_path):
+    with pytest.raises(UserError, match="--splits: unknown split 'tests'; choose from train, validation, test, test_heldout"):
+        corpus.generate_corpus(tmp_path, utterances=8, splits=("tests",), progress=False)

@@ -76,3 +76,24 @@ def test_info_counts_the_papers_sr_deepsc(capsys):
     assert info["sr_deepsc_trainable_params"] == 92_212_016
     code, out, _ = run_cli(capsys, "info", "--config", "text-paper", "--json")
     assert json.loads(out)["trainable_params"] == 6_423_283 and json.loads(out)["symbols_per_token"] == 8
+
+
+def test_evaluate_measures_a_text_run_as_sr_deepsc(capsys, text_run, espeak_corpus):
+    code, out, err = run_cli(capsys, "evaluate", "--model", text_run, "--data", espeak_corpus, "--channel", "awgn", "--snr", "30", "--utterances", "3", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["system"] == "sr-deepsc" and result["utterances"] == 3 and result["symbols_per_16000_samples"] > 0
+
+
+def test_unspoken_text_is_the_text_pool_minus_every_spoken_sentence(espeak_corpus, tmp_path):
+    from deepsc_st.corpus import generate_corpus, read_novels, sentence_pool
+    from deepsc_st.text_training import unspoken_sentences
+
+    generate_corpus(tmp_path, utterances=20, seed=2, progress=False, splits=("test", "validation"))
+    spoken = {u.text for u in read_utterances(tmp_path, "all")}
+    unspoken = unspoken_sentences(tmp_path)
+    assert not spoken & set(unspoken) and len(unspoken) == len(sentence_pool(read_novels())) - len(spoken)
+    with pytest.raises(UserError, match="not an embedded corpus"):
+        unspoken_sentences(espeak_corpus)
+    with pytest.raises(UserError, match="a speech run needs their speech"):
+        train(TrainingSettings(config=get_config("tiny"), data=str(espeak_corpus), unspoken_text=True), tmp_path / "run", progress=False)

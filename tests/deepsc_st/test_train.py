@@ -137,6 +137,13 @@ def test_cosine_schedule_decays_to_five_percent_over_the_run():
     assert constant.learning_rate_schedule(10) == 1e-3
 
 
+def test_warmup_cosine_rises_over_two_epochs_then_decays():
+    settings = TrainingSettings(config=get_config("text-tiny"), data="unused", epochs=6, learning_rate=1e-3, lr_schedule="warmup-cosine")
+    schedule = settings.learning_rate_schedule(batches_per_epoch=10)
+    assert float(schedule(0)) == pytest.approx(0.0) and float(schedule(10)) == pytest.approx(0.5e-3)
+    assert float(schedule(20)) == pytest.approx(1e-3) and float(schedule(60)) == pytest.approx(0.05e-3)
+
+
 def test_unknown_schedule_is_refused_before_training(tmp_path):
     with pytest.raises(UserError, match="unknown learning-rate schedule 'step'"):
         train(TrainingSettings(config=get_config("tiny"), data=str(tmp_path), lr_schedule="step"), tmp_path / "run", progress=False)
