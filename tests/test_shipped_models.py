@@ -8,25 +8,32 @@ import pytest
 
 from deepsc_st.checkpoint import load_run
 from deepsc_st.model import ASRModel, DeepSCST
+from deepsc_st.text_model import DeepSCText
 from deepsc_st.model_card import render_shipped_card
 from deepsc_st.shipped import PACKAGE_MODELS, shipped_model_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-SHIPPED = [("asr-small", ASRModel), ("deepsc-st-small", DeepSCST), ("asr-small-mixed", ASRModel), ("deepsc-st-small-mixed", DeepSCST)]
+SHIPPED = [
+    ("asr-small", ASRModel, "small"),
+    ("deepsc-st-small", DeepSCST, "small"),
+    ("asr-small-mixed", ASRModel, "small"),
+    ("deepsc-st-small-mixed", DeepSCST, "small"),
+    ("sr-deepsc-small", DeepSCText, "text-small"),
+]
 
 
 def test_every_shipped_folder_is_tested():
-    assert sorted(p.parent.name for p in PACKAGE_MODELS.glob("*/MODEL.md")) == sorted(name for name, _ in SHIPPED)
+    assert sorted(p.parent.name for p in PACKAGE_MODELS.glob("*/MODEL.md")) == sorted(name for name, _, _ in SHIPPED)
 
 
-@pytest.mark.parametrize("folder, kind", SHIPPED)
-def test_shipped_model_loads_and_its_card_is_its_measurements(folder, kind):
+@pytest.mark.parametrize("folder, kind, config", SHIPPED)
+def test_shipped_model_loads_and_its_card_is_its_measurements(folder, kind, config):
     model_dir = shipped_model_dir(folder)
     assert model_dir == PACKAGE_MODELS / folder
     model, run = load_run(model_dir)  # a version-1 run.json, read through its migration
-    assert isinstance(model, kind) and model.config.name == "small"
+    assert isinstance(model, kind) and model.config.name == config
     assert (model_dir / "MODEL.md").read_text() == render_shipped_card(model_dir)
     assert (model_dir / "model.weights.h5").stat().st_size < 25e6
 
@@ -49,3 +56,4 @@ def test_a_plain_install_carries_the_models(tmp_path):
     folder = Path(found.stdout.strip())
     assert folder.is_relative_to(target) and (folder / "model.weights.h5").stat().st_size > 1e6
     assert (folder.parent / "asr-small" / "huffman.json").is_file()
+    assert (folder.parent / "sr-deepsc-small" / "vocabulary.json").is_file()
