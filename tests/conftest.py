@@ -172,7 +172,7 @@ def text_run(espeak_corpus, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "text"
     settings = TrainingSettings(
         config=get_config("text-tiny"), data=str(espeak_corpus), channel="awgn", snr_db=(20.0, 30.0), epochs=60, batch_size=4, learning_rate=3e-3,
-        validation_utterances=20,
+        validation_utterances=4,
     )
     train(settings, run_dir, progress=False)
     return run_dir

@@ -7,6 +7,7 @@ import tensorflow as tf
 from channels import make_channel
 from deepsc_st.config import CONFIGS, ModelConfig, get_config
 from deepsc_st.model import ASRModel, DeepSCST, build_model, output_steps
+from deepsc_st.text_model import build_text_model
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +20,8 @@ def test_paper_parameter_counts(paper_models):
     deepsc, asr = paper_models
     assert deepsc.trainable_parameter_count() == 85_796_042
     assert asr.trainable_parameter_count() == 85_788_733
+    text = build_text_model(get_config("text-paper"), "awgn")  # DeepSC as published: 6,423,283
+    assert asr.trainable_parameter_count() + text.trainable_parameter_count() == 92_212_016  # SR+DeepSC
 
 
 def test_paper_symbols_per_second():

@@ -9,6 +9,7 @@ from deepsc_st.checkpoint import read_json, read_state
 from deepsc_st.config import get_config
 from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
+from deepsc_st.shipped import PACKAGE_MODELS
 from deepsc_st.train import TrainingSettings, train
 from deepsc_st.words import VOCABULARY_FILE, WordVocabulary
 from tests.cli_helpers import assert_one_line_error, run_cli
@@ -49,10 +50,10 @@ def test_speech_only_settings_are_refused(capsys, espeak_corpus, tmp_path):
 
 def test_ship_measures_the_text_link_and_sr_deepsc_end_to_end(capsys, text_run, sentence_asr_run, espeak_corpus, tmp_path):
     shipped = tmp_path / "sr-deepsc"
-    args = ["ship", "--run", text_run, "--out", shipped, "--data", espeak_corpus, "--asr-model", sentence_asr_run, "--utterances", "4"]
+    args = ["ship", "--run", text_run, "--out", shipped, "--data", espeak_corpus, "--asr-model", sentence_asr_run, "--utterances", "3"]
     code, out, err = run_cli(capsys, *args)
     assert code == 0, err
-    assert "# DeepSC text transceiver of SR+DeepSC trained under awgn at 20-30 dB" in out and "BLEU-1" in out
+    assert "# DeepSC text transceiver of SR+DeepSC trained under awgn at 20:30 dB" in out and "BLEU-1" in out
     assert {"MODEL.md", "model.weights.h5", "run.json", "history.csv", "measurements.json", VOCABULARY_FILE} <= {p.name for p in shipped.iterdir()}
     stored = json.loads((shipped / "measurements.json").read_text())
     rows = stored["rows"]
@@ -67,15 +68,18 @@ def test_ship_measures_the_text_link_and_sr_deepsc_end_to_end(capsys, text_run, 
     assert len([r for r in rows if r["system"] == "sr-deepsc"]) == 6
 
 
-def test_info_counts_the_papers_sr_deepsc(capsys):
-    code, out, err = run_cli(capsys, "info", "--config", "paper", "--json")
+def test_info_adds_the_paired_text_model(capsys):
+    """``info --config paper`` pairs text-paper (tests/deepsc_st/test_model.py checks 92,212,016 on the built
+    paper models); ``small`` pairs the shipped sr-deepsc-small, whose vocabulary fixes its size."""
+    code, out, _ = run_cli(capsys, "info", "--config", "text-paper", "--json")
+    assert code == 0 and json.loads(out)["trainable_params"] == 6_423_283 and json.loads(out)["symbols_per_token"] == 8
+    code, out, err = run_cli(capsys, "info", "--config", "small", "--json")
     assert code == 0, err
     info = json.loads(out)
-    assert info["asr_trainable_params"] == 85_788_733
-    assert info["deepsc_text_trainable_params"] == 6_423_283
-    assert info["sr_deepsc_trainable_params"] == 92_212_016
-    code, out, _ = run_cli(capsys, "info", "--config", "text-paper", "--json")
-    assert json.loads(out)["trainable_params"] == 6_423_283 and json.loads(out)["symbols_per_token"] == 8
+    words = read_json(PACKAGE_MODELS / "sr-deepsc-small" / "run.json")["config"]["vocabulary_size"]
+    text = 964_368 + 129 * words + 8 * (2 * 128 * 512 + 512 + 128)  # one shared V x 128 table + classifier bias; 8 working feed-forwards
+    assert info["deepsc_text_config"] == "text-small" and info["deepsc_text_trainable_params"] == text == 3_134_430
+    assert info["sr_deepsc_trainable_params"] == info["asr_trainable_params"] + text
 
 
 def test_evaluate_measures_a_text_run_as_sr_deepsc(capsys, text_run, espeak_corpus):
