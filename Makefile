@@ -2,14 +2,15 @@
 # make test      : the whole test suite (installs what is missing first; under 10 min on 2 cores)
 # make test-fast : the tests not marked slow (under 2 min): the inner loop
 # make setup     : Debian packages + .venv with the project and its test extras
+# make demo      : the web demo on http://127.0.0.1:7860 (deepsc-st demo)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr
+DEBIAN_PACKAGES := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr chromium chromium-driver
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: setup test test-fast reproduce devset clean-results
+.PHONY: setup test test-fast reproduce devset demo clean-results
 
 setup: $(SETUP_STAMP)
 
@@ -53,3 +54,7 @@ devset: setup
 		$$apt_get update -q && DEBIAN_FRONTEND=noninteractive $$apt_get install -y -q --no-install-recommends $$missing; \
 	fi
 	$(BIN)/deepsc-st devset --out data/human
+
+# The paper's demonstration as a local web page (experiments/demo.py): http://127.0.0.1:7860
+demo: setup
+	$(BIN)/deepsc-st demo

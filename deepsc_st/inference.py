@@ -74,7 +74,24 @@ def token_logits(model: CTCModel, waveforms: list[np.ndarray], channel: Channel 
     ``channel``/``snr_db`` (Es/N0, dB): what a DeepSC-ST model's symbols cross;
     an ASR-only model ignores both; None uses the model's training channel and SNR range.
     """
-    forward = compiled_forward(model, channel)
+    return _per_utterance(compiled_forward(model, channel), waveforms, snr_db, batch_size)
+
+
+def semantic_logits(model: CTCModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> list[np.ndarray]:
+    """The semantic encoder's token logits [steps_i, 29] for each waveform: before any channel.
+
+    Their softmax is what DeepSC-ST's channel encoder sends (the semantic
+    features); for an ASR-only model they equal :func:`token_logits`.
+    """
+    cache = model.__dict__.setdefault("_compiled_forward", {})
+    if "semantic" not in cache:
+        signature = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)]
+        cache["semantic"] = tf.function(lambda spectrogram, frames, snr_db: model.semantic_encoder(spectrogram, frames), input_signature=signature)
+    return _per_utterance(cache["semantic"], waveforms, 0.0, batch_size)
+
+
+def _per_utterance(forward, waveforms: list[np.ndarray], snr_db: float, batch_size: int) -> list[np.ndarray]:
+    """``forward`` over padded batches of ``waveforms``, cut back to each utterance's own steps."""
     snr = tf.constant(snr_db, tf.float32)
     logits_per_utterance = []
     for batch in spectrogram_batches(waveforms, batch_size):

@@ -43,11 +43,14 @@ class Transmission:
     ``text``: normalised text (tokens only). ``channel_symbols``: complex
     symbols sent over the channel for this utterance. ``waveform``: float32
     [num_samples] at 16 kHz for systems whose receiver decodes speech, else None.
+    ``token_scores``: the receiver's token logits float32 [steps, 29] for
+    systems that decode text from CTC token scores after the channel, else None.
     """
 
     text: str
     channel_symbols: int
     waveform: np.ndarray | None = None
+    token_scores: np.ndarray | None = None
 
 
 class ReceiverSpeech(enum.Enum):
@@ -215,5 +218,5 @@ class DeepSCSTTransceiver(Transceiver):
             raise UserError("an ASR-only model sends no channel symbols; use --channel none")
         logits = token_logits(self.model, waveforms, channel, snr_db, self.batch_size)
         symbols_per_step = self.model.config.symbols_per_step if isinstance(self.model, DeepSCST) else 0
-        return [Transmission(text, len(scores) * symbols_per_step) for text, scores in zip(decode_each(logits), logits)]
+        return [Transmission(text, len(scores) * symbols_per_step, token_scores=scores) for text, scores in zip(decode_each(logits), logits)]
 

@@ -1,4 +1,4 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit, corpus, sweep, ship, bench.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, ship, bench.
 
 It sits at the top of the packages (channels <- deepsc_st <- baselines <-
 experiments), so it imports downwards only. The system flags of ``transmit``
@@ -223,7 +223,7 @@ def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
         print(sent.text)
 
 
-BENCHMARKS = ("polar", "pipeline", "ctc")
+BENCHMARKS = ("polar", "pipeline", "ctc", "demo")
 
 
 def command_bench(args) -> None:
@@ -233,6 +233,11 @@ def command_bench(args) -> None:
         from deepsc_st.pipeline_bench import run_pipeline_benchmark
 
         _print_json_or_table(run_pipeline_benchmark(args.data, args.config), args.json)
+        return
+    if args.benchmark == "demo":
+        from experiments.demo_bench import run_demo_benchmark
+
+        _print_json_or_table(run_demo_benchmark(args.input), args.json)
         return
     if args.benchmark == "ctc":
         from deepsc_st.ctc_bench import run_ctc_benchmark
@@ -290,6 +295,29 @@ def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     settings = from_arguments(SweepSettings, args, models=given, options=options)
     summary = run_sweep(settings, registry, progress=not args.quiet)
     _print_json_or_table({key: str(value) for key, value in summary.items()}, as_json=False)
+
+
+def command_demo(args, registry: Registry = PROJECT_SYSTEMS) -> None:
+    from experiments.demo import DemoSession, UploadLimits, serve
+
+    limits = UploadLimits(_positive(args.max_megabytes, "--max-megabytes"), _positive(args.max_seconds, "--max-seconds"))
+    models, options = _system_arguments(args, registry)
+    print("loading the systems and tracing their graphs ...", flush=True)
+    session = DemoSession(registry, models, options, synthesizer=args.synthesizer, limits=limits, seed=args.seed)
+    app, url = serve(session, args.host, args.port)
+    for name, reason in session.unavailable.items():
+        print(f"{name} is not available: {reason}")
+    print(f"DeepSC-ST demo on {url} (Ctrl+C stops it)", flush=True)
+    try:
+        app.block_thread()
+    finally:
+        app.close(verbose=False)
+
+
+def _positive(value: float, option: str) -> float:
+    if not value > 0:
+        raise UserError(f"{option} {value:g}: must be more than 0")
+    return value
 
 
 def _add_system_arguments(parser: argparse.ArgumentParser, registry: Registry) -> None:
@@ -352,12 +380,25 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=lambda args: command_transmit(args, registry))
 
-    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels)")
-    bench.add_argument("benchmark", help="polar, pipeline or ctc")
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test)")
+    bench.add_argument("benchmark", help=", ".join(BENCHMARKS))
     bench.add_argument("--data", default="data/synth", help="corpus for the pipeline benchmark")
     bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
+    bench.add_argument("--input", default=None, help="speech clip for the demo benchmark (default: a 5 s sentence in a registered voice)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=command_bench)
+
+    from experiments.demo import DEFAULT_HOST, DEFAULT_PORT, UploadLimits
+
+    demo = commands.add_parser("demo", help="the paper's demonstration as a local web page (speech in; system, channel, SNR; text and speech out)")
+    demo.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: this machine only)")
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo.add_argument("--max-megabytes", type=float, default=UploadLimits.max_megabytes, help="largest upload in MB")
+    demo.add_argument("--max-seconds", type=float, default=UploadLimits.max_seconds, help="longest speech in seconds")
+    _add_system_arguments(demo, registry)
+    demo.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"the receiver's voice: {' or '.join(SYNTHESIZERS)}")
+    demo.add_argument("--seed", type=int, default=0, help="seed of every request's noise and fading draws")
+    demo.set_defaults(run=lambda args: command_demo(args, registry))
 
     ship = commands.add_parser("ship", help="copy a trained run into a model folder, measure it and write MODEL.md")
     ship.add_argument("--run", dest="run_dir", required=True, help="trained run folder")

@@ -91,8 +91,24 @@ class Registry:
         Unknown names, bad option values, missing or wrong models, and a
         missing AMR-WB library raise :class:`UserError`.
         """
-        system = self.system(name)
+        return self._build(self.system(name), Parts(model_dirs, options))
+
+    def build_each(self, model_dirs: dict | None = None, options: dict | None = None) -> dict[str, Transceiver | UserError]:
+        """Every system by name: its transceiver, or the :class:`UserError` that stops it building.
+
+        The systems share one :class:`Parts`, so a model two systems use (the ASR) loads once.
+        """
         parts = Parts(model_dirs, options)
+        built = {}
+        for system in self.systems:
+            try:
+                built[system.name] = self._build(system, parts)
+            except UserError as error:
+                built[system.name] = error
+        return built
+
+    @staticmethod
+    def _build(system: type[Transceiver], parts: Parts) -> Transceiver:
         for option in system.options:
             parts.option(option)  # a bad value fails before any model loads
         try:

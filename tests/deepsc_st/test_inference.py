@@ -1,0 +1,37 @@
+"""The batched forward loops of deepsc_st/inference.py: semantic features before the channel, and the receiver's scores after it."""
+
+import numpy as np
+
+from channels import make_channel
+from deepsc_st.config import get_config
+from deepsc_st.inference import semantic_logits, spectrogram_batches, token_logits
+from deepsc_st.model import build_model
+from deepsc_st.transceiver import DeepSCSTTransceiver
+
+
+def _waveforms():
+    rng = np.random.default_rng(0)
+    return [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in (8000, 16000, 5000)]
+
+
+def test_semantic_logits_are_the_encoders_own_output_for_each_utterance():
+    model = build_model(get_config("tiny"), "awgn")
+    waveforms = _waveforms()
+    logits = semantic_logits(model, waveforms, batch_size=2)
+    for waveform, batch_logits in zip(waveforms, logits):
+        batch = next(spectrogram_batches([waveform]))
+        expected, steps = model.semantic_encoder(batch["spectrogram"], batch["frames"])
+        assert batch_logits.shape == (int(steps[0]), 29)
+        np.testing.assert_allclose(batch_logits, expected.numpy()[0], atol=1e-4)
+
+
+def test_for_an_asr_model_they_equal_the_token_logits():
+    model = build_model(get_config("tiny"), "none")
+    for semantic, received in zip(semantic_logits(model, _waveforms()), token_logits(model, _waveforms())):
+        np.testing.assert_allclose(semantic, received, atol=1e-5)
+
+
+def test_a_deepsc_transmission_carries_the_receivers_token_scores():
+    model = build_model(get_config("tiny"), "awgn")
+    [sent] = DeepSCSTTransceiver(model).transmit(_waveforms()[:1], make_channel("awgn"), 30.0)
+    assert sent.token_scores.shape == (sent.channel_symbols // model.config.symbols_per_step, 29)
