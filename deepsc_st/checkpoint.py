@@ -118,9 +118,10 @@ def load_run(run_dir) -> tuple[CTCModel | DeepSCText, dict]:
     return model, run
 
 
-def save_model_weights(model: CTCModel | DeepSCText, run: dict, run_dir: Path) -> None:
-    """Write ``model.weights.h5`` without optimizer state (a copy of the weights in a fresh model)."""
-    clean = model_from_run(run)
+def save_model_weights(model: CTCModel | DeepSCText, run: dict, run_dir: Path, clean: CTCModel | DeepSCText | None = None) -> None:
+    """Write ``model.weights.h5`` without optimizer state: the weights copied into ``clean``, a model without an
+    optimizer of the same architecture (None: one built from ``run``, which costs an eager forward pass)."""
+    clean = model_from_run(run) if clean is None else clean
     clean.set_weights(model.get_weights())
     write_atomically(Path(run_dir) / MODEL_WEIGHTS, lambda p: clean.save_weights(str(p)))
 
@@ -132,11 +133,14 @@ class EpochCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.run = run
+        self._clean = None  # built at the first epoch's end, then reused (building one costs as much as a tiny epoch)
 
     def on_epoch_end(self, epoch, logs=None):
         name = f"epoch-{epoch + 1:04d}.weights.h5"
         write_atomically(self.run_dir / name, lambda p: self.model.save_weights(str(p)))
-        save_model_weights(self.model, self.run, self.run_dir)
+        if self._clean is None:
+            self._clean = model_from_run(self.run)
+        save_model_weights(self.model, self.run, self.run_dir, self._clean)
         previous = read_state(self.run_dir).get("checkpoint")
         write_json(self.run_dir / STATE_FILE, {"epochs_done": epoch + 1, "checkpoint": name})
         if previous and previous != name:
