@@ -45,12 +45,32 @@ class CellWorker:
         return run_cell(system, channel, snr_db)
 
 
-def connect(address: str | None) -> bool:
-    """Join the Ray cluster at ``address`` (None: start a local one); True when this call started or joined it."""
+def check_cluster(address: str | None, timeout_s: float = 5.0) -> None:
+    """A one-line :class:`UserError` unless Ray is installed and something listens at ``address`` (HOST:PORT, None: local).
+
+    Ray itself would retry an unreachable address for minutes.
+    """
+    import socket
+
     try:
-        import ray
+        import ray  # noqa: F401
     except ImportError:
         raise UserError(INSTALL_HINT) from None
+    if address is None:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--address {address!r}: expected HOST:PORT of a Ray cluster's head (ray start --head prints it)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise UserError(f"--address {address}: no Ray cluster answers there ({error.strerror or error})") from None
+
+
+def connect(address: str | None) -> bool:
+    """Join the Ray cluster at ``address`` (None: start a local one); True when this call started or joined it."""
+    import ray
+
     if ray.is_initialized():
         return False
     try:

@@ -19,7 +19,9 @@ number of utterances, seed or models is refused (choose another ``--name``).
 
 Parallelism: cells run in ``workers`` processes started with "spawn" (not
 fork: TensorFlow is not fork-safe); each builds its transceivers once.
-With one worker the cells run in the calling process.
+With one worker the cells run in the calling process. ``backend="ray"`` runs
+them on Ray actors instead, on a local Ray instance or the cluster at
+``address`` (:mod:`experiments.ray_backend`); results and resumption are the same.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from experiments.worker import init_worker, run_cell
 log = logging.getLogger(__name__)
 
 SWEEP_CHANNELS = ("awgn", "rayleigh", "rician")
+BACKENDS = ("local", "ray")
 DEFAULT_SNRS = "-12:20:2"
 GROUND_TRUTH_FILE = "ground_truth.json"
 
@@ -115,7 +118,9 @@ class SweepSettings:
     example_snr: float = setting(0.0, "SNR (dB) of the example-sentence table")
     loss_runs: tuple[str, ...] = setting((), "training runs for the loss-vs-epoch figure", nargs="+")
     results: str = setting("results", "folder that holds the sweeps")
-    workers: int | None = setting(None, "processes (default: min(2, cores))", parse=int)
+    workers: int | None = setting(None, "processes (default: min(2, cores); ray: one per CPU of the cluster)", parse=int)
+    backend: str = setting("local", "where cells run: local (a process pool) or ray (a Ray cluster, pip install 'deepsc-st[cluster]')")
+    address: str | None = setting(None, "ray: the cluster's HOST:PORT (default: start a local Ray instance)")
     speech_quality: bool = setting(True, "skip FDSD / KDSD of the speech receivers output (faster)", flag="--no-speech-quality")
     reference_split: str = setting("validation", "real speech that FDSD / KDSD compare with")
 
@@ -128,6 +133,10 @@ def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, pro
     Bad settings raise a one-line :class:`UserError` before any cell runs.
     """
     names = _check_settings(settings, registry)
+    if settings.backend == "ray":
+        from experiments.ray_backend import check_cluster
+
+        check_cluster(settings.address)
     model_dirs = registry.model_dirs(settings.models)
     model_ids = {kind: model_identifier(folder) for kind, folder in model_dirs.items()}
     test_set = load_utterances(settings.data, settings.split, settings.utterances)
@@ -148,9 +157,8 @@ def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, pro
     wanted = list(dict.fromkeys((system, channel, snr) for system in names for channel in settings.channels for snr in settings.snrs))
     todo = [cell for cell in wanted if cell not in cells]
     order = _cell_order(registry.names)
-    workers = min(settings.workers or min(2, os.cpu_count() or 1), max(1, len(todo)))
     with tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=f"sweep {settings.name}", unit="cell", disable=not progress, file=sys.stderr) as bar:
-        for cell in _compute(todo, registry, model_dirs, settings.options, model_ids, test_set, settings.seed, quality, workers):
+        for cell in _compute(todo, registry, model_dirs, settings.options, model_ids, test_set, settings.seed, quality, settings):
             folder.save_cell(cell)
             cells[cell.key] = cell
             folder.write_csv(sorted(cells.values(), key=order))
@@ -178,6 +186,10 @@ def _check_settings(settings: SweepSettings, registry: Registry) -> tuple[str, .
         raise UserError(f"--utterances: {settings.utterances} is not a positive number")
     if settings.workers is not None and settings.workers < 1:
         raise UserError(f"--workers: {settings.workers} is not a positive number")
+    if settings.backend not in BACKENDS:
+        raise UserError(f"unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)}")
+    if settings.address is not None and settings.backend != "ray":
+        raise UserError("--address names a Ray cluster; add --backend ray")
     for run in settings.loss_runs:
         if not (Path(run) / "history.csv").is_file():
             raise UserError(f"--loss-runs: {run} has no history.csv (not a training run folder)")
@@ -241,11 +253,17 @@ def _cell_order(system_names: tuple[str, ...]):
     return key
 
 
-def _compute(todo, registry, model_dirs, options, model_ids, test_set, seed, quality, workers: int) -> Iterator[CellResult]:
-    """Run the cells ``todo`` = [(system, channel, snr_db)], yielding each result as it finishes."""
+def _compute(todo, registry, model_dirs, options, model_ids, test_set, seed, quality, settings: SweepSettings) -> Iterator[CellResult]:
+    """Run the cells ``todo`` = [(system, channel, snr_db)] on ``settings.backend``, yielding each result as it finishes."""
     if not todo:
         return
     init_args = (registry, sorted({system for system, _, _ in todo}), model_dirs, options, model_ids, test_set, seed, quality)
+    if settings.backend == "ray":
+        from experiments.ray_backend import ray_cells
+
+        yield from ray_cells(todo, init_args, settings.address, settings.workers)
+        return
+    workers = min(settings.workers or min(2, os.cpu_count() or 1), len(todo))
     if workers == 1:
         init_worker(*init_args)
         for cell in todo:

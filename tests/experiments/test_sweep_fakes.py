@@ -10,7 +10,8 @@ and recognise each waveform by a hash of its samples, so no model is needed:
   numbers depend on the noise draws (what the sweep's seeding must fix).
 
 With ``$SWEEP_FAKE_KILL_AFTER = N`` the process SIGKILLs itself when asked
-for its (N+1)-th transmission: a sweep killed mid-way.
+for its (N+1)-th transmission: a sweep (or a worker) killed mid-way. With
+``$SWEEP_FAKE_DELAY = S`` every transmission takes S seconds more.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -30,6 +32,7 @@ from experiments.systems import Registry
 
 CORPUS_ENV = "SWEEP_FAKE_CORPUS"
 KILL_ENV = "SWEEP_FAKE_KILL_AFTER"
+DELAY_ENV = "SWEEP_FAKE_DELAY"
 BITS_PER_TOKEN = 6
 
 _transmissions = 0
@@ -56,6 +59,7 @@ class _Fake(Transceiver):
         _transmissions += 1
         if _transmissions > int(os.environ.get(KILL_ENV, "1000000")):
             os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(float(os.environ.get(DELAY_ENV, "0")))
         return [self.send(self.transcripts[_key(w)], channel, snr_db) for w in waveforms]
 
 
