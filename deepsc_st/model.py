@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import ModelConfig
+from deepsc_st import distribute
 from deepsc_st.frontend import FRAMES_PER_SECOND, NUM_BINS
 from deepsc_st.tokens import BLANK_INDEX, NUM_CLASSES
 
@@ -51,7 +52,7 @@ class SemanticEncoder(keras.layers.Layer):
                 [
                     keras.layers.ZeroPadding2D(padding),
                     keras.layers.Conv2D(filters, kernel, strides=stride, use_bias=False),
-                    keras.layers.BatchNormalization(momentum=config.batchnorm_momentum, epsilon=config.batchnorm_epsilon),
+                    distribute.BatchNormalization(momentum=config.batchnorm_momentum, epsilon=config.batchnorm_epsilon),
                 ]
             )
             freq_bins = (freq_bins + 2 * padding[1] - kernel[1]) // stride[1] + 1
@@ -59,7 +60,7 @@ class SemanticEncoder(keras.layers.Layer):
         self.recurrent_blocks = [
             (
                 keras.layers.Bidirectional(keras.layers.GRU(config.gru_units, return_sequences=True, reset_after=True)),
-                keras.layers.BatchNormalization(momentum=config.batchnorm_momentum, epsilon=config.batchnorm_epsilon),
+                distribute.BatchNormalization(momentum=config.batchnorm_momentum, epsilon=config.batchnorm_epsilon),
             )
             for _ in range(config.gru_layers)
         ]
@@ -155,7 +156,7 @@ def ctc_loss(logits, steps, labels, label_length):
     return tf.reduce_mean(losses)
 
 
-class CTCModel(keras.Model):
+class CTCModel(distribute.PrebuiltModel):
     """A model trained with CTC loss on batches from :mod:`deepsc_st.data`.
 
     Batches are dicts with ``spectrogram`` [batch, frames, 161], ``frames``
@@ -186,15 +187,16 @@ class CTCModel(keras.Model):
         with tf.GradientTape() as tape:
             logits, steps = self.forward(batch, training=True)
             loss = ctc_loss(logits, steps, batch["labels"], batch["label_length"])
-        gradients = tape.gradient(loss, self.trainable_variables)
+            share = distribute.replica_share(loss)
+        gradients = tape.gradient(share, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
         self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
+        return {"loss": distribute.loggable(self.loss_tracker.result())}
 
     def test_step(self, batch):
         logits, steps = self.forward(batch, training=False)
         self.loss_tracker.update_state(ctc_loss(logits, steps, batch["labels"], batch["label_length"]))
-        return {"loss": self.loss_tracker.result()}
+        return {"loss": distribute.loggable(self.loss_tracker.result())}
 
     def build_with_dummy_input(self, seconds: float = 1.0):
         """Create all weights by running one silent utterance through the model."""

@@ -27,6 +27,7 @@ import tensorflow as tf
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import TextConfig
 from deepsc_st.words import PAD, START
+from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
 
 TEXT_KIND = "deepsc-text"  # the run.json kind of a trained DeepSC text transceiver
 
@@ -213,7 +214,7 @@ def masked_cross_entropy(targets, logits):
     return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
 
 
-class DeepSCText(keras.Model):
+class DeepSCText(PrebuiltModel):
     """Transmitter (:meth:`transmit`), channel, receiver (:meth:`receive`, :meth:`greedy_decode`).
 
     ``train_channel`` and ``train_snr_db`` = (low, high) dB: the channel of
@@ -264,14 +265,15 @@ class DeepSCText(keras.Model):
     def train_step(self, tokens):
         with tf.GradientTape() as tape:
             loss = masked_cross_entropy(tokens[:, 1:], self(tokens, training=True))
-        gradients = tape.gradient(loss, self.trainable_variables)
+            share = replica_share(loss)
+        gradients = tape.gradient(share, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
         self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
+        return {"loss": loggable(self.loss_tracker.result())}
 
     def test_step(self, tokens):
         self.loss_tracker.update_state(masked_cross_entropy(tokens[:, 1:], self(tokens, training=False)))
-        return {"loss": self.loss_tracker.result()}
+        return {"loss": loggable(self.loss_tracker.result())}
 
     def greedy_decode(self, received, token_mask):
         """Token ids int32 [batch, tokens] (START first) read from received symbols, most likely token at each step.

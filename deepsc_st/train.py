@@ -24,7 +24,7 @@ import sionna.phy
 import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
-from deepsc_st import checkpoint
+from deepsc_st import checkpoint, distribute
 from deepsc_st.augment import WaveformAugmenter
 from deepsc_st.config import ModelConfig, TextConfig, config_from_dict, get_config
 from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_utterances, training_batches_per_epoch, training_dataset
@@ -188,8 +188,14 @@ def _write_rows(path, rows):
         csv.writer(handle).writerows(rows)
 
 
-def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: bool = True) -> dict:
-    """Train (or continue) the run in ``run_dir``; returns the last epoch's logs and timing."""
+def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: bool = True, strategy: str = "none") -> dict:
+    """Train (or continue) the run in ``run_dir``; returns the last epoch's logs and timing.
+
+    ``strategy``: none, mirrored or multi-worker (:mod:`deepsc_st.distribute`);
+    ``settings.batch_size`` is then the global batch, split across the replicas.
+    """
+    distribution = distribute.make_strategy(strategy)  # first: a multi-worker strategy starts its server before TensorFlow runs anything
+    chief = distribute.is_chief(distribution)
     run_dir = Path(run_dir)
     text = settings.kind == TEXT_KIND
     if text:
@@ -225,22 +231,24 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         validation = load_utterances(settings.data, "validation", settings.validation_utterances, progress=progress)
         batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
 
-    model = checkpoint.model_from_run(run)
-    if not text:
-        model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
-    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
-    model.optimizer.build(model.trainable_variables)
-    if initial_epoch:
-        checkpoint.load_weights(model, run_dir / state["checkpoint"])
-        print(f"resuming {run_dir} after epoch {initial_epoch}", file=sys.stderr)
-    elif settings.init_from:
-        _init_semantic_encoder(model, settings.init_from)
+    with distribution.scope():
+        model = checkpoint.model_from_run(run)
+        if not text:
+            model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
+        model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
+        model.optimizer.build(model.trainable_variables)
+        if initial_epoch:
+            checkpoint.load_weights(model, run_dir / state["checkpoint"])
+            print(f"resuming {run_dir} after epoch {initial_epoch}", file=sys.stderr)
+        elif settings.init_from:
+            _init_semantic_encoder(model, settings.init_from)
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint.write_json(run_dir / checkpoint.RUN_FILE, run)
-    if text:
-        vocabulary.save(run_dir)
-    _trim_history(run_dir / "history.csv", initial_epoch)
+    if chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint.write_json(run_dir / checkpoint.RUN_FILE, run)
+        if text:
+            vocabulary.save(run_dir)
+        _trim_history(run_dir / "history.csv", initial_epoch)
 
     if text:
         train_batches, validation_batches, validation_cer = sentences.train_batches, sentences.validation_batches, sentences.validation
@@ -252,13 +260,17 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         validation_cer = ValidationCER(validation, settings.batch_size)
         amount, rate = sum(len(item.waveform) for item in train_set) / SAMPLE_RATE, "audio_seconds_per_second"
     train_batches = train_batches.apply(tf.data.experimental.assert_cardinality(batches_per_epoch))
-    callbacks = [
-        validation_cer,
-        EpochTimer(),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-        keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
-        checkpoint.EpochCheckpoint(run_dir, run),
-    ]
+    if distribution.num_replicas_in_sync > 1:  # every worker reads the same batches; tf.distribute gives each its share of every one
+        sharding = tf.data.Options()
+        sharding.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        train_batches, validation_batches = train_batches.with_options(sharding), validation_batches.with_options(sharding)
+    callbacks = [validation_cer, EpochTimer()]
+    if chief:  # the only writer of the run folder
+        callbacks += [
+            keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+            keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
+            checkpoint.EpochCheckpoint(run_dir, run),
+        ]
     start = time.time()
     history = model.fit(
         train_batches,

@@ -161,7 +161,7 @@ def command_train(args) -> None:
     from deepsc_st.train import TrainingSettings, train
 
     settings = from_arguments(TrainingSettings, args)
-    result = train(settings, args.out, resume=args.resume, progress=not args.quiet)
+    result = train(settings, args.out, resume=args.resume, progress=not args.quiet, strategy=args.strategy)
     _print_json_or_table({"run": str(args.out), **result}, as_json=False)
 
 
@@ -332,6 +332,7 @@ def _add_system_arguments(parser: argparse.ArgumentParser, registry: Registry) -
 
 def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParser:
     """The ``deepsc-st`` parser; ``transmit`` and ``sweep`` take the flags ``registry``'s systems declare."""
+    from deepsc_st.distribute import STRATEGIES
     from deepsc_st.settings import add_arguments
     from deepsc_st.train import TrainingSettings
     from experiments.sweep import SweepSettings
@@ -353,6 +354,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     train.add_argument("--out", required=True, help="run folder (checkpoints, logs)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out (rerunning does this too)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--strategy", default=STRATEGIES[0], help="tf.distribute: none; mirrored (every local device); multi-worker (the machines in TF_CONFIG, run on each); --batch-size is the global batch")
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="CER/WER of a trained model over a channel at one SNR")
