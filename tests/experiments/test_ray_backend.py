@@ -5,20 +5,16 @@ killed mid-sweep and run again finishes the rest with the same numbers; a
 worker killed mid-cell is restarted and its cell retried.
 """
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from dataclasses import asdict
 
 import pytest
 
 from experiments.demo import free_port
 from experiments.sweep import run_sweep
 from tests.cli_helpers import assert_one_line_error, run_cli
-from tests.experiments.test_sweep import ROOT, rows_without_time, settings
+from tests.experiments.test_sweep import ROOT, rows_without_time, settings, start_sweep_process
 from tests.experiments.test_sweep_fakes import CORPUS_ENV, DELAY_ENV, FAKES, KILL_ENV
 
 pytestmark = pytest.mark.slow  # a Ray cluster and its worker processes
@@ -36,13 +32,13 @@ def local(espeak_corpus, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster(espeak_corpus):
-    """A Ray head (1 CPU) and a second node (1 CPU) on this machine; their workers find the fake corpus and take 0.5 s per transmission."""
+    """A Ray head (1 CPU) and a second node (1 CPU) on this machine; their workers find the fake corpus and take 0.3 s per transmission."""
     from ray.cluster_utils import Cluster
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray's switch for loopback-only clusters: every address is 127.0.0.1
         patch.setenv(CORPUS_ENV, str(espeak_corpus))
-        patch.setenv(DELAY_ENV, "0.5")
+        patch.setenv(DELAY_ENV, "0.3")
         patch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
         cluster.add_node(num_cpus=1)
@@ -63,14 +59,7 @@ def test_a_ray_sweep_gives_the_local_results(espeak_corpus, cluster, local, tmp_
 
 def test_a_killed_driver_reruns_only_the_unfinished_cells(espeak_corpus, cluster, local, tmp_path):
     resumed = ray_settings(espeak_corpus, tmp_path, cluster)
-    script = (
-        "import json, sys\n"
-        "from experiments.sweep import SweepSettings, run_sweep\n"
-        "from tests.experiments.test_sweep_fakes import FAKES\n"
-        "values = json.loads(sys.argv[1])\n"
-        "run_sweep(SweepSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}), FAKES, progress=False)\n"
-    )
-    driver = subprocess.Popen([sys.executable, "-c", script, json.dumps(asdict(resumed))], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    driver = start_sweep_process(resumed)
     cells = tmp_path / "t" / "cells"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(cells.glob("*.json"))) < 1 and driver.poll() is None:
@@ -78,7 +67,7 @@ def test_a_killed_driver_reruns_only_the_unfinished_cells(espeak_corpus, cluster
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     done = len(list(cells.glob("*.json")))
-    assert 1 <= done < 4, driver.stderr.read().decode()[-2000:]
+    assert 1 <= done < 4, driver.stderr.read()[-2000:]
     summary = run_sweep(resumed, FAKES, progress=False)
     assert summary["computed"] == 4 - done
     assert rows_without_time(summary["folder"]) == rows_without_time(local)

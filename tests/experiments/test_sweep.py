@@ -37,6 +37,21 @@ def rows_without_time(folder: Path) -> list[dict]:
         return [{k: v for k, v in row.items() if k != "elapsed_s"} for row in csv.DictReader(handle)]
 
 
+SWEEP_SCRIPT = (
+    "import json, sys\n"
+    "from experiments.sweep import SweepSettings, run_sweep\n"
+    "from tests.experiments.test_sweep_fakes import FAKES\n"
+    "values = json.loads(sys.argv[1])\n"
+    "run_sweep(SweepSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}), FAKES, progress=False)\n"
+)
+
+
+def start_sweep_process(sweep: SweepSettings, env: dict | None = None) -> subprocess.Popen:
+    """``run_sweep(sweep)`` with the fake systems in a new process (stderr piped, text), extra environment ``env``."""
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, json.dumps(asdict(sweep))], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.fixture(scope="module")
 def swept(espeak_corpus, tmp_path_factory):
     """An uninterrupted sweep, with a fake training run for the loss figure."""
@@ -103,16 +118,9 @@ def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_a
 @pytest.mark.slow  # a subprocess killed mid-sweep
 def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path):
     resumed = settings(espeak_corpus, tmp_path)
-    script = (
-        "import json, sys\n"
-        "from experiments.sweep import SweepSettings, run_sweep\n"
-        "from tests.experiments.test_sweep_fakes import FAKES\n"
-        "values = json.loads(sys.argv[1])\n"
-        "run_sweep(SweepSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}), FAKES, progress=False)\n"
-    )
-    env = {**os.environ, KILL_ENV: "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    killed = subprocess.run([sys.executable, "-c", script, json.dumps(asdict(resumed))], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    killed = start_sweep_process(resumed, {KILL_ENV: "2"})
+    _, err = killed.communicate(timeout=120)
+    assert killed.returncode == -signal.SIGKILL, err[-2000:]
     folder = tmp_path / "t"
     assert len(list((folder / "cells").glob("*.json"))) == 2
     assert len(rows_without_time(folder)) == 2  # complete, with the cells finished so far
