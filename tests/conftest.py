@@ -116,12 +116,14 @@ def overfit_asr_run(espeak_corpus, tmp_path_factory):
 
 
 SENTENCE_ASR_SENTENCES = 4
+SENTENCE_ASR_EPOCHS = 20
 
 
 @pytest.fixture(scope="session")
-def sentence_asr_run(espeak_corpus, tmp_path_factory):
+def sentence_asr_run(espeak_corpus, overfit_asr_run, tmp_path_factory):
     """Run folder of a tiny ASR-only model overfitted on the corpus's first four sentences:
-    clean, AMR-WB-decoded, and spoken by the synthesiser's default user.
+    clean, AMR-WB-decoded, and spoken by the synthesiser's default user
+    (20 epochs from ``overfit_asr_run``, which already reads the clean ones).
 
     It reads each of them exactly, so end-to-end tests of every system can ask
     for the sentence itself, also in the speech a receiver outputs. The shared
@@ -155,7 +157,8 @@ def sentence_asr_run(espeak_corpus, tmp_path_factory):
             soundfile.write(folder / "wavs" / f"{rows[-1][0]}.wav", audio, 16000)
     write_corpus_index(folder, [(i, t, t) for i, t in rows])
     settings = TrainingSettings(
-        config=get_config("tiny"), data=str(folder), channel="none", epochs=60, batch_size=4, learning_rate=4e-3, validation_utterances=len(rows)
+        config=get_config("tiny"), data=str(folder), channel="none", epochs=SENTENCE_ASR_EPOCHS, batch_size=4, learning_rate=4e-3,
+        validation_utterances=len(rows), init_from=str(overfit_asr_run[0]),
     )
     run_dir = tmp_path_factory.mktemp("runs") / "sentence_asr"
     train(settings, run_dir, progress=False)

@@ -42,8 +42,8 @@ def clip(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def demo():
-    """The demo with the shipped DeepSC-ST and text systems, at most 0.5 MB and 8 s per input."""
-    session = DemoSession(Registry((DeepSCSTTransceiver, TextTransceiver)), limits=UploadLimits(max_megabytes=0.5, max_seconds=8.0))
+    """The demo with the shipped DeepSC-ST and text systems, at most 0.5 MB and 8 s per input (no warm-up: the first request traces its graphs)."""
+    session = DemoSession(Registry((DeepSCSTTransceiver, TextTransceiver)), limits=UploadLimits(max_megabytes=0.5, max_seconds=8.0), warm_up=False)
     app, url = serve(session, "127.0.0.1", free_port())
     yield session, url
     app.close(verbose=False)

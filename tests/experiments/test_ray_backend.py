@@ -1,11 +1,12 @@
-"""Sweeps on a Ray cluster (experiments/ray_backend.py): a head and a second node on 127.0.0.1, the fake systems.
+"""Sweeps on a Ray cluster (experiments/ray_backend.py): a head and a second node on 127.0.0.1.
 
-The same cells give the same results.csv as the local backend; a driver
+The same cells (real systems with a tiny ASR, and the fake systems) give the same results.csv as the local backend; a driver
 killed mid-sweep and run again finishes the rest with the same numbers; a
 worker killed mid-cell is restarted and its cell retried.
 """
 
 import os
+import shutil
 import signal
 import time
 
@@ -13,6 +14,7 @@ import pytest
 
 from experiments.demo import free_port
 from experiments.sweep import run_sweep
+from experiments.systems import PROJECT_SYSTEMS
 from tests.cli_helpers import assert_one_line_error, run_cli
 from tests.experiments.test_sweep import ROOT, rows_without_time, settings, start_sweep_process
 from tests.experiments.test_sweep_fakes import CORPUS_ENV, DELAY_ENV, FAKES, KILL_ENV
@@ -55,6 +57,16 @@ def test_a_ray_sweep_gives_the_local_results(espeak_corpus, cluster, local, tmp_
     summary = run_sweep(ray_settings(espeak_corpus, tmp_path, cluster), FAKES, progress=False)
     assert summary["computed"] == 4
     assert rows_without_time(summary["folder"]) == rows_without_time(local)
+
+
+def test_real_systems_with_a_tiny_asr_give_the_local_results(espeak_corpus, overfit_asr_run, cluster, tmp_path):
+    """text and feature (the tiny ASR, Huffman, polar + 64-QAM, noise draws) on the two nodes' actors."""
+    asr = shutil.copytree(overfit_asr_run[0], tmp_path / "asr")
+    real = dict(systems=("text", "feature"), models={"asr": str(asr)}, speech_quality=False, utterances=4)
+    local = run_sweep(settings(espeak_corpus, tmp_path / "local", **real), PROJECT_SYSTEMS, progress=False)
+    on_ray = run_sweep(settings(espeak_corpus, tmp_path / "ray", backend="ray", address=cluster.address, workers=2, **real), PROJECT_SYSTEMS, progress=False)
+    assert on_ray["computed"] == 4
+    assert rows_without_time(on_ray["folder"]) == rows_without_time(local["folder"])
 
 
 def test_a_killed_driver_reruns_only_the_unfinished_cells(espeak_corpus, cluster, local, tmp_path):
