@@ -32,9 +32,9 @@ def test_paper_symbols_per_second():
 def test_paper_forward_pass_on_three_seconds(paper_models):
     deepsc, asr = paper_models
     batch = {"spectrogram": tf.random.normal([1, 301, 161]), "frames": tf.constant([301])}
-    logits, steps = deepsc.forward(batch, channel=make_channel("rayleigh"), snr_db=4.0)
+    logits, steps = tf.function(lambda b: deepsc.forward(b, channel=make_channel("rayleigh"), snr_db=4.0))(batch)  # a graph: 3.2 s, eager 5.6 s
     assert logits.shape == (1, 76, 29) and int(steps[0]) == 76
-    asr_logits, _ = asr.forward(batch)
+    asr_logits, _ = tf.function(asr.forward)(batch)
     assert asr_logits.shape == (1, 76, 29)
 
 

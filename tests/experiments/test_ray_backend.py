@@ -74,11 +74,11 @@ def test_a_killed_driver_reruns_only_the_unfinished_cells(espeak_corpus, cluster
     driver = start_sweep_process(resumed)
     cells = tmp_path / "t" / "cells"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(cells.glob("*.json"))) < 1 and driver.poll() is None:
+    while time.monotonic() < deadline and len(list(cells.glob("[!.]*.json"))) < 1 and driver.poll() is None:
         time.sleep(0.05)
     driver.send_signal(signal.SIGKILL)
     driver.wait()
-    done = len(list(cells.glob("*.json")))
+    done = len(list(cells.glob("[!.]*.json")))
     assert 1 <= done < 4, driver.stderr.read()[-2000:]
     summary = run_sweep(resumed, FAKES, progress=False)
     assert summary["computed"] == 4 - done

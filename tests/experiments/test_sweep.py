@@ -77,7 +77,7 @@ def test_sweep_writes_every_file(swept):
     cer = {(r["system"], float(r["snr_db"])): float(r["cer"]) for r in rows}
     assert cer[("oracle", 0.0)] == 0.0 and cer[("qpsk", 0.0)] > cer[("qpsk", 10.0)]
     assert all(r["utterances"] == "8" and r["seed"] == "3" and float(r["symbols_per_16000_samples"]) > 0 for r in rows)
-    assert len(list((folder / "cells").glob("*.json"))) == 4
+    assert len(list((folder / "cells").glob("[!.]*.json"))) == 4
     for stem in ("cer_vs_snr", "wer_vs_snr", "loss_vs_epoch"):
         assert (folder / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
         assert (folder / f"{stem}.pdf").read_bytes()[:4] == b"%PDF"
@@ -122,7 +122,7 @@ def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path
     _, err = killed.communicate(timeout=120)
     assert killed.returncode == -signal.SIGKILL, err[-2000:]
     folder = tmp_path / "t"
-    assert len(list((folder / "cells").glob("*.json"))) == 2
+    assert len(list((folder / "cells").glob("[!.]*.json"))) == 2
     assert len(rows_without_time(folder)) == 2  # complete, with the cells finished so far
     summary = run_sweep(resumed, FAKES, progress=False)
     assert summary["computed"] == 2
