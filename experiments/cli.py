@@ -302,6 +302,7 @@ def command_demo(args, registry: Registry = PROJECT_SYSTEMS) -> None:
 
     limits = UploadLimits(_positive(args.max_megabytes, "--max-megabytes"), _positive(args.max_seconds, "--max-seconds"))
     models, options = _system_arguments(args, registry)
+    registry.model_dirs(models)  # a folder given on the command line that does not exist stops here, not as an unavailable system
     print("loading the systems and tracing their graphs ...", flush=True)
     session = DemoSession(registry, models, options, synthesizer=args.synthesizer, limits=limits, seed=args.seed)
     app, url = serve(session, args.host, args.port)

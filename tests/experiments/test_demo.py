@@ -128,3 +128,8 @@ def test_a_port_in_use_is_a_one_line_error(session):
             serve(session, "127.0.0.1", port)
     finally:
         app.close(verbose=False)
+
+
+def test_a_model_folder_that_does_not_exist_stops_the_demo(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "demo", "--model", tmp_path / "missing")
+    assert_one_line_error(code, err, f"--model {tmp_path / 'missing'}: no such model folder")
