@@ -25,6 +25,8 @@ from deepsc_st.frontend import NUM_BINS, spectrogram
 from deepsc_st.model import CTCModel
 
 BATCH_SIZE = 16  # utterances per forward pass
+# (spectrogram [B, T, 161], frames [B], snr_db []) for any B and T: each compiled forward is traced once
+FORWARD_SIGNATURE = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)]
 
 
 def _features_and_frames(waveform):
@@ -51,13 +53,7 @@ def compiled_forward(model: CTCModel, channel: Channel | None = None):
     cache = model.__dict__.setdefault("_compiled_forward", {})
     if key in cache:
         return cache[key]
-    signature = [
-        tf.TensorSpec([None, None, NUM_BINS], tf.float32),
-        tf.TensorSpec([None], tf.int32),
-        tf.TensorSpec([], tf.float32),
-    ]
-
-    @tf.function(input_signature=signature)
+    @tf.function(input_signature=FORWARD_SIGNATURE)
     def forward(spectrogram, frames, snr_db):
         batch = {"spectrogram": spectrogram, "frames": frames}
         if channel is None:
@@ -85,8 +81,7 @@ def semantic_logits(model: CTCModel, waveforms: list[np.ndarray], batch_size: in
     """
     cache = model.__dict__.setdefault("_compiled_forward", {})
     if "semantic" not in cache:
-        signature = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)]
-        cache["semantic"] = tf.function(lambda spectrogram, frames, snr_db: model.semantic_encoder(spectrogram, frames), input_signature=signature)
+        cache["semantic"] = tf.function(lambda spectrogram, frames, snr_db: model.semantic_encoder(spectrogram, frames), input_signature=FORWARD_SIGNATURE)
     return _per_utterance(cache["semantic"], waveforms, 0.0, batch_size)
 
 

@@ -178,19 +178,15 @@ class DemoSession:
             return semantic_logits(transceiver.model, [waveform])[0]
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
 def posteriors_figure(sent_logits: np.ndarray, received_logits: np.ndarray):
     """Two panels of token posteriors [29 tokens x steps at 25 steps/s]: the semantic features sent, and the channel decoder's output."""
     from matplotlib.figure import Figure
+    from scipy.special import softmax
 
     labels = ["␣" if t == " " else t for t in TOKENS] + ["blank"]
     figure = Figure(figsize=(9, 5.5), layout="constrained")
     for axes, logits, title in zip(figure.subplots(2, 1, sharex=True), (sent_logits, received_logits), ("sent: semantic features", "received: channel decoder output")):
-        image = axes.imshow(_softmax(logits).T, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        image = axes.imshow(softmax(logits, axis=-1).T, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=1, interpolation="nearest")
         axes.set_yticks(range(len(labels)), labels, fontsize=6)
         axes.set_title(f"token posteriors, {title}", fontsize=10)
     axes.set_xlabel("step (40 ms)")
