@@ -36,15 +36,22 @@ test-fast: setup
 
 # The main job: the embedded corpus (generated if missing), then the default
 # sweep (every system x AWGN/Rayleigh/Rician x -12..20 dB) with the shipped
-# models, leaving results/default/report.md with its figures. Resumable.
+# models and the paper's link, leaving results/default/report.md with its
+# figures; then the conventional systems again under the fair link policies
+# (5G NR link adaptation; DeepSC-ST's bandwidth) and the comparison of all
+# three in results/fair/report.md. Resumable.
 CORPUS := data/synth
 SWEEP_UTTERANCES ?= 40
+CONVENTIONAL := speech,text,feature
 # Fig. 4: three short DeepSC-ST runs at learning rates 5e-4, 1e-4, 5e-5 (see deepsc_st/models/lr-study/README.md)
 LOSS_RUNS := deepsc_st/models/lr-study/lr-5e-4 deepsc_st/models/lr-study/lr-1e-4 deepsc_st/models/lr-study/lr-5e-5
 reproduce: setup
 	test -f $(CORPUS)/manifest.json || $(BIN)/deepsc-st corpus --out $(CORPUS) --splits test,validation
 	$(BIN)/deepsc-st sweep --name default --data $(CORPUS) --split test --utterances $(SWEEP_UTTERANCES) --loss-runs $(LOSS_RUNS)
-	@echo "report: results/default/report.md"
+	$(BIN)/deepsc-st sweep --name default-adaptive --link adaptive --systems $(CONVENTIONAL) --data $(CORPUS) --split test --utterances $(SWEEP_UTTERANCES)
+	$(BIN)/deepsc-st sweep --name default-budget --link budget --systems $(CONVENTIONAL) --data $(CORPUS) --split test --utterances $(SWEEP_UTTERANCES)
+	$(BIN)/deepsc-st compare --sweeps results/default results/default-adaptive results/default-budget --out results/fair
+	@echo "reports: results/default/report.md results/fair/report.md"
 
 # The human-speech dev set (deepsc_st/human_devset.py): real recordings that Debian packages ship.
 DEVSET_PACKAGES := codec2-examples asterisk-core-sounds-en-g722 warzone2100-data

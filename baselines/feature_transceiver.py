@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from baselines.codecs import Float32FeatureCodec
 from baselines.conventional import ConventionalTransceiver
-from baselines.link import FEATURE_CODE_K, DigitalLink
+from baselines.link import FEATURE_CODE_K
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.model import ASRModel
 from deepsc_st.tokens import NUM_CLASSES
@@ -34,7 +34,7 @@ class FeatureTransceiver(ConventionalTransceiver):
     Parameters
     ----------
     asr_model : the ASR-only model whose semantic encoder makes the features.
-    link : the digital link (default ``DigitalLink(k=FEATURE_CODE_K)``).
+    link : the link policy (default: the paper's, :mod:`baselines.link_policy`).
     batch_size : utterances per semantic-encoder forward pass.
 
     ``transmit`` returns, per utterance, the text decoded from the received
@@ -45,8 +45,8 @@ class FeatureTransceiver(ConventionalTransceiver):
     name = "feature"
     code_k = FEATURE_CODE_K
 
-    def __init__(self, asr_model: ASRModel, link: DigitalLink | None = None, **kwargs):
-        super().__init__(asr_model, link if link is not None else DigitalLink(k=FEATURE_CODE_K), **kwargs)
+    def __init__(self, asr_model: ASRModel, link=None, **kwargs):
+        super().__init__(asr_model, link, **kwargs)
         self.codec = Float32FeatureCodec(NUM_CLASSES)
 
     @classmethod
@@ -55,8 +55,8 @@ class FeatureTransceiver(ConventionalTransceiver):
 
     def transmit(self, waveforms, channel, snr_db):
         posteriors = [tf.nn.softmax(logits).numpy() for logits in self.semantic_logits(waveforms)]
-        received = self.send([self.codec.encode(p) for p in posteriors], channel, snr_db)
+        received = self.send([self.codec.encode(p) for p in posteriors], waveforms, channel, snr_db)
         texts = [
             greedy_decode(self.codec.decode(r.bits, len(p))[np.newaxis], [len(p)])[0] for r, p in zip(received, posteriors)
         ]
-        return [Transmission(t, r.channel_symbols) for t, r in zip(texts, received)]
+        return [Transmission(t, r.channel_symbols, link_bits_per_symbol=r.bits_per_symbol) for t, r in zip(texts, received)]

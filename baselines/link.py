@@ -1,40 +1,21 @@
-"""The conventional baselines' digital link: polar code + 64-QAM over ``channels``.
+"""The paper's digital link: polar code + 64-QAM over ``channels`` (the ``paper`` link policy).
 
 One message (e.g. one utterance's source bits) travels as::
 
     bits -> pad to whole codewords -> polar encoder (N = 512, K info bits)
-         -> random bit interleaver over all the message's coded bits
-         -> pad coded bits to whole 64-QAM symbols -> 64-QAM mapper
-         -> the given channels.Channel (block fading, AWGN, zero forcing)
-         -> APP demapper with the per-symbol effective N0 / |h|^2 -> LLRs
-         -> deinterleaver -> SCL decoder (list 4) -> bits (padding removed)
+         -> baselines.interleaved_qam: interleave, 64-QAM, channel, demap, deinterleave
+         -> SCL decoder (list 4) -> bits (padding removed)
 
 The frozen set is Sionna's 5G reliability order
 (:func:`sionna.phy.fec.polar.utils.generate_5g_ranking`); there is no CRC, so
 the SCL decoder picks the path with the best metric. Pad bits (to whole
-codewords, and to whole QAM symbols) are random, drawn from Sionna's
-generator: they keep the 64-QAM symbols equiprobable, so the average symbol
-energy stays 1 as the SNR definition (Es/N0, ``channels.snr``) assumes; an
-all-zero padding codeword would map to a single low-energy point.
-All symbols of one message go out as one channel row, so a fading block
-(128 symbols by default) straddles codeword boundaries as in a real frame.
-
-Interleaving: Sionna's ``RandomInterleaver`` with a fixed seed (known to
-both ends) permutes all coded bits of one message, so each codeword is spread
-over the whole message and over all six bit levels of the 64-QAM symbols.
-Without it, a codeword's 86 symbols sit in one or two fading blocks, and a
-deep fade (|h|^2 < 0.02 in about 2 % of Rayleigh blocks) loses the codeword
-even at 30 dB; with it, a deep fade costs each codeword a few bits, which the
-code corrects. (A row-column interleaver of depth N would be worse than none
-over AWGN: with a multiple of 6 codewords it puts all bits of a codeword on
-the same, possibly weakest, bit level.) A one-codeword message (short text)
-is spread over only 86 symbols and keeps most of that 2 % outage.
+codewords) are random, drawn from Sionna's generator: an all-zero padding
+codeword would map to a single low-energy point. Interleaving, padding to
+whole symbols and the LLR convention are :mod:`baselines.interleaved_qam`'s.
+A one-codeword message (short text) is spread over only 86 symbols and keeps
+most of a fading block's outage (about 2 % of Rayleigh blocks at 30 dB).
 Random draws (pad bits, noise, fading) come from Sionna's generator:
 ``sionna.phy.config.seed = s`` makes a transmission repeatable.
-
-LLR convention: Sionna's demapper returns logits ln(P(b=1)/P(b=0)), which is
-what Sionna's ``PolarSCLDecoder`` and ``baselines.polar_scl.FastPolarSCLDecoder``
-take (the tests' zero-error runs at 30 dB would fail on a flipped sign).
 
 Code rate
 ---------
@@ -63,11 +44,10 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
-from sionna.phy.fec.interleaving import Deinterleaver, RandomInterleaver
 from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
-from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
+from baselines.interleaved_qam import InterleavedQam
 from channels import Channel
 
 CODEWORD_LENGTH = 512  # N, coded bits per polar codeword
@@ -80,9 +60,6 @@ BITS_PER_SYMBOL = 6  # 64-QAM
 DECODERS = ("fast", "sionna")
 DEFAULT_DECODER = "fast"
 
-INTERLEAVER_SEED = 512  # fixes the bit permutation; part of the link's definition, like the frozen set
-LLR_LIMIT = 1000.0  # |LLR| bound: keeps the noiseless "none" channel's infinite LLRs finite
-_DEMAP_CHUNK = 1 << 16  # complex symbols demapped at once ([chunk, 64] distances)
 _DECODE_CHUNK = 256  # codewords decoded at once (bounds the SCL decoders' list memory)
 
 
@@ -91,12 +68,15 @@ class LinkResult(NamedTuple):
 
     ``bits``: uint8 0/1 [num_bits], the decoded message (padding removed).
     ``channel_symbols``: complex symbols sent for it, padding included.
-    ``codewords``: polar codewords it took.
+    ``codewords``: channel codewords it took.
+    ``bits_per_symbol``: information bits per complex symbol of the code it
+    was sent with (pad bits counted as information): its capacity bound's rate.
     """
 
     bits: np.ndarray
     channel_symbols: int
     codewords: int
+    bits_per_symbol: float
 
 
 class DigitalLink:
@@ -139,12 +119,8 @@ class DigitalLink:
         self.list_size = int(list_size)
         self.decoder = decoder
         self.frozen_pos, _ = generate_5g_ranking(self.k, self.n)
-        self._source = BinarySource()
+        self.qam = InterleavedQam(BITS_PER_SYMBOL)
         self._encoder = PolarEncoder(self.frozen_pos, self.n)
-        self._interleaver = RandomInterleaver(seed=INTERLEAVER_SEED)
-        self._deinterleaver = Deinterleaver(self._interleaver)
-        self._mapper = Mapper("qam", BITS_PER_SYMBOL)
-        self._demapper = Demapper("app", "qam", BITS_PER_SYMBOL)
         if decoder == "fast":
             from baselines.polar_scl import FastPolarSCLDecoder
 
@@ -190,43 +166,17 @@ class DigitalLink:
         if any(np.any(m > 1) for m in messages):
             raise ValueError("message bits must be 0 or 1")
         codewords = [self.codewords_for_bits(m.size) for m in messages]
-        symbols = [self.symbols_for_bits(m.size) for m in messages]
-
-        info = self._source([sum(codewords), self.k]).numpy().astype(np.uint8)
+        info = self.qam.source([sum(codewords), self.k]).numpy().astype(np.uint8)  # random pad bits
         info_rows = np.split(info, np.cumsum(codewords)[:-1])
         for rows, message in zip(info_rows, messages):
             rows.reshape(-1)[: message.size] = message
         coded = self._encoder(tf.constant(info, tf.float32)).numpy().astype(np.uint8)
-
-        # One channel row per message; bits past a row's own codewords are random pad/filler.
-        row_bits = self._source([len(messages), BITS_PER_SYMBOL * max(symbols)]).numpy().astype(np.uint8)
-        for row, cw in zip(row_bits, np.split(coded, np.cumsum(codewords)[:-1])):
-            row[: cw.size] = self._interleaver(tf.constant(cw.reshape(-1))).numpy()
-        x = self._mapper(tf.constant(row_bits, tf.float32))
-        received = channel(x, snr_db)
-
-        sent = tf.sequence_mask(symbols, max(symbols))
-        llr = self._demap(
-            tf.boolean_mask(received.symbols, sent), tf.boolean_mask(received.noise_variance, sent)
-        )
-        llr_rows = np.split(llr, np.cumsum(symbols)[:-1] * BITS_PER_SYMBOL)
-        llr_codewords = np.concatenate(
-            [self._deinterleaver(tf.constant(r[: c * self.n])).numpy() for r, c in zip(llr_rows, codewords)]
-        ).reshape(-1, self.n)
-
-        decoded = self._decode(llr_codewords)
+        llr = self.qam.send([c.reshape(-1) for c in np.split(coded, np.cumsum(codewords)[:-1])], channel, snr_db)
+        decoded = self._decode(np.concatenate(llr).reshape(-1, self.n))
         return [
-            LinkResult(rows.reshape(-1)[: message.size].copy(), s, c)
-            for rows, message, s, c in zip(np.split(decoded, np.cumsum(codewords)[:-1]), messages, symbols, codewords)
+            LinkResult(rows.reshape(-1)[: message.size].copy(), self.symbols_for_bits(message.size), c, self.rate * BITS_PER_SYMBOL)
+            for rows, message, c in zip(np.split(decoded, np.cumsum(codewords)[:-1]), messages, codewords)
         ]
-
-    def _demap(self, symbols: tf.Tensor, noise_variance: tf.Tensor) -> np.ndarray:
-        """APP-demap complex64 [S] with float32 N0 [S] to float32 logits [6 S], clipped to +-LLR_LIMIT."""
-        chunks = [
-            self._demapper(symbols[i : i + _DEMAP_CHUNK], noise_variance[i : i + _DEMAP_CHUNK]).numpy()
-            for i in range(0, int(symbols.shape[0]), _DEMAP_CHUNK)
-        ]
-        return np.clip(np.concatenate(chunks), -LLR_LIMIT, LLR_LIMIT)
 
     def _decode(self, llr: np.ndarray) -> np.ndarray:
         """SCL-decode float32 logits [C, n] to uint8 information bits [C, k]."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from baselines.codecs import AmrWbCodec
 from baselines.conventional import ConventionalTransceiver
-from baselines.link import SPEECH_CODE_K, DigitalLink
+from baselines.link import SPEECH_CODE_K
 from deepsc_st.model import ASRModel
 from deepsc_st.transceiver import ASR_MODEL, Parts, ReceiverSpeech, Transmission
 
@@ -29,7 +29,7 @@ class SpeechTransceiver(ConventionalTransceiver):
     ----------
     asr_model : the ASR-only model used at the receiver.
     mode_kbps : AMR-WB mode in kbit/s, one of ``baselines.codecs.amrwb.MODES_KBPS``.
-    link : the digital link (default ``DigitalLink(k=SPEECH_CODE_K)``).
+    link : the link policy (default: the paper's, :mod:`baselines.link_policy`).
     batch_size : utterances per ASR forward pass.
 
     ``transmit`` returns, per utterance, the recognised text, the decoded
@@ -40,8 +40,8 @@ class SpeechTransceiver(ConventionalTransceiver):
     receiver_speech = ReceiverSpeech.DECODED
     code_k = SPEECH_CODE_K
 
-    def __init__(self, asr_model: ASRModel, mode_kbps: float = 23.85, link: DigitalLink | None = None, **kwargs):
-        super().__init__(asr_model, link if link is not None else DigitalLink(k=SPEECH_CODE_K), **kwargs)
+    def __init__(self, asr_model: ASRModel, mode_kbps: float = 23.85, link=None, **kwargs):
+        super().__init__(asr_model, link, **kwargs)
         self.codec = AmrWbCodec(mode_kbps)
 
     @classmethod
@@ -49,7 +49,7 @@ class SpeechTransceiver(ConventionalTransceiver):
         return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts))
 
     def transmit(self, waveforms, channel, snr_db):
-        received = self.send([self.codec.encode(w) for w in waveforms], channel, snr_db)
+        received = self.send([self.codec.encode(w) for w in waveforms], waveforms, channel, snr_db)
         decoded = [self.codec.decode(r.bits, len(w)) for r, w in zip(received, waveforms)]
         texts = self.transcribe(decoded)
-        return [Transmission(t, r.channel_symbols, w) for t, r, w in zip(texts, received, decoded)]
+        return [Transmission(t, r.channel_symbols, w, link_bits_per_symbol=r.bits_per_symbol) for t, r, w in zip(texts, received, decoded)]

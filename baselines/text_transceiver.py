@@ -23,7 +23,7 @@ from pathlib import Path
 
 from baselines.codecs import HuffmanTextCodec
 from baselines.conventional import ConventionalTransceiver
-from baselines.link import TEXT_CODE_K, DigitalLink
+from baselines.link import TEXT_CODE_K
 from deepsc_st.checkpoint import write_atomically
 from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
@@ -43,7 +43,7 @@ class TextTransceiver(ConventionalTransceiver):
     ----------
     asr_model : the ASR-only model used at the transmitter.
     huffman_codec : the Huffman code shared by transmitter and receiver.
-    link : the digital link (default ``DigitalLink(k=TEXT_CODE_K)``).
+    link : the link policy (default: the paper's, :mod:`baselines.link_policy`).
     batch_size : utterances per ASR forward pass.
 
     ``transmit`` returns, per utterance, the Huffman-decoded text (no
@@ -55,8 +55,8 @@ class TextTransceiver(ConventionalTransceiver):
     options = (*ConventionalTransceiver.options, HUFFMAN_OPTION)
     code_k = TEXT_CODE_K
 
-    def __init__(self, asr_model: ASRModel, huffman_codec: HuffmanTextCodec, link: DigitalLink | None = None, **kwargs):
-        super().__init__(asr_model, link if link is not None else DigitalLink(k=TEXT_CODE_K), **kwargs)
+    def __init__(self, asr_model: ASRModel, huffman_codec: HuffmanTextCodec, link=None, **kwargs):
+        super().__init__(asr_model, link, **kwargs)
         self.codec = huffman_codec
 
     @classmethod
@@ -66,8 +66,8 @@ class TextTransceiver(ConventionalTransceiver):
         return cls(asr_model, codec, cls.link_from_parts(parts))
 
     def transmit(self, waveforms, channel, snr_db):
-        received = self.send([self.codec.encode(t) for t in self.transcribe(waveforms)], channel, snr_db)
-        return [Transmission(self.codec.decode(r.bits), r.channel_symbols) for r in received]
+        received = self.send([self.codec.encode(t) for t in self.transcribe(waveforms)], waveforms, channel, snr_db)
+        return [Transmission(self.codec.decode(r.bits), r.channel_symbols, link_bits_per_symbol=r.bits_per_symbol) for r in received]
 
 
 def load_huffman_codec(huffman_table, asr_run_dir, asr_run: dict) -> HuffmanTextCodec:

@@ -50,6 +50,9 @@ class Measurement:
     second of speech at 16 kHz. ``seed``: the seed given; ``cell_seed``: the
     one every draw used (:func:`measurement_seed`). ``elapsed_s``: wall time.
     ``examples``: the first utterances as {"id", "reference", "hypothesis"}.
+    ``link_bits_per_symbol``: for digital links, information bits per complex
+    symbol of the code, averaged over the symbols sent; None for other systems.
+    ``symbols_per_utterance``: mean complex symbols sent per utterance.
     ``transmissions``: what the receiver recovered, one per utterance (not stored).
     """
 
@@ -64,6 +67,8 @@ class Measurement:
     cell_seed: int
     elapsed_s: float
     examples: list[dict[str, str]] = field(default_factory=list)
+    link_bits_per_symbol: float | None = None
+    symbols_per_utterance: float | None = None
     transmissions: list[Transmission] = field(default_factory=list, repr=False)
 
     def row(self) -> dict:
@@ -106,5 +111,14 @@ def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel
             {"id": item.utterance.id, "reference": ref, "hypothesis": hyp}
             for item, ref, hyp in zip(utterances[:EXAMPLES], references, hypotheses)
         ],
+        link_bits_per_symbol=_link_bits_per_symbol(received),
+        symbols_per_utterance=sum(r.channel_symbols for r in received) / len(received) if received else None,
         transmissions=received,
     )
+
+
+def _link_bits_per_symbol(received: list[Transmission]) -> float | None:
+    """Information bits per complex symbol of the digital link's code, weighted by symbols; None without a link."""
+    sent = [(r.link_bits_per_symbol, r.channel_symbols) for r in received if r.link_bits_per_symbol is not None]
+    symbols = sum(s for _, s in sent)
+    return sum(rate * s for rate, s in sent) / symbols if sent and symbols else None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -45,12 +45,16 @@ class Transmission:
     [num_samples] at 16 kHz for systems whose receiver decodes speech, else None.
     ``token_scores``: the receiver's token logits float32 [steps, 29] for
     systems that decode text from CTC token scores after the channel, else None.
+    ``link_bits_per_symbol``: for systems that send bits over a digital link,
+    the information bits per complex symbol of its code (the rate of the
+    capacity bound, :mod:`baselines.capacity`), else None.
     """
 
     text: str
     channel_symbols: int
     waveform: np.ndarray | None = None
     token_scores: np.ndarray | None = None
+    link_bits_per_symbol: float | None = None
 
 
 class ReceiverSpeech(enum.Enum):
@@ -113,6 +117,8 @@ class SystemOption:
     """A setting of a system: ``name`` (settings key), ``flag`` (command line), ``default``, ``help``.
 
     ``choices``: the valid values, None for any; a bad value is a :class:`UserError` naming ``what``.
+    ``parse``: turns a given value (a string from the command line) into the
+    option's value, raising :class:`UserError` for a bad one; None keeps it.
     """
 
     name: str
@@ -121,11 +127,12 @@ class SystemOption:
     help: str
     choices: tuple | None = None
     what: str = "value"
+    parse: Callable[[Any], Any] | None = None
 
     def check(self, value):
         if self.choices is not None and value not in self.choices:
             raise UserError(f"unknown {self.what} {value!r}; choose one of {', '.join(map(str, self.choices))}")
-        return value
+        return self.parse(value) if self.parse is not None else value
 
 
 class Parts:

@@ -1,9 +1,9 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, ship, bench.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, compare, ship, bench.
 
 It sits at the top of the packages (channels <- deepsc_st <- baselines <-
 experiments), so it imports downwards only. The system flags of ``transmit``
-and ``sweep`` (``--model``, ``--asr-model``, ``--decoder``,
-``--huffman-table``) come from the systems' declarations
+and ``sweep`` (``--model``, ``--asr-model``, ``--decoder``, ``--link``,
+``--huffman-table``, ...) come from the systems' declarations
 (:data:`experiments.systems.PROJECT_SYSTEMS`); ``train``'s options from
 :class:`deepsc_st.train.TrainingSettings`.
 
@@ -223,7 +223,7 @@ def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
         print(sent.text)
 
 
-BENCHMARKS = ("polar", "pipeline", "ctc", "demo")
+BENCHMARKS = ("polar", "pipeline", "ctc", "demo", "bler")
 
 
 def command_bench(args) -> None:
@@ -238,6 +238,12 @@ def command_bench(args) -> None:
         from experiments.demo_bench import run_demo_benchmark
 
         _print_json_or_table(run_demo_benchmark(args.input), args.json)
+        return
+    if args.benchmark == "bler":
+        from baselines.bler_table import BLER_TABLE_FILE, format_bler_table, measure_bler_table
+
+        table = measure_bler_table(Path(args.out) if args.out else BLER_TABLE_FILE)
+        print(json.dumps(table, indent=1) if args.json else format_bler_table(table))
         return
     if args.benchmark == "ctc":
         from deepsc_st.ctc_bench import run_ctc_benchmark
@@ -295,6 +301,12 @@ def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     settings = from_arguments(SweepSettings, args, models=given, options=options)
     summary = run_sweep(settings, registry, progress=not args.quiet)
     _print_json_or_table({key: str(value) for key, value in summary.items()}, as_json=False)
+
+
+def command_compare(args) -> None:
+    from experiments.comparison import write_comparison
+
+    print(f"report: {write_comparison([Path(folder) for folder in args.sweeps], Path(args.out))}")
 
 
 def command_demo(args, registry: Registry = PROJECT_SYSTEMS) -> None:
@@ -383,13 +395,19 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=lambda args: command_transmit(args, registry))
 
-    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test)")
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test), bler (BLER vs SNR of every 5G NR MCS on each channel: the adaptive link's table)")
     bench.add_argument("benchmark", help=", ".join(BENCHMARKS))
     bench.add_argument("--data", default="data/synth", help="corpus for the pipeline benchmark")
     bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
     bench.add_argument("--input", default=None, help="speech clip for the demo benchmark (default: a 5 s sentence in a registered voice)")
+    bench.add_argument("--out", default=None, help="bler: the table file to measure or resume (default: the shipped baselines/nr_bler_table.json)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=command_bench)
+
+    compare = commands.add_parser("compare", help="the fair comparison: sweeps that differ in --link, drawn and tabled together")
+    compare.add_argument("--sweeps", nargs="+", required=True, help="sweep folders, e.g. results/default results/default-adaptive results/default-budget")
+    compare.add_argument("--out", default="results/fair", help="folder for the figures, tables and report.md")
+    compare.set_defaults(run=command_compare)
 
     from experiments.demo import DEFAULT_HOST, DEFAULT_PORT, UploadLimits
 

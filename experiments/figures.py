@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -40,13 +41,16 @@ METRIC_LABELS = {"cer": "CER", "wer": "WER", "fdsd": "FDSD", "kdsd": "KDSD"}
 def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_truth: float | None = None) -> list[Path]:
     """``metric`` (a key of :data:`METRIC_LABELS`) against SNR (Es/N0, dB): one panel per channel, one line per system.
 
-    The CER figure also draws the readability line CER = 0.15; FDSD / KDSD
-    draw ``ground_truth`` (the transcripts through the synthesiser) when
-    given. Cells without the metric (None) are left out. ``cells`` sorted by
-    system, channel and SNR (their order gives panel and legend order).
-    Returns the PNG and PDF paths.
+    The CER figure also draws the readability line CER = 0.15 and, dashed in
+    each digital system's colour, its capacity bound (:func:`draw_capacity_bounds`);
+    FDSD / KDSD draw ``ground_truth`` (the transcripts through the synthesiser) when
+    given. Cells without the metric (None or NaN: e.g. bits that do not fit
+    the budget) are left out. ``cells`` sorted by system, channel and SNR
+    (their order gives panel and legend order). Returns the PNG and PDF paths.
     """
-    cells = [c for c in cells if getattr(c, metric) is not None]
+    cells = [c for c in cells if getattr(c, metric) is not None and not math.isnan(getattr(c, metric))]
+    if not cells:
+        return []
     systems = list(dict.fromkeys(c.system for c in cells))
     channels = list(dict.fromkeys(c.channel for c in cells))
     figure = Figure(figsize=(4.2 * len(channels), 3.9), layout="constrained")
@@ -59,6 +63,7 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_
                 ax.plot(*zip(*points), marker=MARKERS[index % len(MARKERS)], color=f"C{index}", label=system)
         if metric == "cer":
             ax.axhline(READABLE_CER, color="grey", linestyle="--", linewidth=1, label=f"readable (CER = {READABLE_CER})")
+            draw_capacity_bounds(ax, [c for c in cells if c.channel == channel], systems)
         if ground_truth is not None:
             ax.axhline(ground_truth, color="black", linestyle=":", linewidth=1.2, label="ground truth (transcript synthesised)")
         ax.set_title(channel.upper() if channel == "awgn" else channel.capitalize())
@@ -71,6 +76,31 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_
     # Below the panels, in one row: inside a panel it hid the low-SNR points.
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize="small")
     return save_figure(figure, stem)
+
+
+def draw_capacity_bounds(ax, cells: list[CellResult], systems: list[str]) -> None:
+    """Dashed, in each digital system's colour: the capacity bound of its code rate (:mod:`baselines.capacity`).
+
+    ``cells``: one channel's. AWGN: a vertical line at the Shannon limit of
+    the lowest rate the system used (no code of that rate works to its left).
+    Fading: at each swept SNR, the outage probability of a message of the
+    cell's mean length at the cell's rate, a lower bound on the message
+    error rate (drawn on the CER axis; a lost message costs up to CER 1).
+    """
+    from baselines.capacity import message_error_bound, shannon_limit_db
+
+    labelled = False
+    for index, system in enumerate(systems):
+        linked = [c for c in cells if c.system == system and c.link_bits_per_symbol is not None and c.symbols_per_utterance]
+        if not linked:
+            continue
+        label = None if labelled else "capacity bound (dashed, system colour)"
+        labelled = True
+        if linked[0].channel == "awgn":
+            ax.axvline(shannon_limit_db(min(c.link_bits_per_symbol for c in linked)), color=f"C{index}", linestyle="--", linewidth=1, label=label)
+        else:
+            points = [(c.snr_db, message_error_bound(c.channel, c.snr_db, c.link_bits_per_symbol, c.symbols_per_utterance)) for c in linked]
+            ax.plot(*zip(*points), color=f"C{index}", linestyle="--", linewidth=1, label=label)
 
 
 def read_history(run_dir: Path) -> list[dict[str, float | None]]:

@@ -40,10 +40,12 @@ CSV_COLUMNS = (
     "kdsd",
     "utterances",
     "symbols_per_16000_samples",
+    "link_bits_per_symbol",
     "seed",
     "cell_seed",
     "models",
     "elapsed_s",
+    "note",
 )
 
 
@@ -57,13 +59,15 @@ class CellResult(Measurement):
     system without one). ``fdsd`` / ``kdsd``: distances of the receiver's
     speech to reference speech (:mod:`experiments.speech_quality`; None
     without speech or when not measured). ``elapsed_s``: wall time of the
-    cell (speech quality included), s.
+    cell (speech quality included), s. ``note``: why a cell holds no numbers
+    (e.g. the system's bits do not fit the budget link: CER, WER and symbols are NaN).
     """
 
     models: dict[str, str] = field(default_factory=dict)
     trainable_parameters: int | None = None
     fdsd: float | None = None
     kdsd: float | None = None
+    note: str | None = None
 
     @property
     def key(self) -> tuple[str, str, float]:
@@ -145,7 +149,8 @@ class ResultsFolder:
         writer.writerow(CSV_COLUMNS)
         for cell in cells:
             models = " ".join(f"{kind}={identifier}" for kind, identifier in sorted(cell.models.items()) if identifier)
-            values = {**cell.row(), "models": models, "elapsed_s": f"{cell.elapsed_s:.3f}"}
+            values = {**cell.row(), "models": models, "elapsed_s": f"{cell.elapsed_s:.3f}", "note": cell.note or ""}
+            values["link_bits_per_symbol"] = "" if cell.link_bits_per_symbol is None else f"{cell.link_bits_per_symbol:.4f}"
             writer.writerow([values[column] for column in CSV_COLUMNS])
         path = self.path / RESULTS_CSV
         write_text_atomically(path, text.getvalue())
@@ -159,6 +164,7 @@ _SETTING_NAMES = {
     "utterances": "number of utterances",
     "seed": "seed",
     "data_fingerprint": "test set (same folder and split, other audio or transcripts)",
+    "link": "link policy",
 }
 
 

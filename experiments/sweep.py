@@ -41,6 +41,7 @@ from typing import Any, Iterator
 
 from tqdm import tqdm
 
+from baselines.conventional import BUDGET_OPTION, LINK_OPTION
 from deepsc_st.checkpoint import MODEL_WEIGHTS
 from deepsc_st.data import fingerprint, load_utterances
 from deepsc_st.errors import UserError
@@ -149,6 +150,7 @@ def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, pro
         "utterances": settings.utterances,
         "seed": settings.seed,
         "models": model_ids,
+        "link": link_identity(settings.options),
     }
     if quality is not None:
         identity["speech_reference"] = {"split": settings.reference_split, "fingerprint": reference_fingerprint}
@@ -196,6 +198,15 @@ def _check_settings(settings: SweepSettings, registry: Registry) -> tuple[str, .
     for option in registry.options:
         option.check(settings.options.get(option.name, option.default))
     return tuple(dict.fromkeys(names))
+
+
+def link_identity(options: dict) -> str:
+    """The conventional systems' link policy as the sweep records it: ``paper``, ``adaptive``, ``budget:deepsc-st`` or ``budget:600``."""
+    policy = LINK_OPTION.check(options.get(LINK_OPTION.name, LINK_OPTION.default))
+    if policy != "budget":
+        return policy
+    budget = BUDGET_OPTION.check(options.get(BUDGET_OPTION.name, BUDGET_OPTION.default))
+    return f"budget:{'deepsc-st' if budget is None else f'{budget:g}'}"
 
 
 def model_identifier(run_dir) -> str | None:

@@ -6,6 +6,8 @@ sorted by system, channel and SNR) and returns a Markdown table as a string.
 
 from __future__ import annotations
 
+import math
+
 from experiments.results import CellResult
 
 READABLE_CER = 0.15  # the paper's "readable text" threshold (Figs. 5-6)
@@ -35,7 +37,7 @@ def readable_from(points: list[tuple[float, float]]) -> float | None:
     """
     threshold = None
     for snr_db, cer in sorted(points, reverse=True):
-        if cer > READABLE_CER:
+        if not cer <= READABLE_CER:  # NaN (no numbers) is not readable either
             break
         threshold = snr_db
     return threshold
@@ -48,51 +50,75 @@ def _grouped(cells: list[CellResult], *fields: str) -> dict[tuple, list[CellResu
     return groups
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     def line(values):
         return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
 
     return "\n".join([line(header), line(["---"] * len(header)), *(line(row) for row in rows)]) + "\n"
 
 
-def _db(value: float) -> str:
+def format_db(value: float) -> str:
     return f"{value:g} dB".replace("-", "−")
 
 
+def bound_threshold(group: list[CellResult]) -> float | None:
+    """The SNR (dB) below which the capacity bound of one system's code on one channel forbids readable text.
+
+    AWGN: the Shannon limit of the lowest rate used. Fading: the lowest swept
+    SNR from which the message error bound (outage) stays <= 0.15. None for
+    systems without a digital link, or when the bound never allows it.
+    """
+    from baselines.capacity import message_error_bound, shannon_limit_db
+
+    linked = [c for c in group if c.link_bits_per_symbol is not None and c.symbols_per_utterance]
+    if not linked:
+        return None
+    if linked[0].channel == "awgn":
+        return shannon_limit_db(min(c.link_bits_per_symbol for c in linked))
+    return readable_from([(c.snr_db, message_error_bound(c.channel, c.snr_db, c.link_bits_per_symbol, c.symbols_per_utterance)) for c in linked])
+
+
 def threshold_table(cells: list[CellResult]) -> str:
-    """Per system and channel: the lowest swept SNR with readable text (see :func:`readable_from`) and the paper's."""
+    """Per system and channel: the lowest swept SNR with readable text (see :func:`readable_from`), its capacity bound, and the paper's."""
     rows = []
     for (system, channel), group in _grouped(cells, "system", "channel").items():
         snrs = [c.snr_db for c in group]
         threshold = readable_from([(c.snr_db, c.cer) for c in group])
-        if threshold is None:
-            ours = f"not reached (CER > {READABLE_CER} at {_db(max(snrs))})"
+        bound = bound_threshold(group)
+        bound_text = "—" if bound is None else (f"{bound:.2f} dB".replace("-", "−") if channel == "awgn" else format_db(bound))
+        if all(c.note for c in group):
+            ours = group[0].note
+        elif threshold is None:
+            ours = f"not reached (CER > {READABLE_CER} at {format_db(max(snrs))})"
         elif threshold == min(snrs):
-            ours = f"≤ {_db(threshold)} (lowest swept)"
+            ours = f"≤ {format_db(threshold)} (lowest swept)"
         else:
-            ours = _db(threshold)
+            ours = format_db(threshold)
         paper = PAPER_READABLE_SNR.get((system, channel))
         if (system, channel) in PAPER_NEVER_READABLE:
             paper_text = "never readable"
         else:
-            paper_text = f"about {_db(paper)}" if paper is not None else "—"
-        rows.append([system, channel, ours, paper_text])
-    return _table(["system", "channel", f"lowest SNR with CER ≤ {READABLE_CER} (ours)", "paper"], rows)
+            paper_text = f"about {format_db(paper)}" if paper is not None else "—"
+        rows.append([system, channel, ours, bound_text, paper_text])
+    return markdown_table(["system", "channel", f"lowest SNR with CER ≤ {READABLE_CER} (ours)", "capacity bound", "paper"], rows)
 
 
 def symbols_table(cells: list[CellResult]) -> str:
     """Complex channel symbols per 16,000 samples per system (Table II): ours over the test set, the paper's."""
     rows = []
     for (system,), group in _grouped(cells, "system").items():
-        values = [c.symbols_per_16000_samples for c in group]
-        ours = f"{sum(values) / len(values):,.0f}"
-        if max(values) - min(values) > 0.5:
-            ours += f" ({min(values):,.0f}–{max(values):,.0f})"
+        values = [c.symbols_per_16000_samples for c in group if not math.isnan(c.symbols_per_16000_samples)]
+        if not values:
+            ours = "does not fit"
+        else:
+            ours = f"{sum(values) / len(values):,.0f}"
+            if max(values) - min(values) > 0.5:
+                ours += f" ({min(values):,.0f}–{max(values):,.0f})"
         paper = PAPER_SYMBOLS.get(system)
         rows.append([system, ours, f"{paper:,}" if paper is not None else "—"])
     swept = {c.system for c in cells}
     rows += [[system, "not run", f"{paper:,}"] for system, paper in PAPER_SYMBOLS.items() if system not in swept]
-    return _table(["system", "symbols per 16,000 samples (ours)", "paper"], rows)
+    return markdown_table(["system", "symbols per 16,000 samples (ours)", "paper"], rows)
 
 
 def parameters_table(cells: list[CellResult]) -> str:
@@ -106,7 +132,7 @@ def parameters_table(cells: list[CellResult]) -> str:
         rows.append([system, ours, "; ".join(models) or "—", f"{paper[0]:,} ({paper[1]})" if paper else "—"])
     swept = {c.system for c in cells}
     rows += [[system, "not run", "—", f"{n:,} ({label})"] for system, (n, label) in PAPER_PARAMETERS.items() if system not in swept]
-    return _table(["system", "trainable parameters (ours)", "models", "paper"], rows)
+    return markdown_table(["system", "trainable parameters (ours)", "models", "paper"], rows)
 
 
 def nearest_snr(cells: list[CellResult], snr_db: float) -> float:
@@ -129,7 +155,7 @@ def examples_table(cells: list[CellResult], snr_db: float) -> str:
         for (system,), group in _grouped(at_snr, "system").items():
             by_channel = {c.channel: {e["id"]: e["hypothesis"] for e in c.examples} for c in group}
             rows.append([system, *(by_channel.get(ch, {}).get(utterance_id, "—") for ch in channels)])
-        sections.append(f"Sent ({utterance_id}): *{reference}*\n\n" + _table(["system", *channels], rows))
+        sections.append(f"Sent ({utterance_id}): *{reference}*\n\n" + markdown_table(["system", *channels], rows))
     return "\n".join(sections)
 
 
@@ -137,7 +163,7 @@ def speech_quality_table(cells: list[CellResult], ground_truth: dict | None) -> 
     """FDSD / KDSD per system and channel at the lowest, 0 dB (nearest) and highest swept SNR, plus the ground truth."""
     measured = [c for c in cells if c.fdsd is not None]
     snrs = sorted({min(c.snr_db for c in measured), nearest_snr(measured, 0.0), max(c.snr_db for c in measured)})
-    header = ["system", "channel", *(f"{metric.upper()} at {_db(snr)}" for snr in snrs for metric in SPEECH_METRICS)]
+    header = ["system", "channel", *(f"{metric.upper()} at {format_db(snr)}" for snr in snrs for metric in SPEECH_METRICS)]
     rows = []
     for (system, channel), group in _grouped(measured, "system", "channel").items():
         by_snr = {c.snr_db: c for c in group}
@@ -145,4 +171,4 @@ def speech_quality_table(cells: list[CellResult], ground_truth: dict | None) -> 
         rows.append([system, channel, *values])
     if ground_truth:
         rows.append(["ground truth", "—", *(f"{ground_truth[metric]:.3g}" for _ in snrs for metric in SPEECH_METRICS)])
-    return _table(header, rows)
+    return markdown_table(header, rows)

@@ -20,9 +20,10 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from baselines.link_policy import LinkDoesNotFit
 from channels import make_channel
 from deepsc_st.data import LoadedUtterance
-from deepsc_st.measure import measure
+from deepsc_st.measure import measure, measurement_seed
 from experiments.results import CellResult
 from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup
 from experiments.systems import Registry
@@ -86,15 +87,29 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
     if channel_name not in _state["channels"]:
         _state["channels"][channel_name] = make_channel(channel_name)
     start = time.perf_counter()
-    measurement = measure(transceiver, _state["test_set"], _state["channels"][channel_name], snr_db, _state["seed"])
-    speech_quality = _state["meter"].measure(transceiver, measurement.transmissions) if _state["meter"] else {}
     models = transceiver.models
+    try:
+        measurement = measure(transceiver, _state["test_set"], _state["channels"][channel_name], snr_db, _state["seed"])
+    except LinkDoesNotFit as error:
+        return _unfit_cell(system, channel_name, snr_db, str(error), time.perf_counter() - start)
+    speech_quality = _state["meter"].measure(transceiver, measurement.transmissions) if _state["meter"] else {}
     return CellResult(
         **{**measurement.row(), "elapsed_s": time.perf_counter() - start},
         models={kind.name: _state["model_ids"].get(kind.name) for kind in transceiver.model_kinds},
         trainable_parameters=sum(trainable_parameters(model) for model in models.values()) if models else None,
         fdsd=speech_quality.get("fdsd"),
         kdsd=speech_quality.get("kdsd"),
+    )
+
+
+def _unfit_cell(system: str, channel: str, snr_db: float, why: str, elapsed_s: float) -> CellResult:
+    """A cell whose system's bits do not fit its link's symbol budget: no numbers, ``note`` says why."""
+    nan = float("nan")
+    seed = _state["seed"]
+    return CellResult(
+        system=system, channel=channel, snr_db=float(snr_db), cer=nan, wer=nan, utterances=len(_state["test_set"]),
+        symbols_per_16000_samples=nan, seed=seed, cell_seed=measurement_seed(seed, system, channel, snr_db),
+        elapsed_s=elapsed_s, note=f"does not fit: {why}",
     )
 
 

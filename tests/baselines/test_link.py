@@ -42,14 +42,14 @@ def test_interleaving_carries_long_messages_through_deep_fades_at_30_db(link, ch
 def test_interleaver_spreads_each_codeword_over_the_message_and_the_bit_levels(link):
     codewords = 12
     coded = np.repeat(np.arange(codewords, dtype=np.int32)[:, None], 512, axis=1).reshape(-1)  # codeword index per bit
-    interleaved = link._interleaver(tf.constant(coded)).numpy()
+    interleaved = link.qam.interleaver(tf.constant(coded)).numpy()
     quarters = interleaved.reshape(4, -1)  # each quarter of the message (16 fading blocks of 128 symbols)
     levels = interleaved.reshape(-1, 6)  # bit level within the 64-QAM symbol
     for codeword in range(codewords):
         assert np.all((quarters == codeword).sum(axis=1) > 64)  # 128 expected per quarter
         assert np.all((levels == codeword).sum(axis=0) > 40)  # 85 expected per level
-    assert np.array_equal(link._deinterleaver(tf.constant(interleaved)).numpy(), coded)
-    assert np.array_equal(link._interleaver(tf.constant(coded)).numpy(), interleaved)  # a fixed permutation
+    assert np.array_equal(link.qam.deinterleaver(tf.constant(interleaved)).numpy(), coded)
+    assert np.array_equal(link.qam.interleaver(tf.constant(coded)).numpy(), interleaved)  # a fixed permutation
 
 
 @pytest.mark.parametrize("channel", ["awgn", "rayleigh"])

@@ -4,6 +4,7 @@ import pytest
 from baselines.codecs import AmrWbCodec, HuffmanTextCodec
 from baselines.feature_transceiver import FeatureTransceiver
 from baselines.link import FEATURE_CODE_K, SPEECH_CODE_K, TEXT_CODE_K, DigitalLink
+from baselines.link_policy import PaperLink
 from baselines.speech_transceiver import SpeechTransceiver
 from baselines.text_transceiver import TextTransceiver
 from channels import make_channel
@@ -75,13 +76,12 @@ def test_link_gets_the_channel_itself_fading_block_and_k_factor_included(asr_mod
     _, waveforms = corpus
     calls = []
 
-    class RecordingLink(DigitalLink):
-        def transmit_many(self, messages, channel, snr_db):
+    class RecordingLink(PaperLink):
+        def send(self, messages, num_samples, channel, snr_db):
             calls.append((channel.name, channel.block_length, channel.k_factor, len(messages)))
-            return super().transmit_many(messages, channel, snr_db)
+            return super().send(messages, num_samples, channel, snr_db)
 
-    link = RecordingLink(k=FEATURE_CODE_K)
-    feature = FeatureTransceiver(asr_model, link=link)
+    feature = FeatureTransceiver(asr_model, link=RecordingLink(FEATURE_CODE_K))
     feature.transmit(waveforms, make_channel("rician", block_length=16, k_factor=4.0), 30.0)
     feature.transmit(waveforms[:1], make_channel("awgn"), 30.0)
     assert calls == [("rician", 16, 4.0, 4), ("awgn", 128, 1.0, 1)]  # one link batch per call

@@ -87,7 +87,9 @@ def test_sweep_writes_every_file(swept):
         assert fragment in report
     for table in ("thresholds", "symbols", "parameters", "examples"):
         assert (folder / f"{table}.md").read_text().startswith(("|", "Example sentences at 0 dB"))
-    assert "| oracle | awgn | ≤ 0 dB (lowest swept) | — |" in report
+    assert "| oracle | awgn | ≤ 0 dB (lowest swept) | — | — |" in report
+    assert "| qpsk | awgn |" in report and "| 4.77 dB | — |" in report  # 2 bits per symbol: 10 log10(3)
+    assert all(r["link_bits_per_symbol"] == ("2.0000" if r["system"] == "qpsk" else "") and r["note"] == "" for r in rows)
     assert not list(folder.rglob(".tmp-*"))
 
 
@@ -146,8 +148,27 @@ def test_added_snrs_add_cells_and_other_settings_are_refused(espeak_corpus, tmp_
         assert "\n" not in str(error.value)
 
 
+def test_bits_that_do_not_fit_are_noted_not_failed(espeak_corpus, tmp_path):
+    summary = run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle", "unfit")), FAKES, progress=False)
+    rows = {(r["system"], float(r["snr_db"])): r for r in rows_without_time(summary["folder"])}
+    assert rows[("unfit", 0.0)]["cer"] == "nan" and rows[("unfit", 0.0)]["note"].startswith("does not fit: ")
+    assert rows[("oracle", 0.0)]["cer"] == "0.0"
+    report = (summary["folder"] / "report.md").read_text()
+    assert "| unfit | awgn | does not fit: " in report and "| unfit | does not fit |" in report
+    assert (summary["folder"] / "cer_vs_snr.png").stat().st_size > 5_000
+
+
+def test_another_link_policy_is_another_sweep(espeak_corpus, tmp_path):
+    run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle",)), FAKES, progress=False)
+    assert json.loads((tmp_path / "t" / "sweep.json").read_text())["link"] == "paper"
+    with pytest.raises(UserError, match=r"another link policy \('paper' there, 'budget:deepsc-st' now\); choose another --name"):
+        run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle",), options={"link": "budget"}), FAKES, progress=False)
+    with pytest.raises(UserError, match="unknown link policy 'fast'"):
+        run_sweep(settings(espeak_corpus, tmp_path, name="u", options={"link": "fast"}), FAKES, progress=False)
+
+
 def test_unknown_names_are_one_line_errors_listing_the_valid_ones(espeak_corpus, tmp_path):
-    with pytest.raises(UserError, match=r"unknown system 'nope'; choose from oracle, qpsk$"):
+    with pytest.raises(UserError, match=r"unknown system 'nope'; choose from oracle, qpsk, unfit$"):
         run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle", "nope")), FAKES, progress=False)
     with pytest.raises(UserError, match=r"unknown channel 'fast'; choose from awgn, rayleigh, rician$"):
         run_sweep(settings(espeak_corpus, tmp_path, channels=("fast",)), FAKES, progress=False)

@@ -7,7 +7,9 @@ and recognise each waveform by a hash of its samples, so no model is needed:
   receiver synthesises speech, like DeepSC-ST's;
 * ``qpsk``: each character's token id as 6 bits (3 QPSK symbols) over the
   given channel at the given SNR, hard decisions: CER falls with SNR and the
-  numbers depend on the noise draws (what the sweep's seeding must fix).
+  numbers depend on the noise draws (what the sweep's seeding must fix); a
+  digital link of 2 bits per symbol (its capacity bound: 4.77 dB over AWGN);
+* ``unfit``: a digital system whose bits never fit (:class:`LinkDoesNotFit`).
 
 With ``$SWEEP_FAKE_KILL_AFTER = N`` the process SIGKILLs itself when asked
 for its (N+1)-th transmission: a sweep (or a worker) killed mid-way. With
@@ -24,6 +26,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from baselines.link_policy import LinkDoesNotFit
 from deepsc_st.audio import load_audio
 from deepsc_st.data import read_utterances
 from deepsc_st.tokens import TOKENS, ids_to_text, text_to_ids
@@ -80,7 +83,14 @@ class Qpsk(_Fake):
         received = channel(tf.constant(symbols[None], tf.complex64), snr_db).symbols.numpy()[0]
         decided = np.stack([received.real < 0, received.imag < 0], axis=1).astype(np.int64).reshape(-1, BITS_PER_TOKEN)
         ids = (decided << np.arange(BITS_PER_TOKEN)).sum(axis=1) % len(TOKENS)
-        return Transmission(ids_to_text(ids), len(symbols))
+        return Transmission(ids_to_text(ids), len(symbols), link_bits_per_symbol=2.0)
 
 
-FAKES = Registry((Oracle, Qpsk))
+class Unfit(_Fake):
+    name = "unfit"
+
+    def send(self, text, channel, snr_db):
+        raise LinkDoesNotFit(f"{6 * len(text)} bits in a budget of 1 symbol need {6 * len(text)} bits per symbol")
+
+
+FAKES = Registry((Oracle, Qpsk, Unfit))
