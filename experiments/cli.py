@@ -218,7 +218,10 @@ def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     if args.out_wav is not None:
         write_audio(args.out_wav, receiver_speech(transceiver, sent, synthesizer, args.user))
     if args.json:
-        print(json.dumps({"text": sent.text, "channel": channel.name, "snr_db": snr_db, "channel_symbols": sent.channel_symbols, "system": args.system}))
+        result = {"text": sent.text, "channel": channel.name, "snr_db": snr_db, "channel_symbols": sent.channel_symbols, "system": args.system}
+        if sent.link_bits_per_symbol is not None:
+            result["link_bits_per_symbol"] = sent.link_bits_per_symbol
+        print(json.dumps(result))
     else:
         print(sent.text)
 
