@@ -22,7 +22,7 @@ import numpy as np
 from baselines.link import DECODERS, DEFAULT_DECODER, LinkResult
 from baselines.link_policy import DEFAULT_LINK_POLICY, LINK_POLICIES, PaperLink, make_link_policy, parse_symbol_budget
 from channels import Channel
-from deepsc_st.inference import BATCH_SIZE, decode_each, token_logits
+from deepsc_st.inference import BATCH_SIZE, Recognizer, decode_each
 from deepsc_st.model import ASRModel
 from deepsc_st.transceiver import ASR_MODEL, Parts, SystemOption, Transceiver
 
@@ -62,7 +62,7 @@ class ConventionalTransceiver(Transceiver):
             raise TypeError(f"{type(self).__name__} needs the ASR-only model (ASRModel), got {type(asr_model).__name__}")
         self.asr_model = asr_model
         self.link = link if link is not None else PaperLink(self.code_k)
-        self.batch_size = batch_size
+        self.recognizer = Recognizer(asr_model, batch_size)
 
     @classmethod
     def link_from_parts(cls, parts: Parts):
@@ -75,7 +75,7 @@ class ConventionalTransceiver(Transceiver):
 
     def semantic_logits(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
         """Token logits float32 [steps_i, 29] of each float32 [num_samples_i] 16 kHz waveform; softmax gives the semantic features."""
-        return token_logits(self.asr_model, waveforms, batch_size=self.batch_size)
+        return self.recognizer(waveforms)
 
     def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
         """ASR text of each 16 kHz waveform (CTC greedy decoding)."""

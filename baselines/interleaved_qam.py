@@ -26,6 +26,12 @@ over AWGN: with a multiple of 6 codewords it puts all bits of a codeword on
 the same, possibly weakest, bit level.) A message of fewer symbols than a
 fading block keeps that block's outage.
 
+Speed: Sionna's interleaver draws the same permutation for every call of a
+given length (fixed seed), so each length's permutation is taken from it once
+and applied as a NumPy gather (:data:`_PERMUTATIONS_KEPT` lengths kept);
+the demapper runs as a compiled graph on fixed-size chunks. ``seconds`` adds up the wall time
+of each stage (``deepsc-st bench link`` prints it).
+
 LLR convention: Sionna's demapper returns logits ln(P(b=1)/P(b=0)), which is
 what Sionna's channel decoders and ``baselines.polar_scl.FastPolarSCLDecoder``
 take (the tests' zero-error runs at 30 dB would fail on a flipped sign).
@@ -33,16 +39,32 @@ take (the tests' zero-error runs at 30 dB would fail on a flipped sign).
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
 import numpy as np
 import tensorflow as tf
-from sionna.phy.fec.interleaving import Deinterleaver, RandomInterleaver
+from sionna.phy.fec.interleaving import RandomInterleaver
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
 from channels import Channel
 
 INTERLEAVER_SEED = 512  # fixes the bit permutation; part of the link's definition, like a code's frozen set
 LLR_LIMIT = 1000.0  # |LLR| bound: keeps the noiseless "none" channel's infinite LLRs finite
-_DEMAP_CHUNK = 1 << 16  # complex symbols demapped at once ([chunk, 2^Q_m] distances)
+_DEMAP_CHUNK = 1 << 17  # complex symbols demapped at once ([chunk, 2^Q_m] distances)
+_SMALL_DEMAP_CHUNK = 1 << 12  # the chunk of calls with fewer symbols (short messages)
+_PERMUTATIONS_KEPT = 256  # message lengths whose interleaver permutation is kept
+
+
+@contextmanager
+def timed(seconds: dict, stage: str):
+    """Add the wall time of the ``with`` block to ``seconds[stage]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] += time.perf_counter() - start
 
 
 class InterleavedQam:
@@ -64,9 +86,10 @@ class InterleavedQam:
         self.bits_per_symbol = int(bits_per_symbol)
         self.source = BinarySource()
         self.interleaver = RandomInterleaver(seed=INTERLEAVER_SEED)
-        self.deinterleaver = Deinterleaver(self.interleaver)
         self._mapper = Mapper("qam", self.bits_per_symbol)
-        self._demapper = Demapper("app", "qam", self.bits_per_symbol)
+        self._demapper = tf.function(Demapper("app", "qam", self.bits_per_symbol))  # traced once per chunk size
+        self._permutations: dict[int, np.ndarray] = {}
+        self.seconds: dict[str, float] = defaultdict(float)  # wall time per stage, s
 
     def symbols_for_coded_bits(self, num_coded_bits: int) -> int:
         """Complex symbols a message of ``num_coded_bits`` coded bits takes (whole symbols)."""
@@ -80,19 +103,44 @@ class InterleavedQam:
         if not coded:
             return []
         symbols = [self.symbols_for_coded_bits(c.size) for c in coded]
-        rows = self.source([len(coded), self.bits_per_symbol * max(symbols)]).numpy().astype(np.uint8)
-        for row, bits in zip(rows, coded):
-            row[: bits.size] = self.interleaver(tf.constant(bits.reshape(-1))).numpy()
-        received = channel(self._mapper(tf.constant(rows, tf.float32)), snr_db)
-        sent = tf.sequence_mask(symbols, max(symbols))
-        llr = self._demap(tf.boolean_mask(received.symbols, sent), tf.boolean_mask(received.noise_variance, sent))
-        llr_rows = np.split(llr, np.cumsum(symbols)[:-1] * self.bits_per_symbol)
-        return [self.deinterleaver(tf.constant(r[: c.size])).numpy() for r, c in zip(llr_rows, coded)]
+        with timed(self.seconds, "interleave"):
+            rows = self.source([len(coded), self.bits_per_symbol * max(symbols)]).numpy().astype(np.uint8)
+            for row, bits in zip(rows, coded):
+                row[: bits.size] = bits.reshape(-1)[self.permutation(bits.size)]
+        with timed(self.seconds, "map"):
+            x = self._mapper(tf.constant(rows, tf.float32))
+        with timed(self.seconds, "channel"):
+            received = channel(x, snr_db)
+            sent = tf.sequence_mask(symbols, max(symbols))
+            y, no = tf.boolean_mask(received.symbols, sent), tf.boolean_mask(received.noise_variance, sent)
+        with timed(self.seconds, "demap"):
+            llr = self._demap(y, no)
+        with timed(self.seconds, "deinterleave"):
+            llr_rows = np.split(llr, np.cumsum(symbols)[:-1] * self.bits_per_symbol)
+            out = []
+            for r, c in zip(llr_rows, coded):
+                llr_c = np.empty(c.size, np.float32)
+                llr_c[self.permutation(c.size)] = r[: c.size]
+                out.append(llr_c)
+        return out
+
+    def permutation(self, length: int) -> np.ndarray:
+        """Sionna's interleaver permutation of ``length`` bits: interleaved = bits[permutation]."""
+        if length not in self._permutations:
+            if len(self._permutations) >= _PERMUTATIONS_KEPT:
+                self._permutations.pop(next(iter(self._permutations)))
+            self._permutations[length] = self.interleaver(tf.range(length, dtype=tf.int32)).numpy()
+        return self._permutations[length]
 
     def _demap(self, symbols: tf.Tensor, noise_variance: tf.Tensor) -> np.ndarray:
-        """APP-demap complex64 [S] with float32 N0 [S] to float32 logits [Q_m S], clipped to +-LLR_LIMIT."""
-        chunks = [
-            self._demapper(symbols[i : i + _DEMAP_CHUNK], noise_variance[i : i + _DEMAP_CHUNK]).numpy()
-            for i in range(0, int(symbols.shape[0]), _DEMAP_CHUNK)
-        ]
-        return np.clip(np.concatenate(chunks), -LLR_LIMIT, LLR_LIMIT)
+        """APP-demap complex64 [S] with float32 N0 [S] to float32 logits [Q_m S], clipped to +-LLR_LIMIT.
+
+        Chunks of one of two fixed sizes (the last one padded), so the compiled demapper is traced at most twice.
+        """
+        total = int(symbols.shape[0])
+        chunk = _SMALL_DEMAP_CHUNK if total <= _SMALL_DEMAP_CHUNK else _DEMAP_CHUNK
+        y = np.zeros(-(-total // chunk) * chunk, np.complex64)
+        no = np.ones(y.size, np.float32)
+        y[:total], no[:total] = symbols.numpy(), noise_variance.numpy()
+        llr = [self._demapper(tf.constant(y[i : i + chunk]), tf.constant(no[i : i + chunk])).numpy() for i in range(0, y.size, chunk)]
+        return np.clip(np.concatenate(llr)[: total * self.bits_per_symbol], -LLR_LIMIT, LLR_LIMIT)

@@ -47,7 +47,7 @@ import tensorflow as tf
 from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 
-from baselines.interleaved_qam import InterleavedQam
+from baselines.interleaved_qam import InterleavedQam, timed
 from channels import Channel
 
 CODEWORD_LENGTH = 512  # N, coded bits per polar codeword
@@ -170,9 +170,11 @@ class DigitalLink:
         info_rows = np.split(info, np.cumsum(codewords)[:-1])
         for rows, message in zip(info_rows, messages):
             rows.reshape(-1)[: message.size] = message
-        coded = self._encoder(tf.constant(info, tf.float32)).numpy().astype(np.uint8)
+        with timed(self.qam.seconds, "encode"):
+            coded = self._encoder(tf.constant(info, tf.float32)).numpy().astype(np.uint8)
         llr = self.qam.send([c.reshape(-1) for c in np.split(coded, np.cumsum(codewords)[:-1])], channel, snr_db)
-        decoded = self._decode(np.concatenate(llr).reshape(-1, self.n))
+        with timed(self.qam.seconds, "decode"):
+            decoded = self._decode(np.concatenate(llr).reshape(-1, self.n))
         return [
             LinkResult(rows.reshape(-1)[: message.size].copy(), self.symbols_for_bits(message.size), c, self.rate * BITS_PER_SYMBOL)
             for rows, message, c in zip(np.split(decoded, np.cumsum(codewords)[:-1]), messages, codewords)

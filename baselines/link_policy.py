@@ -18,9 +18,9 @@ A policy has one method, ``send(messages, num_samples, channel, snr_db)``:
 one message of source bits per utterance (``num_samples`` at 16 kHz, for the
 budget) -> one :class:`baselines.link.LinkResult` each. A message that cannot
 fit its budget raises :class:`LinkDoesNotFit` (a sweep records the cell as
-not fitting). ``bits_per_symbol(...)`` gives the information bits per
-complex symbol a message is sent at: what the capacity bounds of
-:mod:`baselines.capacity` need.
+not fitting). Each result's ``bits_per_symbol`` (information bits per
+complex symbol of the code it went with) is what the capacity bounds of
+:mod:`baselines.capacity` take.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from baselines.bler_table import BLER_TABLE_FILE, choose_mcs, load_bler_table
 from baselines.ldpc_link import MAX_CODE_RATE, Block, LdpcLink
-from baselines.link import BITS_PER_SYMBOL, DEFAULT_DECODER, DigitalLink, LinkResult
+from baselines.link import DEFAULT_DECODER, DigitalLink, LinkResult
 from baselines.nr_mcs import MODULATION_NAMES, Mcs
 from channels import Channel
 from deepsc_st.config import get_config
@@ -75,10 +75,8 @@ class PaperLink:
         self.link = DigitalLink(k=code_k, decoder=decoder)
 
     def send(self, messages: Sequence[np.ndarray], num_samples: Sequence[int], channel: Channel, snr_db: float) -> list[LinkResult]:
+        """One :class:`LinkResult` per 0/1 message (``num_samples``: its utterance's length, unused here)."""
         return self.link.transmit_many(messages, channel, snr_db)
-
-    def bits_per_symbol(self, channel: str, snr_db: float, num_bits: int = 0, num_samples: int = 0) -> float:
-        return self.link.rate * BITS_PER_SYMBOL
 
 
 class AdaptiveLink:
@@ -99,9 +97,6 @@ class AdaptiveLink:
         link = _link(self._links, mcs.bits_per_symbol)
         plans = [link.plan(np.asarray(m).size, code_rate=mcs.code_rate) for m in messages]
         return link.transmit_many(messages, plans, channel, snr_db)
-
-    def bits_per_symbol(self, channel: str, snr_db: float, num_bits: int = 0, num_samples: int = 0) -> float:
-        return self.mcs(channel, snr_db).spectral_efficiency
 
 
 class BudgetLink:
@@ -146,9 +141,6 @@ class BudgetLink:
             for i, result in zip(members, sent):
                 results[i] = result
         return results
-
-    def bits_per_symbol(self, channel: str, snr_db: float, num_bits: int = 0, num_samples: int = 0) -> float:
-        return num_bits / max(self.budget(num_samples), 1)
 
 
 def _link(links: dict[int, LdpcLink], bits_per_symbol: int) -> LdpcLink:

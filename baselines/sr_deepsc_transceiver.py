@@ -18,7 +18,7 @@ vocabulary, misrecognised ones included, go as UNK and come back as nothing.
 from __future__ import annotations
 
 from deepsc_st.errors import UserError
-from deepsc_st.inference import BATCH_SIZE, decode_each, token_logits
+from deepsc_st.inference import BATCH_SIZE, Recognizer, decode_each
 from deepsc_st.model import ASRModel
 from deepsc_st.text_link import send_texts
 from deepsc_st.text_model import TEXT_KIND, DeepSCText
@@ -47,7 +47,7 @@ class SRDeepSCTransceiver(Transceiver):
         if not isinstance(asr_model, ASRModel):
             raise UserError(f"sr-deepsc needs the ASR-only model at the transmitter, got {type(asr_model).__name__}")
         self.asr_model, self.text_model, self.vocabulary = asr_model, text_model, vocabulary
-        self.batch_size = batch_size
+        self.recognizer = Recognizer(asr_model, batch_size)
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "SRDeepSCTransceiver":
@@ -59,7 +59,7 @@ class SRDeepSCTransceiver(Transceiver):
 
     def transcribe(self, waveforms) -> list[str]:
         """ASR text of each 16 kHz waveform (CTC greedy decoding)."""
-        return decode_each(token_logits(self.asr_model, waveforms, batch_size=self.batch_size))
+        return decode_each(self.recognizer(waveforms))
 
     def transmit_text(self, texts: list[str], channel, snr_db) -> list[Transmission]:
         """The DeepSC text link alone: ``texts`` over ``channel`` at Es/N0 ``snr_db`` dB."""

@@ -29,7 +29,7 @@ import sionna.phy
 from channels import Channel
 from deepsc_st.data import LoadedUtterance
 from deepsc_st.frontend import SAMPLE_RATE
-from deepsc_st.metrics import character_error_rate, word_error_rate
+from deepsc_st.metrics import cer_interval, character_error_rate, word_error_rate
 from deepsc_st.transceiver import Transceiver, Transmission
 
 EXAMPLES = 3  # utterances shown as sent / received pairs
@@ -46,7 +46,8 @@ class Measurement:
     """One system over one channel at one SNR on a list of utterances.
 
     ``snr_db``: Es/N0 per complex symbol, dB. ``cer`` / ``wer``: corpus error
-    rates (jiwer). ``symbols_per_16000_samples``: complex channel symbols per
+    rates (jiwer). ``cer_low`` / ``cer_high``: the CER's 95 % bootstrap
+    interval over utterances (:func:`deepsc_st.metrics.cer_interval`, seeded by ``cell_seed``). ``symbols_per_16000_samples``: complex channel symbols per
     second of speech at 16 kHz. ``seed``: the seed given; ``cell_seed``: the
     one every draw used (:func:`measurement_seed`). ``elapsed_s``: wall time.
     ``examples``: the first utterances as {"id", "reference", "hypothesis"}.
@@ -68,6 +69,8 @@ class Measurement:
     elapsed_s: float
     examples: list[dict[str, str]] = field(default_factory=list)
     link_bits_per_symbol: float | None = None
+    cer_low: float | None = None
+    cer_high: float | None = None
     symbols_per_utterance: float | None = None
     transmissions: list[Transmission] = field(default_factory=list, repr=False)
 
@@ -96,6 +99,7 @@ def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel
     references = [item.utterance.text for item in utterances]
     hypotheses = [r.text for r in received]
     samples = sum(len(item.waveform) for item in utterances)
+    low, high = cer_interval(references, hypotheses, seed=cell_seed) if utterances else (None, None)
     return Measurement(
         system=system,
         channel=channel.name,
@@ -112,6 +116,8 @@ def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel
             for item, ref, hyp in zip(utterances[:EXAMPLES], references, hypotheses)
         ],
         link_bits_per_symbol=_link_bits_per_symbol(received),
+        cer_low=low,
+        cer_high=high,
         symbols_per_utterance=sum(r.channel_symbols for r in received) / len(received) if received else None,
         transmissions=received,
     )

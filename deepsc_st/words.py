@@ -14,7 +14,6 @@ nothing, so it counts as an error.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path

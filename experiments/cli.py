@@ -226,7 +226,7 @@ def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
         print(sent.text)
 
 
-BENCHMARKS = ("polar", "pipeline", "ctc", "demo", "bler")
+BENCHMARKS = ("polar", "pipeline", "ctc", "demo", "bler", "link", "sweep")
 
 
 def command_bench(args) -> None:
@@ -246,7 +246,25 @@ def command_bench(args) -> None:
         from baselines.bler_table import BLER_TABLE_FILE, format_bler_table, measure_bler_table
 
         table = measure_bler_table(Path(args.out) if args.out else BLER_TABLE_FILE)
+        if args.figure:
+            from experiments.figures import plot_bler_table
+
+            plot_bler_table(table, Path(args.figure))
         print(json.dumps(table, indent=1) if args.json else format_bler_table(table))
+        return
+    if args.benchmark == "sweep":
+        from experiments.sweep import parse_list
+        from experiments.sweep_bench import format_sweep_benchmark, run_sweep_benchmark
+
+        systems = parse_list(args.systems) if args.systems else None
+        result = run_sweep_benchmark(args.data, args.utterances, systems, {"link": args.link}, speech_quality=not args.no_speech_quality)
+        print(json.dumps(result, indent=2) if args.json else format_sweep_benchmark(result))
+        return
+    if args.benchmark == "link":
+        from baselines.link_bench import format_link_benchmark, run_link_benchmark
+
+        result = run_link_benchmark()
+        print(json.dumps(result, indent=2) if args.json else format_link_benchmark(result))
         return
     if args.benchmark == "ctc":
         from deepsc_st.ctc_bench import run_ctc_benchmark
@@ -398,12 +416,17 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=lambda args: command_transmit(args, registry))
 
-    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test), bler (BLER vs SNR of every 5G NR MCS on each channel: the adaptive link's table)")
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test), bler (BLER vs SNR of every 5G NR MCS on each channel: the adaptive link's table), link (the digital links' Mbit/s, stage by stage), sweep (one cell of each system as a real-time factor)")
     bench.add_argument("benchmark", help=", ".join(BENCHMARKS))
     bench.add_argument("--data", default="data/synth", help="corpus for the pipeline benchmark")
     bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
     bench.add_argument("--input", default=None, help="speech clip for the demo benchmark (default: a 5 s sentence in a registered voice)")
     bench.add_argument("--out", default=None, help="bler: the table file to measure or resume (default: the shipped baselines/nr_bler_table.json)")
+    bench.add_argument("--figure", default=None, help="bler: also draw BLER vs SNR to FIGURE.png and FIGURE.pdf")
+    bench.add_argument("--utterances", type=int, default=40, help="sweep: test utterances per cell")
+    bench.add_argument("--systems", default=None, help="sweep: comma list (default: every system)")
+    bench.add_argument("--link", default="paper", help="sweep: the conventional systems' link policy")
+    bench.add_argument("--no-speech-quality", action="store_true", help="sweep: cells without FDSD / KDSD")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=command_bench)
 

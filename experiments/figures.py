@@ -41,7 +41,7 @@ METRIC_LABELS = {"cer": "CER", "wer": "WER", "fdsd": "FDSD", "kdsd": "KDSD"}
 def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_truth: float | None = None) -> list[Path]:
     """``metric`` (a key of :data:`METRIC_LABELS`) against SNR (Es/N0, dB): one panel per channel, one line per system.
 
-    The CER figure also draws the readability line CER = 0.15 and, dashed in
+    The CER figure also draws each line's 95 % bootstrap band (shaded), the readability line CER = 0.15 and, dashed in
     each digital system's colour, its capacity bound (:func:`draw_capacity_bounds`);
     FDSD / KDSD draw ``ground_truth`` (the transcripts through the synthesiser) when
     given. Cells without the metric (None or NaN: e.g. bits that do not fit
@@ -58,9 +58,12 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_
     highest = max(getattr(c, metric) for c in cells)
     for ax, channel in zip(axes, channels):
         for index, system in enumerate(systems):
-            points = [(c.snr_db, getattr(c, metric)) for c in cells if c.system == system and c.channel == channel]
-            if points:
-                ax.plot(*zip(*points), marker=MARKERS[index % len(MARKERS)], color=f"C{index}", label=system)
+            own = [c for c in cells if c.system == system and c.channel == channel]
+            if own:
+                ax.plot([c.snr_db for c in own], [getattr(c, metric) for c in own], marker=MARKERS[index % len(MARKERS)], color=f"C{index}", label=system)
+            banded = [c for c in own if metric == "cer" and c.cer_low is not None]
+            if banded:
+                ax.fill_between([c.snr_db for c in banded], [c.cer_low for c in banded], [c.cer_high for c in banded], color=f"C{index}", alpha=0.15, linewidth=0)
         if metric == "cer":
             ax.axhline(READABLE_CER, color="grey", linestyle="--", linewidth=1, label=f"readable (CER = {READABLE_CER})")
             draw_capacity_bounds(ax, [c for c in cells if c.channel == channel], systems)
@@ -101,6 +104,38 @@ def draw_capacity_bounds(ax, cells: list[CellResult], systems: list[str]) -> Non
         else:
             points = [(c.snr_db, message_error_bound(c.channel, c.snr_db, c.link_bits_per_symbol, c.symbols_per_utterance)) for c in linked]
             ax.plot(*zip(*points), color=f"C{index}", linestyle="--", linewidth=1, label=label)
+
+
+def plot_bler_table(table: dict, stem: Path) -> list[Path]:
+    """The adaptive link's measured BLER against SNR (:mod:`baselines.bler_table`): one panel per channel, one curve per MCS.
+
+    Colour runs from MCS 0 (dark) to the highest MCS (light); the dashed line
+    is the 10 % target of link adaptation.
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    from baselines.bler_table import TARGET_BLER
+
+    channels = list(table["curves"])
+    figure = Figure(figsize=(4.6 * len(channels), 4.0), layout="constrained")
+    axes = figure.subplots(1, len(channels), sharey=True, squeeze=False)[0]
+    colours = colormaps["viridis"]
+    for ax, channel in zip(axes, channels):
+        curves = table["curves"][channel]
+        for index, points in curves.items():
+            snrs, blers = [p[0] for p in points], [max(p[1], 1e-3) for p in points]  # BLER 0 drawn at the axis floor
+            ax.plot(snrs, blers, color=colours(int(index) / max(1, len(curves) - 1)), linewidth=1)
+        ax.axhline(TARGET_BLER, color="grey", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-3, 1.1)
+        ax.set_title(channel.upper() if channel == "awgn" else channel.capitalize())
+        ax.set_xlabel("SNR (dB)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel(f"BLER ({table['settings']['block_bits']}-bit LDPC blocks)")
+    figure.colorbar(ScalarMappable(Normalize(0, len(table["curves"][channels[0]]) - 1), colours), ax=list(axes), label="MCS index (Table 5.1.3.1-1)")
+    return save_figure(figure, stem)
 
 
 def read_history(run_dir: Path) -> list[dict[str, float | None]]:

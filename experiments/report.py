@@ -97,7 +97,7 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         "The paper's link (64-QAM, rate 5/8, R = 3.75) needs at least 10.95 dB over AWGN, whatever the code, "
         "so the paper's 4 dB for the conventional transceivers cannot hold under Es/N0.\n",
         "## CER and WER against SNR (paper Figs. 5 and 6)\n",
-        _figure("cer_vs_snr", f"Character error rate; grey dashed: readable text (CER = {READABLE_CER}); dashed in a system's colour: its capacity bound."),
+        _figure("cer_vs_snr", f"Character error rate, shaded: its 95 % bootstrap interval over the utterances; grey dashed: readable text (CER = {READABLE_CER}); dashed in a system's colour: its capacity bound."),
         _figure("wer_vs_snr", "Word error rate."),
     ]
     if "speech_quality" in tables:

@@ -35,6 +35,8 @@ CSV_COLUMNS = (
     "channel",
     "snr_db",
     "cer",
+    "cer_low",
+    "cer_high",
     "wer",
     "fdsd",
     "kdsd",

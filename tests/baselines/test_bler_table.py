@@ -47,3 +47,12 @@ def test_a_table_with_other_settings_is_not_used():
 
     with pytest.raises(UserError, match="no BLER table measured with these settings"):
         load_bler_table(settings=BlerSettings(block_bits=512))
+
+
+def test_cli_prints_and_draws_the_finished_table(tmp_path, capsys):
+    from experiments.cli import main
+
+    assert main(["bench", "bler", "--figure", str(tmp_path / "bler")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MCS table 1, 1024-bit blocks") and "MCS 0 (QPSK, R 0.117)" in out
+    assert (tmp_path / "bler.png").stat().st_size > 20_000

@@ -16,13 +16,13 @@ def random_bits(rng, num_bits):
     return rng.integers(0, 2, num_bits).astype(np.uint8)
 
 
-@pytest.mark.parametrize("num_bits, sizes", [(0, [16]), (1, [16]), (300, [512]), (3824, [3824]), (5000, [3824, 2048]), (7700, [3824, 3824, 64])])
+@pytest.mark.parametrize("num_bits, sizes", [(0, [16]), (1, [16]), (300, [512]), (1024, [1024]), (2100, [1024, 1024, 64]), (3100, [1024, 1024, 1024, 32])])
 def test_block_sizes(num_bits, sizes):
     assert block_sizes_for_bits(num_bits) == sizes
-    assert MAX_BLOCK_BITS == 3824
+    assert MAX_BLOCK_BITS == 1024
 
 
-@pytest.mark.parametrize("num_bits, sizes", [(0, [16]), (5, [16]), (300, [300]), (5000, [2500, 2500]), (7700, [2567] * 3)])
+@pytest.mark.parametrize("num_bits, sizes", [(0, [16]), (5, [16]), (300, [300]), (2000, [1000, 1000]), (3100, [775] * 4)])
 def test_exact_block_sizes_cut_equal_blocks(num_bits, sizes):
     assert block_sizes_for_bits(num_bits, exact=True) == sizes
 

@@ -3,6 +3,7 @@ import pytest
 import sionna.phy
 import tensorflow as tf
 from sionna.phy.channel import AWGN
+from sionna.phy.fec.interleaving import Deinterleaver
 from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
@@ -48,8 +49,9 @@ def test_interleaver_spreads_each_codeword_over_the_message_and_the_bit_levels(l
     for codeword in range(codewords):
         assert np.all((quarters == codeword).sum(axis=1) > 64)  # 128 expected per quarter
         assert np.all((levels == codeword).sum(axis=0) > 40)  # 85 expected per level
-    assert np.array_equal(link.qam.deinterleaver(tf.constant(interleaved)).numpy(), coded)
+    assert np.array_equal(Deinterleaver(link.qam.interleaver)(tf.constant(interleaved)).numpy(), coded)
     assert np.array_equal(link.qam.interleaver(tf.constant(coded)).numpy(), interleaved)  # a fixed permutation
+    assert np.array_equal(coded[link.qam.permutation(coded.size)], interleaved)  # the link's cached gather is Sionna's permutation
 
 
 @pytest.mark.parametrize("channel", ["awgn", "rayleigh"])

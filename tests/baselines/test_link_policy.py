@@ -36,7 +36,7 @@ def test_budget_link_sends_and_says_when_bits_do_not_fit():
     messages = [rng.integers(0, 2, n).astype(np.uint8) for n in (64, 900)]
     results = budget.send(messages, [48_000, 16_000], make_channel("awgn"), 20.0)
     assert [np.array_equal(r.bits, m) for r, m in zip(results, messages)] == [True, True]
-    assert [r.channel_symbols for r in results] <= [budget.budget(48_000), budget.budget(16_000)]
+    assert all(0 < r.channel_symbols <= budget.budget(n) for r, n in zip(results, (48_000, 16_000)))
     with pytest.raises(LinkDoesNotFit, match=r"6600 bits in a budget of 520 symbols .* need 12.69 bits per symbol"):
         budget.send([np.zeros(6600, np.uint8)], [16_000], make_channel("awgn"), 20.0)  # AMR-WB 6.6 kbit/s, 1 s
 
@@ -53,7 +53,6 @@ def test_an_explicit_budget_per_second():
 def test_paper_policy_is_the_papers_link():
     paper = make_link_policy("paper", CODE_K)
     assert isinstance(paper, PaperLink) and repr(paper.link) == repr(DigitalLink())
-    assert paper.bits_per_symbol("awgn", 0.0) == 3.75
     with pytest.raises(UserError, match="unknown link policy 'fast'"):
         make_link_policy("fast", CODE_K)
 

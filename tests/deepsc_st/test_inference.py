@@ -35,3 +35,20 @@ def test_a_deepsc_transmission_carries_the_receivers_token_scores():
     model = build_model(get_config("tiny"), "awgn")
     [sent] = DeepSCSTTransceiver(model).transmit(_waveforms()[:1], make_channel("awgn"), 30.0)
     assert sent.token_scores.shape == (sent.channel_symbols // model.config.symbols_per_step, 29)
+
+
+def test_recognizer_hears_the_same_waveforms_once(monkeypatch):
+    import deepsc_st.inference as inference
+
+    calls = []
+    monkeypatch.setattr(inference, "token_logits", lambda model, waveforms, batch_size: calls.append(len(waveforms)) or [np.full((2, 29), float(len(w))) for w in waveforms])
+    recognizer = inference.Recognizer(model=None)
+    waves = [np.ones(160, np.float32), np.zeros(320, np.float32)]
+    first = recognizer(waves)
+    assert recognizer([w.copy() for w in waves]) is first  # same samples, other arrays: remembered
+    assert calls == [2]
+    changed = [waves[0], np.zeros(321, np.float32)]
+    assert recognizer(changed)[1][0, 0] == 321.0 and calls == [2, 2]
+    recognizer([np.ones(80, np.float32), np.ones(80, np.float32)])
+    recognizer([np.ones(160, np.float32)])  # the same samples cut differently is other speech
+    assert calls == [2, 2, 2, 1]
