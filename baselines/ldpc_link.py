@@ -2,9 +2,8 @@
 
 One message travels as::
 
-    bits -> code blocks (LdpcLink.plan) -> Sionna LDPC5GEncoder of the block's
-         mother code; its first n_i bits are sent (5G rate matching; below
-         the mother rate 1/5: cyclic repetition)
+    bits -> code blocks (plan_blocks) -> Sionna LDPC5GEncoder per block
+         (rate matching to n_i bits; below the mother rate 1/5: cyclic repetition)
          -> baselines.interleaved_qam: interleave, QAM, channel, demap, deinterleave
          -> repetitions' LLRs summed -> Sionna LDPC5GDecoder (BP, 20 iterations) -> bits
 
@@ -25,8 +24,7 @@ rates by reading its circular buffer more than once; we do the same: the
 n_0 = 5 k mother codeword is repeated cyclically up to n bits, and the
 receiver adds the LLRs of every copy of a bit before decoding (chase combining).
 
-Decoding runs in a compiled graph per mother code (k, base graph), shared by
-every rate (see :attr:`Block.mother_length`); codes with at least
+Decoding runs in a compiled graph per (k, n_0) code; codes with at least
 :data:`XLA_MIN_CODEWORDS` codewords in a call are XLA-compiled in batches of
 that many (2-3x the throughput of the plain graph, about 1.5 s to compile).
 
@@ -62,12 +60,6 @@ DECODER_ITERATIONS = 20
 XLA_MIN_CODEWORDS = 64
 
 
-def base_graph(k: int, n: int) -> str:
-    """The 5G base graph Sionna's ``LDPC5GEncoder(k, n)`` chooses (TS 38.212 7.2.2): "bg2" or "bg1"."""
-    rate = k / n
-    return "bg2" if k <= 292 or (k <= 3824 and rate <= 0.67) or rate <= 0.25 else "bg1"
-
-
 class Block(NamedTuple):
     """One code block: ``k`` information bits sent as ``n`` coded bits (n > 5 k: repetition)."""
 
@@ -76,27 +68,16 @@ class Block(NamedTuple):
 
     @property
     def mother_length(self) -> int:
-        """Coded bits of the block's mother codeword: 5 k for base graph 2 (rate 1/5), 3 k for base graph 1 (rate 1/3).
-
-        5G rate matching sends a prefix of the mother codeword (after the
-        punctured first 2 Z bits), so a block of n coded bits is the first n
-        bits of its mother (or the mother repeated, n > 5 k), and one encoder
-        and one decoder per (k, base graph) serve every code rate.
-        """
-        return 5 * self.k if base_graph(self.k, min(self.n, 5 * self.k)) == "bg2" else 3 * self.k
+        """Coded bits the LDPC code itself produces: n, or 5 k when the rest is repetition."""
+        return min(self.n, 5 * self.k)
 
 
 class _Code:
-    """Sionna's LDPC5G encoder and decoder of one mother code (k, n_0), with compiled decoding.
-
-    Decoding a block of n < n_0 bits with its LLRs padded by zeros (nothing
-    known of the bits not sent) gives what Sionna's own ``(k, n)`` decoder
-    gives, which pads them the same way (the tests check both).
-    """
+    """Sionna's LDPC5G encoder and decoder for one (k, n_0), with compiled decoding."""
 
     def __init__(self, k: int, n: int):
         self.k, self.n = k, n
-        self.encoder = LDPC5GEncoder(k, n, bg="bg2" if n == 5 * k else "bg1")
+        self.encoder = LDPC5GEncoder(k, n)
         decoder = LDPC5GDecoder(self.encoder, num_iter=DECODER_ITERATIONS, hard_out=True, return_infobits=True)
         self.graph = tf.function(decoder, input_signature=[tf.TensorSpec([None, n], tf.float32)])
         self.xla = tf.function(decoder, jit_compile=True)
@@ -211,7 +192,7 @@ class LdpcLink:
         return results
 
     def _encode(self, blocks, info: list[np.ndarray]) -> list[np.ndarray]:
-        """uint8 information bits [k] per block -> uint8 coded bits [n]: the mother codeword's first n bits, repeated cyclically past it."""
+        """uint8 information bits [k] per block -> uint8 coded bits [n] (mother codeword repeated cyclically)."""
         coded: list[np.ndarray | None] = [None] * len(blocks)
         for (k, n0), members in _group(blocks).items():
             words = _code(k, n0).encoder(tf.constant(np.stack([info[j] for j in members]), tf.float32)).numpy().astype(np.uint8)
@@ -238,7 +219,7 @@ def _group(blocks) -> dict[tuple[int, int], list[int]]:
 
 
 def _combine(llr: np.ndarray, n0: int) -> np.ndarray:
-    """Mother codeword LLRs from a block's: float32 [n] -> [n0], copies of a bit summed, bits not sent 0."""
+    """Sum the LLRs of every copy of each of the ``n0`` mother bits: float32 [n] -> [n0]."""
     padded = np.zeros(-(-llr.size // n0) * n0, np.float32)
     padded[: llr.size] = llr
     return padded.reshape(-1, n0).sum(axis=0)

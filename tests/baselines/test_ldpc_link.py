@@ -7,7 +7,7 @@ from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
 from baselines.capacity import shannon_limit_db
-from baselines.ldpc_link import MAX_BLOCK_BITS, Block, LdpcLink, _code, base_graph, block_sizes_for_bits
+from baselines.ldpc_link import MAX_BLOCK_BITS, Block, LdpcLink, block_sizes_for_bits
 from baselines.nr_mcs import mcs_table
 from channels import make_channel
 
@@ -114,21 +114,3 @@ def test_low_mcs_carries_300_bits_within_3_db_of_its_shannon_limit_and_agrees_wi
     reference = _sionna_chain_bler(512, 2560, snr_db, len(blocks))
     assert 0.05 < reference < 0.95  # a point where a difference would show
     assert abs(ours - reference) < 0.1  # two binomial estimates of 400 blocks: 3 sigma is about 0.1
-
-
-@pytest.mark.parametrize("k, n", [(1024, 2048), (1024, 3412), (1024, 1280), (1024, 1110), (64, 80), (300, 375), (300, 1000), (16, 80)])
-def test_one_mother_code_per_base_graph_serves_every_rate(k, n):
-    """A block is the first n bits of its mother codeword, and decoding its zero-padded LLRs is Sionna's own (k, n) decoding."""
-    encoder = LDPC5GEncoder(k, n)
-    assert base_graph(k, n) == encoder._bg
-    block = Block(k, n)
-    mother = _code(k, block.mother_length)
-    rng = np.random.default_rng(k + n)
-    info = tf.constant(rng.integers(0, 2, (8, k)), tf.float32)
-    coded = encoder(info).numpy()
-    assert np.array_equal(mother.encoder(info).numpy()[:, :n], coded)
-    llr = ((2 * coded - 1) * 2.0 + rng.normal(0, 0.4, coded.shape)).astype(np.float32)  # noisy, but decodable at every rate here: near its threshold a BP decode is chaotic enough to differ between graph and eager runs
-    padded = np.zeros((8, block.mother_length), np.float32)
-    padded[:, :n] = llr
-    own = LDPC5GDecoder(encoder, num_iter=20, hard_out=True)(tf.constant(llr)).numpy()
-    assert np.array_equal(mother.decode(padded), own.astype(np.uint8))
