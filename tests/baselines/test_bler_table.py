@@ -33,7 +33,7 @@ def test_the_shipped_table_is_finished_and_obeys_the_shannon_limit():
             threshold = threshold_snr(table["curves"][channel][str(mcs.index)])
             limit = shannon_limit_db(mcs.spectral_efficiency)
             if channel == "awgn":
-                assert limit < threshold <= limit + 4.0  # 1024-bit LDPC blocks: about 1.5-2.5 dB from capacity
+                assert limit < threshold <= limit + 4.0  # 1024-bit LDPC blocks, 1 dB grid: 1.9-3.5 dB from capacity
             elif threshold is not None:
                 assert threshold > limit  # fading only costs
     assert choose_mcs(table, "awgn", -20.0).index == 0
