@@ -29,6 +29,7 @@ from experiments.results import SWEEP_FILE, CellResult, ResultsFolder, write_tex
 from experiments.tables import READABLE_CER, bound_threshold, format_db, markdown_table, nearest_snr, readable_from
 
 LINESTYLES = {"paper": "-", "adaptive": "--", "budget": ":"}
+FILLSTYLES = {"-": "full", "--": "none", ":": "bottom"}  # markers of the CER-vs-bandwidth figure, by line style
 CER_VS_SYMBOLS_SNRS = (0.0, 10.0, 20.0)
 
 
@@ -129,7 +130,7 @@ def plot_cer_vs_symbols(policies: dict[str, list[CellResult]], stem: Path, snrs=
                 for c in cells:
                     if c.channel == channel and c.snr_db == snr and _finite(c.cer) and c.symbols_per_16000_samples > 0:
                         marker = MARKERS[colour % len(MARKERS)]
-                        filled = "full" if style == "-" else "none"
+                        filled = FILLSTYLES.get(style, "left")
                         ax.plot([c.symbols_per_16000_samples], [c.cer], marker=marker, fillstyle=filled, color=f"C{colour}", linestyle="", label=label)
             ax.set_xscale("log")
             ax.set_ylim(-0.03, 1.05)

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from baselines import polar_bench
 from experiments.cli import main
 
@@ -19,3 +21,15 @@ def test_bench_unknown_benchmark(capsys):
     assert main(["bench", "ldpc"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["deepsc-st: error: unknown benchmark 'ldpc'; choose one of polar, pipeline, ctc, demo, bler, link, sweep"]
+
+
+@pytest.mark.slow  # compiles two LDPC decoders
+def test_link_benchmark_times_every_stage_without_errors():
+    from baselines.link_bench import STAGES, format_link_benchmark, run_link_benchmark
+
+    results = run_link_benchmark(bits_per_message=3000)
+    assert len(results) == 3
+    for result in results.values():
+        assert result["bit_errors"] == 0 and result["info_mbit_per_s"] > 0
+        assert set(result["stages"]) == set(STAGES) and sum(result["stages"].values()) <= result["seconds"] * 1.01
+    assert format_link_benchmark(results).splitlines()[0].startswith("link")
