@@ -2,7 +2,7 @@
 
 One message travels as::
 
-    bits -> code blocks (plan_blocks) -> Sionna LDPC5GEncoder per block
+    bits -> code blocks (LdpcLink.plan) -> Sionna LDPC5GEncoder per block
          (rate matching to n_i bits; below the mother rate 1/5: cyclic repetition)
          -> baselines.interleaved_qam: interleave, QAM, channel, demap, deinterleave
          -> repetitions' LLRs summed -> Sionna LDPC5GDecoder (BP, 20 iterations) -> bits
@@ -11,8 +11,8 @@ Code blocks (at a code rate; a symbol budget cuts equal blocks instead, see
 :meth:`LdpcLink.plan`): a message of B bits is cut into blocks of at most
 :data:`MAX_BLOCK_BITS` = 1024 information bits, the block the BLER table
 of link adaptation is measured with (:mod:`baselines.bler_table`), which
-also decodes 1.6x faster per bit than 3824-bit blocks on a CPU; the last block, or a short message's only block,
-gets the smallest size of :data:`BLOCK_SIZES` that holds what is left, the
+also decodes 1.6x faster per bit than 3824-bit blocks on a CPU; the last
+block, or a short message's only block, gets the smallest size of :data:`BLOCK_SIZES` that holds what is left, the
 rest of it random pad bits. Standard 5G cuts the transport block into equal
 blocks and adds CRCs; we keep a few block sizes so that a sweep compiles a
 few decoders, and add no CRC (the receiver is not told which blocks failed,
@@ -68,8 +68,8 @@ class Block(NamedTuple):
 
     @property
     def mother_length(self) -> int:
-        """Coded bits the LDPC code itself produces: n, or 5 k when the rest is repetition."""
-        return min(self.n, 5 * self.k)
+        """Coded bits the LDPC code itself produces: n, or k / :data:`MOTHER_RATE` = 5 k when the rest is repetition."""
+        return min(self.n, round(self.k / MOTHER_RATE))
 
 
 class _Code:
@@ -170,7 +170,7 @@ class LdpcLink:
         if len(plans) != len(messages):
             raise ValueError(f"{len(messages)} messages but {len(plans)} plans")
         blocks = [block for plan in plans for block in plan]
-        owners = np.repeat(np.arange(len(plans)), [len(plan) for plan in plans])
+        bounds = np.cumsum([len(plan) for plan in plans])[:-1]  # where each message's blocks start in ``blocks``
         info_bits = [sum(block.k for block in plan) for plan in plans]
         rows = np.split(self.qam.source([sum(info_bits)]).numpy().astype(np.uint8), np.cumsum(info_bits)[:-1])  # random pad bits
         for row, message in zip(rows, messages):
@@ -180,15 +180,14 @@ class LdpcLink:
         info = [bits for row, plan in zip(rows, plans) for bits in np.split(row, np.cumsum([b.k for b in plan])[:-1])]
         with timed(self.qam.seconds, "encode"):
             coded = self._encode(blocks, info)
-        llr_rows = self.qam.send([np.concatenate([c for c, o in zip(coded, owners) if o == i]) for i in range(len(plans))], channel, snr_db)
+        llr_rows = self.qam.send([np.concatenate(own) for own in _split(coded, bounds)], channel, snr_db)
         llr = [part for row, plan in zip(llr_rows, plans) for part in np.split(row, np.cumsum([b.n for b in plan])[:-1])]
         with timed(self.qam.seconds, "decode"):
             decoded = self._decode(blocks, llr)
         results = []
-        for i, (message, plan, info_bits_i) in enumerate(zip(messages, plans, info_bits)):
-            bits = np.concatenate([d for d, o in zip(decoded, owners) if o == i])[: message.size].copy()
+        for own, message, plan, info_bits_i in zip(_split(decoded, bounds), messages, plans, info_bits):
             symbols = self.symbols_for_plan(plan)
-            results.append(LinkResult(bits, symbols, len(plan), info_bits_i / symbols))
+            results.append(LinkResult(np.concatenate(own)[: message.size].copy(), symbols, len(plan), info_bits_i / symbols))
         return results
 
     def _encode(self, blocks, info: list[np.ndarray]) -> list[np.ndarray]:
@@ -208,6 +207,12 @@ class LdpcLink:
             for j, bits in zip(members, _code(k, n0).decode(mother)):
                 decoded[j] = bits
         return decoded
+
+
+def _split(items: list, bounds) -> list[list]:
+    """``items`` cut at the indices ``bounds``: one list per message."""
+    edges = [0, *bounds, len(items)]
+    return [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
 def _group(blocks) -> dict[tuple[int, int], list[int]]:

@@ -39,7 +39,12 @@ from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE, num_frames
 from deepsc_st.model import output_steps
 
-LINK_POLICIES = ("paper", "adaptive", "budget")
+LINK_POLICY_DESCRIPTIONS = {
+    "paper": "the paper's polar code + 64-QAM at rate 5/8 for every SNR",
+    "adaptive": "5G NR link adaptation: the highest-rate MCS with measured BLER ≤ 10 % at each SNR, LDPC + QAM",
+    "budget": "equal bandwidth: DeepSC-ST's channel symbols per utterance (or the given budget), the lowest QAM order that fits, LDPC + QAM",
+}
+LINK_POLICIES = tuple(LINK_POLICY_DESCRIPTIONS)
 DEFAULT_LINK_POLICY = "paper"
 
 

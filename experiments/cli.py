@@ -48,6 +48,7 @@ def import_tensorflow_quietly() -> None:
 if VERBOSE_FLAG not in sys.argv:
     import_tensorflow_quietly()
 
+from baselines.link_policy import DEFAULT_LINK_POLICY  # noqa: E402
 from deepsc_st.errors import UserError  # noqa: E402
 from deepsc_st.settings import parse_channel, parse_snr_db  # noqa: E402
 from deepsc_st.synthesis import DEFAULT_SYNTHESIZER, DEFAULT_USER, SYNTHESIZERS  # noqa: E402
@@ -425,7 +426,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     bench.add_argument("--figure", default=None, help="bler: also draw BLER vs SNR to FIGURE.png and FIGURE.pdf")
     bench.add_argument("--utterances", type=int, default=40, help="sweep: test utterances per cell")
     bench.add_argument("--systems", default=None, help="sweep: comma list (default: every system)")
-    bench.add_argument("--link", default="paper", help="sweep: the conventional systems' link policy")
+    bench.add_argument("--link", default=DEFAULT_LINK_POLICY, help="sweep: the conventional systems' link policy")
     bench.add_argument("--no-speech-quality", action="store_true", help="sweep: cells without FDSD / KDSD")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=command_bench)

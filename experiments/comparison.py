@@ -23,10 +23,11 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from baselines.link_policy import LINK_POLICY_DESCRIPTIONS
 from deepsc_st.errors import UserError
 from experiments.figures import MARKERS, save_figure
 from experiments.results import SWEEP_FILE, CellResult, ResultsFolder, write_text_atomically
-from experiments.tables import READABLE_CER, bound_threshold, format_db, markdown_table, nearest_snr, readable_from
+from experiments.tables import READABLE_CER, format_bound, format_db, markdown_table, nearest_snr, readable_from
 
 LINESTYLES = {"paper": "-", "adaptive": "--", "budget": ":"}
 FILLSTYLES = {"-": "full", "--": "none", ":": "bottom"}  # markers of the CER-vs-bandwidth figure, by line style
@@ -162,11 +163,9 @@ def thresholds_by_link(policies: dict[str, list[CellResult]]) -> str:
                 continue
             threshold = readable_from([(c.snr_db, c.cer) for c in own])
             ours = f"not reached at {format_db(max(c.snr_db for c in own))}" if threshold is None else format_db(threshold)
-            bound = bound_threshold(own)
-            bound_text = "—" if bound is None else (f"{bound:.2f} dB" if channel == "awgn" else format_db(bound)).replace("-", "−")
             symbols = [c.symbols_per_16000_samples for c in own if _finite(c.symbols_per_16000_samples)]
             span = f"{min(symbols):,.0f}–{max(symbols):,.0f}" if symbols and max(symbols) - min(symbols) > 0.5 else (f"{symbols[0]:,.0f}" if symbols else "—")
-            rows.append([channel, label, ours, bound_text, span])
+            rows.append([channel, label, ours, format_bound(own), span])
     return markdown_table(["channel", "system (link)", f"lowest SNR with CER ≤ {READABLE_CER}", "capacity bound", "symbols per second"], rows)
 
 
@@ -184,10 +183,8 @@ def write_comparison(sweep_folders: list[Path], out: Path) -> Path:
     sweeps = ", ".join(f"`{Path(f).name}` ({p})" for f, p in zip(sweep_folders, policies))
     text = "\n".join([
         "# Fair comparison: the same systems under several link policies\n",
-        f"Sweeps: {sweeps}. Link policies: `paper` = the paper's polar code + 64-QAM at rate 5/8 at every SNR; "
-        "`adaptive` = 5G NR link adaptation (the highest-rate MCS of TS 38.214 Table 5.1.3.1-1 whose BLER, measured by "
-        "`deepsc-st bench bler`, is at most 10 % at that SNR; LDPC + QAM); `budget` = equal bandwidth (each utterance's bits "
-        "in the complex symbols DeepSC-ST spends on it; the lowest QAM order that fits, LDPC + QAM). "
+        f"Sweeps: {sweeps}. Link policies: {'; '.join(f'`{name}` = {text}' for name, text in LINK_POLICY_DESCRIPTIONS.items())}. "
+        "The adaptive link's MCSs are TS 38.214 Table 5.1.3.1-1's, their BLER measured by `deepsc-st bench bler`. "
         "SNR is Es/N0 per complex symbol for every system.\n",
         "## Readable text and capacity bounds\n",
         table,

@@ -18,7 +18,7 @@ from matplotlib.ticker import MaxNLocator
 
 from deepsc_st.errors import UserError
 from experiments.results import CellResult, replacing
-from experiments.tables import READABLE_CER
+from experiments.tables import READABLE_CER, linked_cells, message_error_bounds
 
 MARKERS = "osD^vP*X"
 FORMATS = ("png", "pdf")
@@ -90,11 +90,11 @@ def draw_capacity_bounds(ax, cells: list[CellResult], systems: list[str]) -> Non
     cell's mean length at the cell's rate, a lower bound on the message
     error rate (drawn on the CER axis; a lost message costs up to CER 1).
     """
-    from baselines.capacity import message_error_bound, shannon_limit_db
+    from baselines.capacity import shannon_limit_db
 
     labelled = False
     for index, system in enumerate(systems):
-        linked = [c for c in cells if c.system == system and c.link_bits_per_symbol is not None and c.symbols_per_utterance]
+        linked = linked_cells([c for c in cells if c.system == system])
         if not linked:
             continue
         label = None if labelled else "capacity bound (dashed, system colour)"
@@ -102,8 +102,7 @@ def draw_capacity_bounds(ax, cells: list[CellResult], systems: list[str]) -> Non
         if linked[0].channel == "awgn":
             ax.axvline(shannon_limit_db(min(c.link_bits_per_symbol for c in linked)), color=f"C{index}", linestyle="--", linewidth=1, label=label)
         else:
-            points = [(c.snr_db, message_error_bound(c.channel, c.snr_db, c.link_bits_per_symbol, c.symbols_per_utterance)) for c in linked]
-            ax.plot(*zip(*points), color=f"C{index}", linestyle="--", linewidth=1, label=label)
+            ax.plot(*zip(*message_error_bounds(linked)), color=f"C{index}", linestyle="--", linewidth=1, label=label)
 
 
 def plot_bler_table(table: dict, stem: Path) -> list[Path]:

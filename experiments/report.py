@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from baselines.link_policy import LINK_POLICY_DESCRIPTIONS
 from experiments.figures import plot_loss_curves, plot_metric_vs_snr
 from experiments.results import RESULTS_CSV, CellResult, ResultsFolder, write_text_atomically
 from experiments.tables import (
@@ -28,11 +29,6 @@ from experiments.tables import (
 )
 
 LOSS_FIGURE = "loss_vs_epoch"
-LINK_DESCRIPTIONS = {
-    "paper": "the paper's polar code + 64-QAM at rate 5/8 for every SNR",
-    "adaptive": "5G NR link adaptation: the highest-rate MCS with measured BLER ≤ 10 % at each SNR, LDPC + QAM",
-    "budget": "equal bandwidth: DeepSC-ST's channel symbols per utterance (or the given budget), LDPC + QAM",
-}
 
 
 def write_report(
@@ -82,7 +78,7 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         f"# SNR sweep `{folder.path.name}`\n",
         f"- data: `{identity['data']}`, split `{identity['split']}`, {cells[0].utterances} utterances, seed {identity['seed']}",
         f"- models: {models}",
-        f"- link of the conventional systems: `{identity.get('link', 'paper')}` ({LINK_DESCRIPTIONS[identity.get('link', 'paper').split(':')[0]]})",
+        f"- link of the conventional systems: `{identity.get('link', 'paper')}` ({LINK_POLICY_DESCRIPTIONS[identity.get('link', 'paper').split(':')[0]]})",
         f"- systems: {', '.join(dict.fromkeys(c.system for c in cells))}; channels: {', '.join(dict.fromkeys(c.channel for c in cells))}",
         f"- SNR (Es/N0 per complex symbol): {', '.join(f'{s:g}' for s in snrs)} dB; {len(cells)} cells, all numbers in [{RESULTS_CSV}]({RESULTS_CSV})\n",
         f"## Readable text: lowest SNR with CER ≤ {READABLE_CER}\n",

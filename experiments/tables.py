@@ -61,6 +61,18 @@ def format_db(value: float) -> str:
     return f"{value:g} dB".replace("-", "−")
 
 
+def linked_cells(cells: list[CellResult]) -> list[CellResult]:
+    """The cells that sent bits over a digital link (those have a capacity bound)."""
+    return [c for c in cells if c.link_bits_per_symbol is not None and c.symbols_per_utterance]
+
+
+def message_error_bounds(linked: list[CellResult]) -> list[tuple[float, float]]:
+    """(snr_db, lower bound on the message error rate) of each linked cell (:func:`baselines.capacity.message_error_bound`)."""
+    from baselines.capacity import message_error_bound
+
+    return [(c.snr_db, message_error_bound(c.channel, c.snr_db, c.link_bits_per_symbol, c.symbols_per_utterance)) for c in linked]
+
+
 def bound_threshold(group: list[CellResult]) -> float | None:
     """The SNR (dB) below which the capacity bound of one system's code on one channel forbids readable text.
 
@@ -68,14 +80,22 @@ def bound_threshold(group: list[CellResult]) -> float | None:
     SNR from which the message error bound (outage) stays <= 0.15. None for
     systems without a digital link, or when the bound never allows it.
     """
-    from baselines.capacity import message_error_bound, shannon_limit_db
+    from baselines.capacity import shannon_limit_db
 
-    linked = [c for c in group if c.link_bits_per_symbol is not None and c.symbols_per_utterance]
+    linked = linked_cells(group)
     if not linked:
         return None
     if linked[0].channel == "awgn":
         return shannon_limit_db(min(c.link_bits_per_symbol for c in linked))
-    return readable_from([(c.snr_db, message_error_bound(c.channel, c.snr_db, c.link_bits_per_symbol, c.symbols_per_utterance)) for c in linked])
+    return readable_from(message_error_bounds(linked))
+
+
+def format_bound(group: list[CellResult]) -> str:
+    """:func:`bound_threshold` as table text: 2 decimals over AWGN (an exact limit), a swept SNR over fading, "—" without one."""
+    bound = bound_threshold(group)
+    if bound is None:
+        return "—"
+    return f"{bound:.2f} dB".replace("-", "−") if group[0].channel == "awgn" else format_db(bound)
 
 
 def threshold_table(cells: list[CellResult]) -> str:
@@ -84,8 +104,6 @@ def threshold_table(cells: list[CellResult]) -> str:
     for (system, channel), group in _grouped(cells, "system", "channel").items():
         snrs = [c.snr_db for c in group]
         threshold = readable_from([(c.snr_db, c.cer) for c in group])
-        bound = bound_threshold(group)
-        bound_text = "—" if bound is None else (f"{bound:.2f} dB".replace("-", "−") if channel == "awgn" else format_db(bound))
         if all(c.note for c in group):
             ours = group[0].note
         elif threshold is None:
@@ -99,7 +117,7 @@ def threshold_table(cells: list[CellResult]) -> str:
             paper_text = "never readable"
         else:
             paper_text = f"about {format_db(paper)}" if paper is not None else "—"
-        rows.append([system, channel, ours, bound_text, paper_text])
+        rows.append([system, channel, ours, format_bound(group), paper_text])
     return markdown_table(["system", "channel", f"lowest SNR with CER ≤ {READABLE_CER} (ours)", "capacity bound", "paper"], rows)
 
 
