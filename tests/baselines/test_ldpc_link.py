@@ -16,7 +16,7 @@ def random_bits(rng, num_bits):
     return rng.integers(0, 2, num_bits).astype(np.uint8)
 
 
-@pytest.mark.parametrize("num_bits, sizes", [(0, [16]), (1, [16]), (300, [512]), (1024, [1024]), (2100, [1024, 1024, 64]), (3100, [1024, 1024, 1024, 32])])
+@pytest.mark.parametrize("num_bits, sizes", [(0, [16]), (1, [16]), (300, [512]), (1024, [1024]), (1025, [1024, 1024]), (2100, [1024] * 3), (3100, [1024] * 4)])
 def test_block_sizes(num_bits, sizes):
     assert block_sizes_for_bits(num_bits) == sizes
     assert MAX_BLOCK_BITS == 1024
