@@ -5,7 +5,7 @@ One message's coded bits (all its codewords, concatenated) travel as::
     coded bits -> random bit interleaver over the whole message
          -> pad to whole QAM symbols -> QAM mapper (Q_m bits per symbol)
          -> the given channels.Channel (block fading, AWGN, zero forcing)
-         -> APP demapper with the per-symbol effective N0 / |h|^2 -> LLRs
+         -> APP demapper per axis with the per-symbol effective N0 / |h|^2 -> LLRs
          -> deinterleaver -> LLRs of the coded bits, in order
 
 Each message is its own channel row, so a fading block (128 symbols by
@@ -25,6 +25,15 @@ code corrects. (A row-column interleaver of depth N would be worse than none
 over AWGN: with a multiple of 6 codewords it puts all bits of a codeword on
 the same, possibly weakest, bit level.) A message of fewer symbols than a
 fading block keeps that block's outage.
+
+Demapping per axis: Sionna's QAM is a Gray PAM on the even bits (real part)
+times a Gray PAM on the odd bits (imaginary part), and the noise is circular
+(also after zero forcing by a complex h), so the exact APP LLR of a real-axis
+bit depends on Re(y) only. Each axis is demapped by Sionna's ``Demapper``
+against that PAM of 2^(Q_m/2) points: the same LLRs as Sionna's QAM demapper
+(within 2e-5 on logits up to 65; ``tests/baselines/test_interleaved_qam.py``
+holds them side by side) at 1/5 of its cost for 64-QAM, 1/2 for 16-QAM
+(``deepsc-st bench link`` times both in the same run).
 
 Speed: Sionna's interleaver draws the same permutation for every call of a
 given length (fixed seed), so each length's permutation is taken from it once
@@ -46,7 +55,7 @@ from contextlib import contextmanager
 import numpy as np
 import tensorflow as tf
 from sionna.phy.fec.interleaving import RandomInterleaver
-from sionna.phy.mapping import BinarySource, Demapper, Mapper
+from sionna.phy.mapping import BinarySource, Constellation, Demapper, Mapper, pam
 
 from channels import Channel
 
@@ -55,6 +64,26 @@ LLR_LIMIT = 1000.0  # |LLR| bound: keeps the noiseless "none" channel's infinite
 _DEMAP_CHUNK = 1 << 17  # complex symbols demapped at once ([chunk, 2^Q_m] distances)
 _SMALL_DEMAP_CHUNK = 1 << 12  # the chunk of calls with fewer symbols (short messages)
 _PERMUTATIONS_KEPT = 256  # message lengths whose interleaver permutation is kept
+
+
+def axis_demapper(bits_per_symbol: int):
+    """Sionna's APP demapping of Gray QAM, one axis at a time: (complex64 y [S], float32 N0 [S]) -> logits [Q_m S].
+
+    A compiled function (traced once per chunk size); logits in the order
+    of Sionna's ``Demapper("app", "qam", Q_m)``.
+    """
+    if bits_per_symbol % 2:
+        raise ValueError(f"square QAM needs an even number of bits per symbol, not {bits_per_symbol}")
+    half = bits_per_symbol // 2
+    axis = Demapper("app", constellation=Constellation("custom", half, points=pam(half) / np.sqrt(2.0)))  # one axis of unit-energy QAM
+
+    @tf.function
+    def demap(symbols, noise_variance):
+        axes = tf.complex(tf.stack([tf.math.real(symbols), tf.math.imag(symbols)], axis=-1), 0.0)  # [S, 2]: Re, Im as real points
+        llr = tf.reshape(axis(axes, tf.stack([noise_variance, noise_variance], axis=-1)), [-1, 2, half])  # [S, axis, bit]
+        return tf.reshape(tf.transpose(llr, [0, 2, 1]), [-1])  # bits alternate Re, Im, as in Sionna's QAM labels
+
+    return demap
 
 
 @contextmanager
@@ -87,7 +116,7 @@ class InterleavedQam:
         self.source = BinarySource()
         self.interleaver = RandomInterleaver(seed=INTERLEAVER_SEED)
         self._mapper = Mapper("qam", self.bits_per_symbol)
-        self._demapper = tf.function(Demapper("app", "qam", self.bits_per_symbol))  # traced once per chunk size
+        self._demapper = axis_demapper(self.bits_per_symbol)
         self._permutations: dict[int, np.ndarray] = {}
         self.seconds: dict[str, float] = defaultdict(float)  # wall time per stage, s
 
