@@ -24,7 +24,8 @@ from pathlib import Path
 import keras
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
-from deepsc_st.config import TextConfig, config_from_dict
+from deepsc_st.codec import SpeechCodec, build_codec
+from deepsc_st.config import CodecConfig, TextConfig, config_from_dict
 from deepsc_st.errors import UserError
 from deepsc_st.model import CTCModel, build_model
 from deepsc_st.text_model import DeepSCText, build_text_model
@@ -83,9 +84,11 @@ def read_json(path: Path) -> dict:
         raise UserError(f"{path}: not valid JSON (truncated or corrupted)") from None
 
 
-def model_from_run(run: dict) -> CTCModel | DeepSCText:
+def model_from_run(run: dict) -> CTCModel | DeepSCText | SpeechCodec:
     """An untrained model with the architecture and channel recorded in ``run`` (current version)."""
     config = config_from_dict(run["config"])
+    if isinstance(config, CodecConfig):
+        return build_codec(config)
     return (build_text_model if isinstance(config, TextConfig) else build_model)(
         config,
         channel=run["channel"],
@@ -95,7 +98,7 @@ def model_from_run(run: dict) -> CTCModel | DeepSCText:
     )
 
 
-def load_weights(model: CTCModel | DeepSCText, path: Path) -> None:
+def load_weights(model: CTCModel | DeepSCText | SpeechCodec, path: Path) -> None:
     """Load ``path`` into ``model``; a missing, truncated or mismatched file is a :class:`UserError`."""
     path = Path(path)
     if not path.is_file():
@@ -107,7 +110,7 @@ def load_weights(model: CTCModel | DeepSCText, path: Path) -> None:
         raise UserError(f"{path}: cannot load checkpoint ({reason[:160]})") from None
 
 
-def load_run(run_dir) -> tuple[CTCModel | DeepSCText, dict]:
+def load_run(run_dir) -> tuple[CTCModel | DeepSCText | SpeechCodec, dict]:
     """The trained model of a run folder and its ``run.json`` settings."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

@@ -7,11 +7,15 @@ the same number of symbols: 520 per 16,000 samples.
 
 Text (:class:`TextConfig`, the DeepSC transceiver of SR+DeepSC,
 :mod:`deepsc_st.text_model`): ``text-paper``, ``text-small`` and ``text-tiny``.
+
+Codec (:class:`CodecConfig`, the Language-Codec-style speech codec,
+:mod:`deepsc_st.codec`): ``codec-paper``, ``codec-small`` and ``codec-tiny``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 TIME_STRIDE = 4  # spectrogram frames per semantic step in every configuration: 25 steps per second
@@ -161,15 +165,116 @@ TEXT_CONFIGS = {
 }
 
 
-def get_config(name: str) -> ModelConfig | TextConfig:
+@dataclass(frozen=True)
+class CodecConfig:
+    """Layer sizes, quantiser settings and loss of a :class:`SpeechCodec`.
+
+    ``encoder_strides``: downsampling factors of the SEANet stages (each stage
+    doubles the channels, starting from ``encoder_filters``); their product is
+    the hop (samples per frame). ``encoder_dilations``: the residual units of
+    each stage. ``masked_groups``: MCRVQ's masked quantisers (3), each on one
+    contiguous part of the ``latent_channels``. ``dead_code_threshold``: EMA
+    cluster size (vectors per batch) under which a codebook entry is replaced
+    by a vector of the batch; scale it with the frames per batch over the
+    codebook size. ``n_fft``: the decoder's inverse STFT (hop = the encoder's).
+    ``mel_fft_sizes`` / ``mel_bins``: the resolutions of the mel loss (hop
+    n_fft / 4). ``commitment_weight`` multiplies the commitment loss against a
+    mel loss of weight 1.
+    """
+
+    name: str
+    sample_rate: int = 16_000
+    encoder_filters: int = 16
+    encoder_strides: tuple[int, ...] = (2, 4, 5, 8)
+    encoder_dilations: tuple[int, ...] = (1,)  # Encodec's one residual unit per stage; SoundStream has (1, 3, 9)
+    encoder_lstm_layers: int = 0
+    latent_channels: int = 64
+    quantizers: int = 4
+    codebook_size: int = 1024
+    masked_groups: int = 3
+    decoder_dim: int = 256
+    decoder_hidden: int = 768
+    decoder_blocks: int = 4
+    n_fft: int = 1024
+    commitment_weight: float = 1000 / 45
+    ema_decay: float = 0.99
+    ema_epsilon: float = 1e-5  # Laplace smoothing of the EMA cluster sizes
+    dead_code_threshold: float = 0.2
+    kmeans_iterations: int = 10
+    mel_fft_sizes: tuple[int, ...] = (512, 1024, 2048)
+    mel_bins: tuple[int, ...] = (32, 64, 128)
+    family: str = "codec"  # tells run.json's config apart from the speech and text ones
+
+    def __post_init__(self):
+        if self.quantizers < self.masked_groups:
+            raise ValueError(f"{self.name}: {self.quantizers} quantisers, fewer than the {self.masked_groups} masked ones")
+        if (self.n_fft - self.hop) % 2 or self.n_fft < self.hop:
+            raise ValueError(f"{self.name}: n_fft {self.n_fft} must be at least the hop {self.hop} and differ from it by an even number")
+        if len(self.mel_fft_sizes) != len(self.mel_bins):
+            raise ValueError(f"{self.name}: one mel bin count per mel FFT size")
+
+    @property
+    def hop(self) -> int:
+        """Samples per frame (per code of each quantiser)."""
+        return math.prod(self.encoder_strides)
+
+    @property
+    def frame_rate(self) -> float:
+        """Frames per second."""
+        return self.sample_rate / self.hop
+
+    @property
+    def bits_per_code(self) -> float:
+        return math.log2(self.codebook_size)
+
+    @property
+    def bits_per_second(self) -> float:
+        """Bit rate with all quantisers: frames/s x quantisers x log2(codebook size)."""
+        return self.frame_rate * self.quantizers * self.bits_per_code
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "CodecConfig":
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+
+
+# The published shapes (Language-Codec's languagecodec_mm.yaml and Encodec 24 kHz):
+# 24 kHz, hop 320 (75 frames/s), SEANet with 32 base filters, one residual
+# unit per stage and a 2-layer LSTM, latent 128, 8 x 1024 entries
+# (6.0 kbit/s), Vocos 384 / 1152 x 12, ISTFT n_fft 1280; Encodec's 50 k-means
+# iterations and dead-code threshold 2 (for batches of 100 x 1 s = 7,500 frames).
+CODEC_PAPER = CodecConfig(
+    name="codec-paper", sample_rate=24_000, encoder_filters=32, encoder_lstm_layers=2, latent_channels=128, quantizers=8,
+    decoder_dim=384, decoder_hidden=1152, decoder_blocks=12, n_fft=1280, dead_code_threshold=2.0, kmeans_iterations=50,
+)
+# CPU-trainable: 16 kHz, hop 320 (50 frames/s), SEANet-lite without LSTM, latent 64,
+# 4 x 1024 entries = 2.0 kbit/s, ConvNeXt 256 / 768 x 4, ISTFT n_fft 1024.
+# Residual units with dilations (1, 3, 9) instead of (1,) nearly double the
+# encoder's time (0.46 s against 0.24 s forward and backward for 16 x 1 s). The
+# dead-code threshold keeps Encodec's ratio to the mean cluster size for
+# batches of 16 x 1 s (800 frames for 1024 entries).
+CODEC_SMALL = CodecConfig(name="codec-small")
+# For tests: trains in seconds.
+CODEC_TINY = CodecConfig(
+    name="codec-tiny", encoder_filters=4, encoder_strides=(4, 5, 8), latent_channels=12,
+    quantizers=4, codebook_size=16, decoder_dim=32, decoder_hidden=64, decoder_blocks=1, n_fft=640,
+    dead_code_threshold=0.05, mel_fft_sizes=(256, 512), mel_bins=(24, 40),
+)
+CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_TINY)}
+
+
+def get_config(name: str) -> ModelConfig | TextConfig | CodecConfig:
     """The configuration called ``name``; unknown names raise ``ValueError`` listing the valid ones."""
-    configs = {**CONFIGS, **TEXT_CONFIGS}
+    configs = {**CONFIGS, **TEXT_CONFIGS, **CODEC_CONFIGS}
     try:
         return configs[name]
     except KeyError:
         raise ValueError(f"unknown config {name!r}; choose one of {', '.join(configs)}") from None
 
 
-def config_from_dict(values: dict) -> ModelConfig | TextConfig:
-    """A configuration stored by ``to_dict`` (in ``run.json``), speech or text."""
-    return TextConfig.from_dict(values) if values.get("family") == "text" else ModelConfig.from_dict(values)
+def config_from_dict(values: dict) -> ModelConfig | TextConfig | CodecConfig:
+    """A configuration stored by ``to_dict`` (in ``run.json``): speech, text or codec."""
+    family = {"text": TextConfig, "codec": CodecConfig}.get(values.get("family"), ModelConfig)
+    return family.from_dict(values)

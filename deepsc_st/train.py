@@ -3,7 +3,9 @@
 Reads like a Keras example: seed, data, model, callbacks, ``fit``. Speech
 configurations train the ASR (``--channel none``) or DeepSC-ST with CTC loss;
 ``text-*`` configurations train the DeepSC text transceiver of SR+DeepSC on
-the corpus's transcripts (:mod:`deepsc_st.text_training`). Rerunning the same
+the corpus's transcripts (:mod:`deepsc_st.text_training`); ``codec-*``
+configurations train the speech codec on 1 s crops of the corpus's waveforms
+(:mod:`deepsc_st.codec_training`). Rerunning the same
 command (or passing ``--resume``) continues from the last finished epoch in
 the run folder; see :mod:`deepsc_st.checkpoint` for its files.
 """
@@ -26,7 +28,9 @@ import tensorflow as tf
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st import checkpoint, distribute
 from deepsc_st.augment import WaveformAugmenter
-from deepsc_st.config import ModelConfig, TextConfig, config_from_dict, get_config
+from deepsc_st.codec import CODEC_KIND
+from deepsc_st.codec_training import CROP_SECONDS, crop_batches_per_epoch, training_crops, validation_crops
+from deepsc_st.config import CodecConfig, ModelConfig, TextConfig, config_from_dict, get_config
 from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_utterances, training_batches_per_epoch, training_dataset
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
@@ -40,10 +44,10 @@ from deepsc_st.text_training import run_vocabulary, text_training_data
 
 LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
 WARMUP_EPOCHS = 2  # of warmup-cosine: linear from 0 to --lr
-SPEECH_ONLY = ("spec_augment", "augment", "init_from", "freeze_encoder")  # settings a text run refuses
+SPEECH_ONLY = ("spec_augment", "augment", "init_from", "freeze_encoder")  # settings a text or codec run refuses
 
 
-def parse_config(name: str) -> ModelConfig | TextConfig:
+def parse_config(name: str) -> ModelConfig | TextConfig | CodecConfig:
     try:
         return get_config(name)
     except ValueError as error:
@@ -60,9 +64,12 @@ def parse_lr_schedule(name: str) -> str:
 class TrainingSettings:
     """Everything that defines a training run: the ``deepsc-st train`` options and ``run.json``."""
 
-    config: ModelConfig | TextConfig = setting(MISSING, "paper, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC)", parse=parse_config, render=lambda config: config.name, always=True)
+    config: ModelConfig | TextConfig | CodecConfig = setting(
+        MISSING,
+        "paper, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC); "
+        "codec-paper, codec-small or codec-tiny (the speech codec)", parse=parse_config, render=lambda config: config.name, always=True)
     data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt)", always=True)
-    channel: str = setting("none", "none (ASR only), awgn, rayleigh or rician", parse=parse_channel, always=True)
+    channel: str = setting("none", "none (the ASR; the codec), awgn, rayleigh or rician (train: rician for all but the codec)", parse=parse_channel, always=True)
     snr_db: tuple[float, float] = setting(
         (8.0, 8.0), "Es/N0 in dB, or LOW:HIGH to draw one per utterance", flag="--snr", parse=parse_snr_range, render=snr_range_text,
         shown=lambda settings: settings.channel != "none",
@@ -91,9 +98,11 @@ class TrainingSettings:
 
     @property
     def kind(self) -> str:
-        """The run's model kind: "deepsc-text" (a text configuration), "asr" (no channel) or "deepsc-st"."""
+        """The run's model kind: "deepsc-text" (a text configuration), "codec", "asr" (no channel) or "deepsc-st"."""
         if isinstance(self.config, TextConfig):
             return TEXT_KIND
+        if isinstance(self.config, CodecConfig):
+            return CODEC_KIND
         return "asr" if self.channel == "none" else "deepsc-st"
 
     def to_run(self) -> dict:
@@ -197,11 +206,14 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     distribution = distribute.make_strategy(strategy)  # first: a multi-worker strategy starts its server before TensorFlow runs anything
     chief = distribute.is_chief(distribution)
     run_dir = Path(run_dir)
-    text = settings.kind == TEXT_KIND
+    text, codec = settings.kind == TEXT_KIND, settings.kind == CODEC_KIND
+    refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
+    if text and refused:
+        raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
+    if codec and (refused or settings.unspoken_text or settings.channel != "none" or strategy != "none"):
+        refused += ["--unspoken-text"] * settings.unspoken_text + ["--channel"] * (settings.channel != "none") + ["--strategy"] * (strategy != "none")
+        raise UserError(f"--config {settings.config.name} trains the speech codec on waveforms in one process; it takes no {', '.join(refused)}")
     if text:
-        refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
-        if refused:
-            raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
         vocabulary, settings = run_vocabulary(settings, run_dir)
     elif settings.unspoken_text:
         raise UserError("--unspoken-text adds sentences to a text run (--config text-...); a speech run needs their speech")
@@ -229,11 +241,11 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     else:
         train_set = load_utterances(settings.data, "train", settings.max_utterances, progress=progress)
         validation = load_utterances(settings.data, "validation", settings.validation_utterances, progress=progress)
-        batches_per_epoch = training_batches_per_epoch(train_set, settings.batch_size)
+        batches_per_epoch = (crop_batches_per_epoch if codec else training_batches_per_epoch)(train_set, settings.batch_size)
 
     with distribution.scope():
         model = checkpoint.model_from_run(run)
-        if not text:
+        if not (text or codec):
             model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
         model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
         model.optimizer.build(model.trainable_variables)
@@ -253,6 +265,10 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     if text:
         train_batches, validation_batches, validation_cer = sentences.train_batches, sentences.validation_batches, sentences.validation
         amount, rate = sentences.sentences, "sentences_per_second"
+    elif codec:
+        train_batches = training_crops(train_set, settings.batch_size, settings.seed, first_epoch=initial_epoch)
+        validation_batches, validation_cer = validation_crops(validation, settings.batch_size), None
+        amount, rate = len(train_set) * CROP_SECONDS, "audio_seconds_per_second"
     else:
         augmenter = WaveformAugmenter(seed=settings.seed) if settings.augment else None
         train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter)
@@ -264,7 +280,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         sharding = tf.data.Options()
         sharding.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         train_batches, validation_batches = train_batches.with_options(sharding), validation_batches.with_options(sharding)
-    callbacks = [validation_cer, EpochTimer()]
+    callbacks = [callback for callback in (validation_cer, EpochTimer()) if callback is not None]
     if chief:  # the only writer of the run folder
         callbacks += [
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),

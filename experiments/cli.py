@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 VERBOSE_FLAG = "--verbose"
+TRAINING_CHANNEL = "rician"  # train's default channel, except for the speech codec (which is trained without one)
 
 
 def import_tensorflow_quietly() -> None:
@@ -180,6 +181,8 @@ def command_train(args) -> None:
     from deepsc_st.settings import from_arguments
     from deepsc_st.train import TrainingSettings, train
 
+    if args.channel is None:
+        args.channel = "none" if args.config.startswith("codec-") else TRAINING_CHANNEL
     settings = from_arguments(TrainingSettings, args)
     result = train(settings, args.out, resume=args.resume, progress=not args.quiet, strategy=args.strategy)
     _print_json_or_table({"run": str(args.out), **result}, as_json=False)
@@ -403,8 +406,8 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     info.add_argument("--seconds", type=float, default=3.0, help="length of each timed utterance")
     info.set_defaults(run=command_info)
 
-    train = commands.add_parser("train", help="train a model with CTC loss under a channel")
-    add_arguments(train, TrainingSettings, defaults={"config": "small", "channel": "rician"})
+    train = commands.add_parser("train", help="train a model: the ASR (--channel none), DeepSC-ST or the DeepSC text transceiver under a channel (default rician), or the speech codec (no channel)")
+    add_arguments(train, TrainingSettings, defaults={"config": "small", "channel": None})  # None: TRAINING_CHANNEL, or none for a codec
     train.add_argument("--out", required=True, help="run folder (checkpoints, logs)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out (rerunning does this too)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")

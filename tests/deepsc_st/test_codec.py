@@ -1,0 +1,208 @@
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deepsc_st.codec import EMACodebook, MaskedChannelRVQ, build_codec, channel_bounds, mel_loss
+from deepsc_st.config import CODEC_CONFIGS, CODEC_PAPER, CODEC_SMALL, CODEC_TINY, CodecConfig
+
+
+def sweep(seconds: float, sample_rate: int = 16_000, low: float = 100.0, high: float = 3000.0) -> np.ndarray:
+    """A linear sine sweep from ``low`` to ``high`` Hz, amplitude 0.5: float32 [samples]."""
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    return (0.5 * np.sin(2 * np.pi * (low * t + (high - low) * t**2 / (2 * seconds)))).astype(np.float32)
+
+
+def clusters(centres, per_cluster: int = 50, spread: float = 0.1, seed: int = 0) -> np.ndarray:
+    """float32 [len(centres) x per_cluster, d]: Gaussian points around each centre."""
+    rng = np.random.default_rng(seed)
+    centres = np.asarray(centres, np.float32)
+    return (np.repeat(centres, per_cluster, axis=0) + spread * rng.standard_normal((len(centres) * per_cluster, centres.shape[1]))).astype(np.float32)
+
+
+def codebook_layer(size, dim, **settings) -> EMACodebook:
+    layer = EMACodebook(size, dim, **{"decay": 0.8, "epsilon": 1e-5, "dead_code_threshold": 0.0, "kmeans_iterations": 10, **settings})
+    layer.build()
+    return layer
+
+
+def set_codebook(layer: EMACodebook, entries, cluster_size):
+    """An initialised codebook whose EMA statistics say ``cluster_size`` vectors per entry."""
+    entries = np.asarray(entries, np.float32)
+    sizes = np.broadcast_to(np.asarray(cluster_size, np.float32), [len(entries)])
+    layer.codebook.assign(entries)
+    layer.cluster_size.assign(sizes)
+    layer.embedding_sum.assign(entries * sizes[:, None])
+    layer.initialised.assign(1.0)
+
+
+def test_channel_thirds_are_the_published_ones():
+    assert channel_bounds(128, 3) == [(0, 42), (42, 85), (85, 128)]
+    assert channel_bounds(64, 3) == [(0, 21), (21, 42), (42, 64)]
+
+
+def test_bit_rates_and_frame_rates():
+    assert CODEC_SMALL.hop == 320 and CODEC_SMALL.frame_rate == 50 and CODEC_SMALL.bits_per_second == 2000
+    assert CODEC_PAPER.hop == 320 and CODEC_PAPER.frame_rate == 75 and CODEC_PAPER.bits_per_second == 6000
+    assert dataclasses.replace(CODEC_PAPER, quantizers=4).bits_per_second == 3000
+
+
+@pytest.mark.parametrize("name", list(CODEC_CONFIGS))
+def test_configs_round_trip_through_run_json(name):
+    config = CODEC_CONFIGS[name]
+    assert CodecConfig.from_dict(config.to_dict()) == config and config.name == name
+
+
+def test_inconsistent_configs_are_refused():
+    with pytest.raises(ValueError, match="fewer than"):
+        dataclasses.replace(CODEC_TINY, quantizers=2)
+    with pytest.raises(ValueError, match="n_fft"):
+        dataclasses.replace(CODEC_TINY, n_fft=161)
+
+
+def test_masked_quantisers_see_only_their_channel_third_and_the_fourth_the_residual():
+    config = CODEC_TINY  # latent 12: thirds 0-3, 4-7, 8-11
+    quantizer = MaskedChannelRVQ(config)
+    quantizer.build()
+    rng = np.random.default_rng(0)
+    latent = rng.standard_normal((2, 10, 12)).astype(np.float32)
+    codes = quantizer.encode(latent).numpy()
+    assert codes.shape == (2, 10, 4) and codes.dtype == np.int32
+    for index, (start, stop) in enumerate(channel_bounds(12, 3)):
+        outside = np.ones(12, bool)
+        outside[start:stop] = False
+        changed = latent.copy()
+        changed[..., outside] += 3.0 * rng.standard_normal(changed[..., outside].shape)
+        np.testing.assert_array_equal(quantizer.encode(changed).numpy()[..., index], codes[..., index])
+        output = quantizer.lookup(index, codes[..., index]).numpy()
+        assert np.all(output[..., outside] == 0)
+        np.testing.assert_array_equal(output[..., start:stop], quantizer.codebooks[index].codebook.numpy()[codes[..., index]])
+    # Quantiser 4 codes the nearest entry to x - (q1 + q2 + q3), over all 12 channels.
+    residual = latent - sum(quantizer.lookup(index, codes[..., index]).numpy() for index in range(3))
+    entries = quantizer.codebooks[3].codebook.numpy()
+    nearest = np.argmin(((residual[..., None, :] - entries) ** 2).sum(-1), axis=-1)
+    np.testing.assert_array_equal(codes[..., 3], nearest)
+    np.testing.assert_allclose(quantizer.decode(codes).numpy(), latent - residual + entries[codes[..., 3]], atol=1e-5)
+
+
+def test_training_uses_three_to_all_quantisers_with_a_straight_through_gradient():
+    """decay 1 freezes the codebooks after their k-means start, so each call's output tells how many quantisers it used."""
+    config = dataclasses.replace(CODEC_TINY, quantizers=6, ema_decay=1.0, dead_code_threshold=0.0)
+    quantizer = MaskedChannelRVQ(config)
+    latent = tf.constant(np.random.default_rng(1).standard_normal((2, 20, 12)), tf.float32)
+    for _ in range(30):
+        quantizer(latent, training=True)
+    assert all(codebook.initialised.numpy() == 1 for codebook in quantizer.codebooks)
+    candidates = {count: quantizer.decode(quantizer.encode(latent, count)).numpy() for count in range(1, 7)}
+    used = []
+    for _ in range(20):
+        output = quantizer(latent, training=True).numpy()
+        used += [count for count, expected in candidates.items() if np.allclose(output, expected, atol=1e-5)]
+    assert set(used) <= {3, 4, 5, 6} and len(set(used)) >= 3 and len(used) == 20
+    with tf.GradientTape() as tape:
+        tape.watch(latent)
+        output = quantizer(latent, training=True)
+    np.testing.assert_allclose(tape.gradient(output, latent).numpy(), 1.0)
+    assert quantizer.losses[0].numpy() > 0
+
+
+def test_kmeans_start_leaves_each_entry_at_the_mean_of_its_vectors():
+    data = clusters([[2, 0], [0, 2], [-2, 0], [0, -2]])
+    layer = codebook_layer(8, 2)
+    layer(data, training=False)  # inference: the random entries stay
+    assert layer.initialised.numpy() == 0
+    layer(data, training=True)
+    entries = layer.codebook.numpy()
+    codes = np.argmin(((data[:, None] - entries) ** 2).sum(-1), axis=1)
+    for code in np.unique(codes):
+        np.testing.assert_allclose(entries[code], data[codes == code].mean(0), atol=0.05)
+    assert layer.initialised.numpy() == 1
+
+
+def test_ema_update_moves_codewords_to_the_means_of_their_clusters():
+    centres = np.array([[2, 0], [0, 2], [-2, 0], [0, -2]], np.float32)
+    data = clusters(centres)
+    means = data.reshape(4, 50, 2).mean(1)
+    layer = codebook_layer(4, 2)
+    set_codebook(layer, centres + 0.7, cluster_size=50.0)
+    for _ in range(30):
+        layer(data, training=True)
+    np.testing.assert_allclose(layer.codebook.numpy(), means, atol=0.01)  # 0.8^30 of the 0.7 offset is left
+    np.testing.assert_allclose(layer.cluster_size.numpy(), 50.0, atol=0.1)
+
+
+def test_an_inactive_quantiser_changes_nothing():
+    layer = codebook_layer(4, 2)
+    set_codebook(layer, np.zeros((4, 2)), cluster_size=0.0)
+    layer(clusters([[1, 1]]), training=True, active=False)
+    assert np.all(layer.codebook.numpy() == 0) and np.all(layer.cluster_size.numpy() == 0)
+
+
+def test_dead_entries_are_replaced_by_vectors_of_the_batch():
+    data = clusters([[2, 0], [-2, 0]])
+    layer = codebook_layer(4, 2, dead_code_threshold=1.0)
+    set_codebook(layer, [[2, 0], [-2, 0], [100, 100], [-100, 100]], cluster_size=[50.0, 50.0, 1.0, 1.0])
+    layer(data, training=True)
+    entries = layer.codebook.numpy()
+    for entry in entries[2:]:
+        assert np.min(np.abs(data - entry).sum(1)) < 1e-6  # now a vector of the batch
+    np.testing.assert_allclose(entries[:2], [[2, 0], [-2, 0]], atol=0.05)  # used: kept (and EMA-updated)
+    np.testing.assert_allclose(layer.cluster_size.numpy()[2:], 1.0)
+
+
+def test_encode_decode_shapes_and_lengths():
+    codec = build_codec(CODEC_TINY)
+    waveform = np.stack([sweep(0.3), sweep(0.3, low=500)])  # 4,800 samples: 30 frames of 160
+    codes = codec.encode(waveform)
+    assert codes.shape == (2, 30, 4) and codes.dtype == tf.int32
+    assert codec.encode(np.pad(waveform, [[0, 0], [0, 1]]), num_quantizers=3).shape == (2, 31, 3)
+    assert codec.decode(codes, 4_800).shape == (2, 4_800)
+    assert codec.decode(codes[..., :3], 5_000).shape == (2, 5_000)
+    assert codec(waveform[:, :4_799]).shape == (2, 4_799)
+    with pytest.raises(ValueError, match="quantisers"):
+        codec.encode(waveform, num_quantizers=5)
+
+
+def test_small_codec_parameters_and_codes():
+    """2,751,754 trainable parameters (the issue's measured SEANet-lite + ConvNeXt 256/768 x 4: about 2.8 M)."""
+    codec = build_codec(CODEC_SMALL)
+    assert codec.trainable_parameter_count() == 2_751_754
+    assert codec.count_params() > codec.trainable_parameter_count()  # plus the codebooks and their EMA statistics
+    codes = codec.encode(sweep(1.0)[None])
+    assert codes.shape == (1, 50, 4) and codes.numpy().min() >= 0 and codes.numpy().max() < 1024
+
+
+def test_paper_codec_builds_with_the_published_shapes():
+    """18,857,362 trainable parameters: SEANet encoder with LSTM 7,331,856 + Vocos decoder 11,525,506 (measured);
+    the codebooks (8 x 1024 x 128 with masked thirds) are non-trainable. Builds in about 2 s."""
+    codec = build_codec(CODEC_PAPER)
+    print(f"codec-paper: {codec.trainable_parameter_count():,} trainable parameters")
+    assert codec.trainable_parameter_count() == 18_857_362
+    waveform = sweep(0.2, sample_rate=24_000)[None]
+    codes = codec.encode(waveform)
+    assert codes.shape == (1, 15, 8)
+    assert codec.decode(codes, 4_800).shape == (1, 4_800)
+
+
+def test_mel_loss_is_zero_for_identical_signals_and_grows_with_noise():
+    clean = tf.constant(sweep(0.5)[None])
+    noise = tf.random.normal(clean.shape)
+    assert mel_loss(clean, clean, CODEC_SMALL).numpy() == 0
+    assert 0 < mel_loss(clean, clean + 0.01 * noise, CODEC_SMALL).numpy() < mel_loss(clean, clean + 0.1 * noise, CODEC_SMALL).numpy()
+
+
+@pytest.mark.slow
+def test_a_few_training_steps_overfit_one_batch():
+    """About 10 s: tracing the train step and 40 steps."""
+    codec = build_codec(CODEC_TINY)
+    codec.compile(optimizer=keras.optimizers.Adam(3e-3))
+    batch = tf.constant(np.stack([sweep(0.5), sweep(0.5, low=300, high=1000)]))
+    one_batch = tf.data.Dataset.from_tensors(batch)
+    before = codec.evaluate(one_batch, verbose=0, return_dict=True)
+    history = codec.fit(one_batch.repeat(), epochs=1, steps_per_epoch=40, shuffle=False, verbose=0)
+    after = codec.evaluate(one_batch, verbose=0, return_dict=True)
+    assert set(history.history) == {"loss", "mel_loss", "commitment_loss"}
+    assert after["loss"] < 0.8 * before["loss"], (before, after)
+    assert all(codebook.initialised.numpy() == 1 for codebook in codec.quantizer.codebooks[:3])
