@@ -55,6 +55,7 @@ CODE_K = 320  # information bits per codeword (rate 5/8), see the module docstri
 SPEECH_CODE_K = CODE_K  # 6,400 symbols per second of AMR-WB 23.85 kbit/s (paper 6,600)
 FEATURE_CODE_K = CODE_K  # 6,486 symbols per 26 x 29 float32 features (paper 6,264)
 TEXT_CODE_K = CODE_K  # 86 symbols (one codeword) for ~15 Huffman-coded chars (paper 60)
+CODEC_CODE_K = CODE_K  # about 540 symbols per second of codec-small's 2.0 kbit/s tokens
 LIST_SIZE = 4
 BITS_PER_SYMBOL = 6  # 64-QAM
 DECODERS = ("fast", "sionna")

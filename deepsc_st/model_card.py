@@ -6,7 +6,9 @@ training time and hardware, the commit the model was trained at) and its
 measurement rows, CER/WER on the corpus's test splits through
 :func:`deepsc_st.measure.measure` (the same path as ``deepsc-st evaluate``
 and the sweep); a DeepSC text run (SR+DeepSC) is measured as the text link
-alone (transcripts in, BLEU-1 too) and end to end with the ASR in front.
+alone (transcripts in, BLEU-1 too) and end to end with the ASR in front; a
+speech codec run by its decoded speech (wide-band PESQ, STOI, and the ASR's
+CER on it) at each number of codebooks, inside the codec system.
 Both are stored in ``measurements.json``; ``MODEL.md`` is
 :func:`render_card` of that file and the shipped ``history.csv``, so a card
 can always be checked against the numbers it shows.
@@ -24,6 +26,8 @@ from pathlib import Path
 
 from channels import make_channel
 from deepsc_st import checkpoint
+from deepsc_st.audio_quality import pesq_wb, stoi
+from deepsc_st.codec import CODEC_KIND
 from deepsc_st.data import load_utterances
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
@@ -46,6 +50,7 @@ HELDOUT = ("test_heldout", "awgn", 8.0)  # split, channel, SNR of the held-out-s
 CARD_SEED = 0
 HUMAN_SPLIT = "human"  # the card's name for the human-speech dev set
 TEXT_END_TO_END_SNRS = (8.0, 20.0)  # SR+DeepSC end to end, each channel
+CODEC_SPLITS = ("test", "test_heldout")
 
 
 def read_history(run_dir: Path) -> list[dict]:
@@ -60,10 +65,12 @@ def measure_run(model, run: dict, data_dir, utterances: int | None = None, human
 
     A DeepSC text run needs ``transceiver``, the SR+DeepSC system built around it: see :func:`measure_text_run`.
     """
+    if run["kind"] in (TEXT_KIND, CODEC_KIND) and transceiver is None:
+        raise UserError(f"a {run['kind']} run is measured inside its system, with an ASR; ship it with deepsc-st ship")
     if run["kind"] == TEXT_KIND:
-        if transceiver is None:
-            raise UserError("a DeepSC text run is measured inside SR+DeepSC, with an ASR in front; ship it with deepsc-st ship")
         return measure_text_run(transceiver, run, data_dir, utterances, human_data)
+    if run["kind"] == CODEC_KIND:
+        return measure_codec_run(transceiver, data_dir, utterances, human_data)
     transceiver = DeepSCSTTransceiver(model)
     splits = {"test": load_utterances(data_dir, "test", utterances)}
     try:
@@ -104,6 +111,39 @@ def measure_text_run(transceiver: Transceiver, run: dict, data_dir, utterances: 
         measured = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED, transcripts=given == "text")
         rows.append(_text_card_row(split, given, measured, splits[split], config))
     return rows
+
+
+def measure_codec_run(transceiver: Transceiver, data_dir, utterances: int | None = None, human_data=None) -> list[dict]:
+    """Codec rows (seed :data:`CARD_SEED`, no channel) per split (test, test_heldout if the corpus has it, human given ``human_data``):
+    the ASR alone on the sent speech, then the codec system (``transceiver``) with each number of codebooks from all down to 1:
+    bit rate, PESQ (wide band) and STOI of the decoded speech against the sent speech (means over utterances), and the ASR's CER on it."""
+    splits = {"test": load_utterances(data_dir, "test", utterances)}
+    for split in CODEC_SPLITS[1:]:
+        try:
+            splits[split] = load_utterances(data_dir, split, utterances)
+        except UserError:  # corpora without held-out voices
+            pass
+    if human_data is not None:
+        splits[HUMAN_SPLIT] = load_utterances(human_data, "all", utterances)
+    none = make_channel("none")
+    rows = []
+    for split, loaded in splits.items():
+        asr = measure(DeepSCSTTransceiver(transceiver.models["asr"]), loaded, none, 0.0, seed=CARD_SEED).row()
+        rows.append({"split": split, "codebooks": 0, "bits_per_second": None, "pesq": None, "stoi": None, **_without_time(asr)})
+        for codebooks in range(transceiver.codebooks, 0, -1):
+            system = type(transceiver)(transceiver.asr_model, transceiver.codec, codebooks)
+            measured = measure(system, loaded, none, 0.0, seed=CARD_SEED)
+            sent = [item.waveform for item in loaded]
+            received = [t.waveform for t in measured.transmissions]
+            rows.append({
+                "split": split, "codebooks": codebooks, "bits_per_second": system.bits_per_second,
+                "pesq": sum(map(pesq_wb, sent, received)) / len(sent), "stoi": sum(map(stoi, sent, received)) / len(sent), **_without_time(measured.row()),
+            })
+    return rows
+
+
+def _without_time(row: dict) -> dict:
+    return {key: value for key, value in row.items() if key != "elapsed_s"}
 
 
 def _text_card_row(split: str, given: str, measured: Measurement, utterances, config: dict) -> dict:
@@ -155,6 +195,8 @@ def _lineage(run: dict) -> tuple[list[str], list[dict]]:
 
 
 def _title(run: dict) -> str:
+    if run["kind"] == CODEC_KIND:
+        return "Speech codec (Language-Codec style: SEANet encoder, MCRVQ, Vocos decoder), no channel"
     if run["kind"] == "asr":
         return "ASR-only model (no channel)"
     system = "DeepSC text transceiver of SR+DeepSC" if run["kind"] == TEXT_KIND else "DeepSC-ST"
@@ -189,10 +231,16 @@ def _progress_lines(history: list[dict]) -> list[str]:
     seconds = _epoch_seconds(history)
     if seconds is None:
         return []
-    lines = ["## Training progress", "", "| epoch | minutes (cumulative) | training loss | validation CER |", "| --- | --- | --- | --- |"]
+    label = _validation(history[-1])[0]
+    lines = ["## Training progress", "", f"| epoch | minutes (cumulative) | training loss | {label} |", "| --- | --- | --- | --- |"]
     for row, elapsed in zip(history, itertools.accumulate(seconds)):
-        lines.append(f"| {int(row['epoch']) + 1} | {elapsed / 60:.1f} | {float(row['loss']):.2f} | {float(row['val_cer']):.4f} |")
+        lines.append(f"| {int(row['epoch']) + 1} | {elapsed / 60:.1f} | {float(row['loss']):.2f} | {_validation(row)[1]:.4f} |")
     return lines + [""]
+
+
+def _validation(row: dict) -> tuple[str, float]:
+    """(label, value) of an epoch's validation score: CER for speech and text runs, the mel loss for a codec run."""
+    return ("validation CER", float(row["val_cer"])) if "val_cer" in row else ("validation mel loss", float(row["val_mel_loss"]))
 
 
 def _ancestor_line(ancestor: dict) -> str:
@@ -218,13 +266,13 @@ def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
         "",
         *(_ancestor_line(ancestor) for ancestor in facts["ancestors"]),
         f"- Corpus: `{corpus['data']}`, seed {corpus['seed']}, manifest checksum `{corpus['checksum']}`.",
-        f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, validation CER {float(history[-1]['val_cer']):.4f}.",
+        f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, {_validation(history[-1])[0]} {_validation(history[-1])[1]:.4f}.",
         (f"- Training time: {seconds / 60:.1f} min" + (" (this run)" if facts["ancestors"] else "")) if seconds else "- Training time: not recorded",
         f"- Hardware: {facts['hardware']}.",
         f"- Trained at commit: `{facts['commit']}`.",
         "",
         *_progress_lines(history),
-        *(_text_rows(facts, rows) if rows and "input" in rows[0] else _speech_rows(rows)),
+        *(_text_rows(facts, rows) if rows and "input" in rows[0] else _codec_rows(facts, rows) if rows and "codebooks" in rows[0] else _speech_rows(rows)),
     ]
     if facts["note"]:
         lines += ["", "## Notes", "", facts["note"]]
@@ -265,6 +313,27 @@ def _text_rows(facts: dict, rows: list[dict]) -> list[str]:
             f"| {row['split']} | {row['input']} | {row['system']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['bleu1']:.4f} "
             f"| {row['utterances']} | {row['symbols_per_16000_samples']:.0f} | {row['padded_symbols_per_16000_samples']:.0f} |"
         )
+    return lines
+
+
+def _codec_rows(facts: dict, rows: list[dict]) -> list[str]:
+    """The measured table of a codec run: per split, the ASR on the sent speech, then the codec at each number of codebooks."""
+    asr = facts.get("measured_with", {}).get("asr", "the shipped ASR")
+    lines = [
+        f"## Measured (seed {CARD_SEED}, no channel; ASR at the receiver: `{asr}`)",
+        "",
+        "Codebooks 0: the ASR on the sent speech itself (the reference CER). PESQ (ITU-T P.862.2 wide band, PyPI `pesq`) "
+        "and STOI (PyPI `pystoi`) of the decoded speech against the sent speech, means over the utterances.",
+        "",
+        "| split | codebooks | bit/s | PESQ (wb) | STOI | CER | WER | utterances | symbols / 16,000 samples |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        if row["codebooks"]:
+            quality = f"{row['bits_per_second']:.0f} | {row['pesq']:.3f} | {row['stoi']:.3f} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | {row['symbols_per_16000_samples']:.0f}"
+        else:
+            quality = f"(sent speech) | - | - | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | -"
+        lines.append(f"| {row['split']} | {row['codebooks']} | {quality} |")
     return lines
 
 

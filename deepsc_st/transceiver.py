@@ -69,6 +69,7 @@ RUN_LABELS = {
     "asr": "an ASR-only run (trained with --channel none)",
     "deepsc-st": "a DeepSC-ST run (trained under a channel)",
     "deepsc-text": "a DeepSC text run (trained with --config text-...)",
+    "codec": "a speech codec run (trained with --config codec-...)",
 }
 
 

@@ -301,8 +301,10 @@ def command_bench(args) -> None:
 
 
 def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
+    from baselines.codec_transceiver import CodecTransceiver
     from baselines.sr_deepsc_transceiver import SRDeepSCTransceiver
     from baselines.text_transceiver import load_huffman_codec
+    from deepsc_st.codec import CODEC_KIND
     from deepsc_st.checkpoint import migrate_run, read_json
     from deepsc_st.model_card import write_model_card
     from deepsc_st.transceiver import ASR_MODEL
@@ -312,6 +314,10 @@ def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     if run["kind"] == "deepsc-text":  # measured inside SR+DeepSC, behind an ASR
         asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
         transceiver = registry.build(SRDeepSCTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
+        measured_with = {ASR_MODEL.name: str(asr_dir)}
+    elif run["kind"] == CODEC_KIND:  # measured inside the codec system, with the ASR at the receiver
+        asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
+        transceiver = registry.build(CodecTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
         measured_with = {ASR_MODEL.name: str(asr_dir)}
     card = write_model_card(
         args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note, human_data=args.human_data,
@@ -477,7 +483,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
     ship.add_argument("--note", default=None, help="free text for the card's Notes section")
     ship.add_argument("--human-data", default=None, help="the human-speech dev set (deepsc-st devset) to measure too")
-    ship.add_argument("--asr-model", default=None, help="a DeepSC text run is measured inside SR+DeepSC behind this ASR run (default: the shipped asr-small)")
+    ship.add_argument("--asr-model", default=None, help="a DeepSC text run is measured inside SR+DeepSC behind this ASR run, a codec run inside the codec system with it at the receiver (default: the shipped asr-small)")
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 

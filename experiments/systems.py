@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from baselines.codec_transceiver import CodecTransceiver
 from baselines.codecs import CodecUnavailable
 from baselines.feature_transceiver import FeatureTransceiver
 from baselines.speech_transceiver import SpeechTransceiver
@@ -117,4 +118,4 @@ class Registry:
             raise UserError(str(error)) from None
 
 
-PROJECT_SYSTEMS = Registry((DeepSCSTTransceiver, SpeechTransceiver, TextTransceiver, FeatureTransceiver, SRDeepSCTransceiver))
+PROJECT_SYSTEMS = Registry((DeepSCSTTransceiver, SpeechTransceiver, TextTransceiver, FeatureTransceiver, SRDeepSCTransceiver, CodecTransceiver))

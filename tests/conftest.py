@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
-SLOW_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "tiny_run", "paper_models", "tiny", "asr_model", "sentence_asr_model", "text_run"}
+SLOW_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "tiny_run", "paper_models", "tiny", "asr_model", "sentence_asr_model", "text_run", "codec_run"}
 
 
 def pytest_collection_modifyitems(items):
@@ -177,5 +177,17 @@ def text_run(espeak_corpus, tmp_path_factory):
         config=get_config("text-tiny"), data=str(espeak_corpus), channel="awgn", snr_db=(20.0, 30.0), epochs=60, batch_size=4, learning_rate=3e-3,
         validation_utterances=4,
     )
+    train(settings, run_dir, progress=False)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def codec_run(espeak_corpus, tmp_path_factory):
+    """Run folder of the tiny speech codec after two epochs on the corpus's 1 s crops (a few seconds): it runs, it does not sound good."""
+    from deepsc_st.config import get_config
+    from deepsc_st.train import TrainingSettings, train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "codec"
+    settings = TrainingSettings(config=get_config("codec-tiny"), data=str(espeak_corpus), epochs=2, batch_size=4, learning_rate=1e-3, validation_utterances=4)
     train(settings, run_dir, progress=False)
     return run_dir
