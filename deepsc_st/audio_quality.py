@@ -69,3 +69,22 @@ def stoi(reference, degraded, sample_rate: int = 16_000) -> float:
     if any("Not enough STFT frames" in str(warning.message) for warning in caught):
         raise UserError("STOI needs at least 0.4 s of non-silent speech in the reference")
     return score
+
+
+def mean_quality(sent: list[np.ndarray], received: list[np.ndarray], sample_rate: int = 16_000) -> dict:
+    """{"pesq", "stoi"}: means over the utterance pairs (16 kHz float waveforms) that can be scored, None when none can.
+
+    A received utterance that cannot be scored (silent or NaN output of a
+    corrupted decode, speech too short) is left out of that mean, not counted
+    as a worst score; ``"scored"`` says how many pairs each mean is over.
+    """
+    means, scored = {}, {}
+    for name, score in (("pesq", pesq_wb), ("stoi", stoi)):
+        values = []
+        for reference, degraded in zip(sent, received):
+            try:
+                values.append(score(reference, degraded, sample_rate))
+            except UserError:
+                continue
+        means[name], scored[name] = (float(np.mean(values)) if values else None), len(values)
+    return {**means, "scored": scored}

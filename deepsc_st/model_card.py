@@ -26,7 +26,7 @@ from pathlib import Path
 
 from channels import make_channel
 from deepsc_st import checkpoint
-from deepsc_st.audio_quality import pesq_wb, stoi
+from deepsc_st.audio_quality import mean_quality
 from deepsc_st.codec import CODEC_KIND
 from deepsc_st.data import load_utterances
 from deepsc_st.errors import UserError
@@ -133,11 +133,10 @@ def measure_codec_run(transceiver: Transceiver, data_dir, utterances: int | None
         for codebooks in range(transceiver.codebooks, 0, -1):
             system = type(transceiver)(transceiver.asr_model, transceiver.codec, codebooks)
             measured = measure(system, loaded, none, 0.0, seed=CARD_SEED)
-            sent = [item.waveform for item in loaded]
-            received = [t.waveform for t in measured.transmissions]
+            quality = mean_quality([item.waveform for item in loaded], [t.waveform for t in measured.transmissions])
             rows.append({
                 "split": split, "codebooks": codebooks, "bits_per_second": system.bits_per_second,
-                "pesq": sum(map(pesq_wb, sent, received)) / len(sent), "stoi": sum(map(stoi, sent, received)) / len(sent), **_without_time(measured.row()),
+                "pesq": quality["pesq"], "stoi": quality["stoi"], **_without_time(measured.row()),
             })
     return rows
 

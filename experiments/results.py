@@ -40,6 +40,8 @@ CSV_COLUMNS = (
     "wer",
     "fdsd",
     "kdsd",
+    "pesq",
+    "stoi",
     "utterances",
     "symbols_per_16000_samples",
     "link_bits_per_symbol",
@@ -60,7 +62,10 @@ class CellResult(Measurement):
     ``trainable_parameters``: of the models it holds together (None for a
     system without one). ``fdsd`` / ``kdsd``: distances of the receiver's
     speech to reference speech (:mod:`experiments.speech_quality`; None
-    without speech or when not measured). ``elapsed_s``: wall time of the
+    without speech or when not measured). ``pesq`` / ``stoi``: wide-band
+    PESQ and STOI of decoded speech (AMR-WB, the codec) against the sent
+    speech, means over the utterances (None for other receivers or when not
+    measured). ``elapsed_s``: wall time of the
     cell (speech quality included), s. ``note``: why a cell holds no numbers
     (e.g. the system's bits do not fit the budget link: CER, WER and symbols are NaN).
     """
@@ -69,6 +74,8 @@ class CellResult(Measurement):
     trainable_parameters: int | None = None
     fdsd: float | None = None
     kdsd: float | None = None
+    pesq: float | None = None
+    stoi: float | None = None
     note: str | None = None
 
     @property

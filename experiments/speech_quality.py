@@ -1,4 +1,4 @@
-"""FDSD / KDSD of the speech each system's receiver outputs (paper Figs. 7-8).
+"""FDSD / KDSD of the speech each system's receiver outputs (paper Figs. 7-8), and PESQ / STOI of decoded speech.
 
 A sweep cell's received speech is what :func:`deepsc_st.synthesis.receiver_speech`
 gives: DeepSC-ST's and the text transceiver's recovered text spoken in the
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deepsc_st.audio_quality import mean_quality
 from deepsc_st.checkpoint import load_run
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
 from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, receiver_speech
@@ -67,11 +68,15 @@ class SpeechQualityMeter:
         features = asr_speech_features(self.model, speech)
         return {"fdsd": frechet_distance(self.reference_features, features), "kdsd": kernel_distance(self.reference_features, features)}
 
-    def measure(self, transceiver, transmissions) -> dict:
-        """FDSD / KDSD of what ``transceiver``'s receiver outputs for ``transmissions`` (None each if no speech)."""
+    def measure(self, transceiver, transmissions, sent: list[np.ndarray]) -> dict:
+        """FDSD / KDSD of what ``transceiver``'s receiver outputs for ``transmissions`` (None each if no speech),
+        and for a receiver that decodes the sent speech (AMR-WB, the codec) PESQ (wb) / STOI against ``sent``
+        (:func:`deepsc_st.audio_quality.mean_quality`; None for the others)."""
         if transceiver.receiver_speech is ReceiverSpeech.NONE:
             return {"fdsd": None, "kdsd": None}
-        return self.distances([receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)])
+        speech = [receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)]
+        quality = mean_quality(sent, speech) if transceiver.receiver_speech is ReceiverSpeech.DECODED else {}
+        return {**self.distances(speech), "pesq": quality.get("pesq"), "stoi": quality.get("stoi")}
 
     def ground_truth(self, transcripts: list[str]) -> dict:
         """FDSD / KDSD of the test transcripts spoken by the synthesiser in each sender's voice."""

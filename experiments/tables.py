@@ -12,6 +12,7 @@ from experiments.results import CellResult
 
 READABLE_CER = 0.15  # the paper's "readable text" threshold (Figs. 5-6)
 SPEECH_METRICS = ("fdsd", "kdsd")  # Figs. 7-8
+DECODED_SPEECH_METRICS = ("pesq", "stoi")  # of decoded speech against the sent speech
 
 # Weng et al., Table II: complex symbols per 16,000 samples (1 s of speech).
 PAPER_SYMBOLS = {"deepsc-st": 520, "speech": 6600, "feature": 6264, "text": 60, "sr-deepsc": 120}
@@ -178,15 +179,20 @@ def examples_table(cells: list[CellResult], snr_db: float) -> str:
 
 
 def speech_quality_table(cells: list[CellResult], ground_truth: dict | None) -> str:
-    """FDSD / KDSD per system and channel at the lowest, 0 dB (nearest) and highest swept SNR, plus the ground truth."""
+    """FDSD / KDSD per system and channel at the lowest, 0 dB (nearest) and highest swept SNR, plus the ground truth;
+    PESQ (wb) / STOI where the receiver decodes the sent speech (AMR-WB, the codec), "—" for the others."""
     measured = [c for c in cells if c.fdsd is not None]
     snrs = sorted({min(c.snr_db for c in measured), nearest_snr(measured, 0.0), max(c.snr_db for c in measured)})
-    header = ["system", "channel", *(f"{metric.upper()} at {format_db(snr)}" for snr in snrs for metric in SPEECH_METRICS)]
+    metrics = (*SPEECH_METRICS, *DECODED_SPEECH_METRICS)
+    header = ["system", "channel", *(f"{metric.upper()} at {format_db(snr)}" for snr in snrs for metric in metrics)]
+
+    def value(cell, metric):
+        return "—" if cell is None or getattr(cell, metric) is None else f"{getattr(cell, metric):.3g}"
+
     rows = []
     for (system, channel), group in _grouped(measured, "system", "channel").items():
         by_snr = {c.snr_db: c for c in group}
-        values = [f"{getattr(by_snr[snr], metric):.3g}" if snr in by_snr else "—" for snr in snrs for metric in SPEECH_METRICS]
-        rows.append([system, channel, *values])
+        rows.append([system, channel, *(value(by_snr.get(snr), metric) for snr in snrs for metric in metrics)])
     if ground_truth:
-        rows.append(["ground truth", "—", *(f"{ground_truth[metric]:.3g}" for _ in snrs for metric in SPEECH_METRICS)])
+        rows.append(["ground truth", "—", *(f"{ground_truth[metric]:.3g}" if metric in ground_truth else "—" for _ in snrs for metric in metrics)])
     return markdown_table(header, rows)

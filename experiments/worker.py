@@ -92,13 +92,16 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
         measurement = measure(transceiver, _state["test_set"], _state["channels"][channel_name], snr_db, _state["seed"])
     except LinkDoesNotFit as error:
         return _unfit_cell(system, channel_name, snr_db, str(error), time.perf_counter() - start)
-    speech_quality = _state["meter"].measure(transceiver, measurement.transmissions) if _state["meter"] else {}
+    sent = [item.waveform for item in _state["test_set"]]
+    speech_quality = _state["meter"].measure(transceiver, measurement.transmissions, sent) if _state["meter"] else {}
     return CellResult(
         **{**measurement.row(), "elapsed_s": time.perf_counter() - start},
         models={kind.name: _state["model_ids"].get(kind.name) for kind in transceiver.model_kinds},
         trainable_parameters=sum(trainable_parameters(model) for model in models.values()) if models else None,
         fdsd=speech_quality.get("fdsd"),
         kdsd=speech_quality.get("kdsd"),
+        pesq=speech_quality.get("pesq"),
+        stoi=speech_quality.get("stoi"),
     )
 
 

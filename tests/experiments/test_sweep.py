@@ -100,10 +100,12 @@ def test_no_speech_quality_without_an_asr_model(swept):
 
 
 def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_asr_run, tmp_path):
-    summary = run_sweep(settings(espeak_corpus, tmp_path, models={"asr": str(overfit_asr_run[0])}), FAKES, progress=False)
+    summary = run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle", "qpsk", "echo"), models={"asr": str(overfit_asr_run[0])}), FAKES, progress=False)
     folder = summary["folder"]
     rows = {(r["system"], float(r["snr_db"])): r for r in rows_without_time(folder)}
     assert rows[("qpsk", 0.0)]["fdsd"] == rows[("qpsk", 0.0)]["kdsd"] == ""  # no speech at its receiver
+    assert rows[("oracle", 0.0)]["pesq"] == rows[("oracle", 0.0)]["stoi"] == ""  # synthesised speech: nothing to compare sample by sample
+    assert float(rows[("echo", 0.0)]["pesq"]) == pytest.approx(4.644, abs=1e-3) and float(rows[("echo", 0.0)]["stoi"]) == pytest.approx(1.0, abs=1e-6)
     ground_truth = json.loads((folder / "ground_truth.json").read_text())
     for snr in (0.0, 10.0):
         # The oracle recovers every transcript, so its receiver speaks exactly the ground truth.
@@ -113,7 +115,7 @@ def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_a
     for stem in ("fdsd_vs_snr", "kdsd_vs_snr"):
         assert (folder / f"{stem}.png").stat().st_size > 5_000
     report = (folder / "report.md").read_text()
-    assert "Figs. 7 and 8" in report and "fdsd_vs_snr.png" in report and "| ground truth |" in report
+    assert "Figs. 7 and 8" in report and "fdsd_vs_snr.png" in report and "| ground truth |" in report and "PESQ at 0 dB" in report
     assert json.loads((folder / "sweep.json").read_text())["speech_reference"]["split"] == "validation"
 
 

@@ -9,7 +9,9 @@ and recognise each waveform by a hash of its samples, so no model is needed:
   given channel at the given SNR, hard decisions: CER falls with SNR and the
   numbers depend on the noise draws (what the sweep's seeding must fix); a
   digital link of 2 bits per symbol (its capacity bound: 4.77 dB over AWGN);
-* ``unfit``: a digital system whose bits never fit (:class:`LinkDoesNotFit`).
+* ``unfit``: a digital system whose bits never fit (:class:`LinkDoesNotFit`);
+* ``echo``: the sent speech comes back as decoded speech, untouched (PESQ
+  and STOI at their best), with its transcript.
 
 With ``$SWEEP_FAKE_KILL_AFTER = N`` the process SIGKILLs itself when asked
 for its (N+1)-th transmission: a sweep (or a worker) killed mid-way. With
@@ -93,4 +95,12 @@ class Unfit(_Fake):
         raise LinkDoesNotFit(f"{6 * len(text)} bits in a budget of 1 symbol need {6 * len(text)} bits per symbol")
 
 
-FAKES = Registry((Oracle, Qpsk, Unfit))
+class Echo(_Fake):
+    name = "echo"
+    receiver_speech = ReceiverSpeech.DECODED
+
+    def transmit(self, waveforms, channel, snr_db):
+        return [Transmission(self.transcripts[_key(w)], len(w) // 100, waveform=w) for w in waveforms]
+
+
+FAKES = Registry((Oracle, Qpsk, Unfit, Echo))
