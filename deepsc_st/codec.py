@@ -365,11 +365,37 @@ def mel_loss(reference, reconstruction, config: CodecConfig):
     return tf.add_n(losses) / len(losses)
 
 
+SPECTRUM_POWER = 0.3  # magnitude compression of spectrum_loss
+
+
+def spectrum_loss(reference, reconstruction, config: CodecConfig):
+    """Mean over ``config.mel_fft_sizes`` of a power-law compressed complex STFT distance (Hann frames, hop n_fft / 4):
+    mean |C(X) - C(Y)| + mean ||X|^p - |Y|^p|, with C(S) = |S|^p e^(j angle S), p = :data:`SPECTRUM_POWER`.
+
+    The mel loss compares magnitudes only, which leaves the phase of the
+    inverse-STFT head free: after 4 epochs of ``codec-small`` with the mel loss
+    alone, its speech scored PESQ 1.11 (12 test utterances), below the 1.40 of
+    the true magnitudes with random phases. This term makes the output follow
+    the sent waveform's phase too.
+    """
+    losses = []
+    for fft_size in config.mel_fft_sizes:
+        spectra = [tf.signal.stft(w, fft_size, fft_size // 4, fft_size, pad_end=True) for w in (reference, reconstruction)]
+        magnitudes = [tf.abs(spectrum) for spectrum in spectra]
+        compressed = [tf.pow(m + 1e-7, SPECTRUM_POWER) for m in magnitudes]
+        phases = [spectrum / tf.cast(m + 1e-7, spectrum.dtype) for spectrum, m in zip(spectra, magnitudes)]
+        complex_difference = tf.abs(tf.cast(compressed[0], tf.complex64) * phases[0] - tf.cast(compressed[1], tf.complex64) * phases[1])
+        losses.append(tf.reduce_mean(complex_difference) + tf.reduce_mean(tf.abs(compressed[0] - compressed[1])))
+    return tf.add_n(losses) / len(losses)
+
+
+
 class SpeechCodec(PrebuiltModel):
     """Encoder, MCRVQ and decoder, trained on batches of waveforms float32 [batch, samples] (``fit`` on a dataset of them).
 
-    Loss: :func:`mel_loss` + ``commitment_weight`` x the MCRVQ commitment loss,
-    logged as ``loss``, ``mel_loss`` and ``commitment_loss``. The codebooks are
+    Loss: :func:`mel_loss` + ``spectrum_weight`` x :func:`spectrum_loss` +
+    ``commitment_weight`` x the MCRVQ commitment loss, logged as ``loss``,
+    ``mel_loss``, ``spectrum_loss`` and ``commitment_loss``. The codebooks are
     non-trainable weights updated by the training calls themselves (EMA
     statistics of this process's batches: one replica).
     """
@@ -382,11 +408,12 @@ class SpeechCodec(PrebuiltModel):
         self.decoder = VocosDecoder(config)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.mel_tracker = keras.metrics.Mean(name="mel_loss")
+        self.spectrum_tracker = keras.metrics.Mean(name="spectrum_loss")
         self.commitment_tracker = keras.metrics.Mean(name="commitment_loss")
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.mel_tracker, self.commitment_tracker]
+        return [self.loss_tracker, self.mel_tracker, self.spectrum_tracker, self.commitment_tracker]
 
     def build(self, input_shape=None):
         """Weights are created by the first eager call (:meth:`build_with_dummy_input`)."""
@@ -412,25 +439,26 @@ class SpeechCodec(PrebuiltModel):
         return self.decoder(quantised)[:, : tf.shape(waveform)[1]]
 
     def batch_losses(self, waveform, training=False):
-        """(total, mel, commitment) losses of one batch of waveforms [batch, samples]."""
+        """(total, mel, spectrum, commitment) losses of one batch of waveforms [batch, samples]."""
         reconstruction = self(waveform, training=training)
         commitment = tf.add_n(self.losses)
         mel = mel_loss(waveform, reconstruction, self.config)
-        return mel + self.config.commitment_weight * commitment, mel, commitment
+        spectrum = spectrum_loss(waveform, reconstruction, self.config) if self.config.spectrum_weight else tf.zeros([])
+        return mel + self.config.spectrum_weight * spectrum + self.config.commitment_weight * commitment, mel, spectrum, commitment
 
     def train_step(self, waveform):
         with tf.GradientTape() as tape:
-            loss, mel, commitment = self.batch_losses(waveform, training=True)
-            share = replica_share(loss)
+            losses = self.batch_losses(waveform, training=True)
+            share = replica_share(losses[0])
         gradients = tape.gradient(share, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return self._track(loss, mel, commitment)
+        return self._track(*losses)
 
     def test_step(self, waveform):
         return self._track(*self.batch_losses(waveform))
 
-    def _track(self, loss, mel, commitment):
-        for tracker, value in zip(self.metrics, (loss, mel, commitment)):
+    def _track(self, *losses):
+        for tracker, value in zip(self.metrics, losses):
             tracker.update_state(value)
         return {tracker.name: loggable(tracker.result()) for tracker in self.metrics}
 

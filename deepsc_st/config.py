@@ -197,6 +197,7 @@ class CodecConfig:
     decoder_blocks: int = 4
     n_fft: int = 1024
     commitment_weight: float = 1000 / 45
+    spectrum_weight: float = 1.0  # of the compressed complex STFT loss (deepsc_st.codec.spectrum_loss); 0: the mel loss alone
     ema_decay: float = 0.99
     ema_epsilon: float = 1e-5  # Laplace smoothing of the EMA cluster sizes
     dead_code_threshold: float = 0.2
