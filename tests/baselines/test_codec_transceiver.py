@@ -86,3 +86,18 @@ def test_ship_measures_the_codec_at_each_number_of_codebooks(capsys, tmp_path, o
         assert -0.5 <= row["pesq"] <= 4.65 and -1 <= row["stoi"] <= 1 and row["utterances"] == 3 and row["channel"] == "none"
     assert "| test | 4 | 1600 |" in card and "validation mel loss" in card
     assert stored["facts"]["measured_with"]["asr"] == str(overfit_asr_run[0])
+
+
+def test_bench_codecs_sets_the_codec_beside_amr_wb_on_the_same_utterances(capsys, overfit_asr_run, codec_run, espeak_corpus):
+    args = ["bench", "codecs", "--data", espeak_corpus, "--utterances", "2", "--codec-model", codec_run, "--asr-model", overfit_asr_run[0]]
+    code, out, err = run_cli(capsys, *args, "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [row["codec"] for row in rows] == [
+        "sent speech", "codec-tiny, 4 codebooks", "codec-tiny, 3 codebooks", "codec-tiny, 2 codebooks",
+        "AMR-WB 6.60 kbit/s", "AMR-WB 12.65 kbit/s", "AMR-WB 23.85 kbit/s",
+    ]
+    assert [row["bits_per_second"] for row in rows[1:]] == [1600, 1200, 800, 6600, 12650, 23850]
+    assert all(row["utterances"] == 2 for row in rows)
+    amr = rows[-1]
+    assert amr["stoi"] > 0.9 and amr["pesq"] > 2.5  # AMR-WB at its highest rate: about 0.93 and 3.0 on these two

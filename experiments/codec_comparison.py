@@ -1,0 +1,52 @@
+"""``deepsc-st bench codecs``: the neural codec at each number of codebooks next to AMR-WB's modes, on the same utterances.
+
+No channel: what each source codec alone does to the speech. Per row: the
+source bit rate (bit/s), wide-band PESQ and STOI of the decoded speech
+against the sent speech (means over the utterances,
+:func:`deepsc_st.audio_quality.mean_quality`), and the ASR's CER / WER on the
+decoded speech; the first row is the ASR on the sent speech itself. Every
+row goes through :func:`deepsc_st.measure.measure`, the sweep's path (the
+codec and speech systems over the noiseless channel).
+"""
+
+from __future__ import annotations
+
+from baselines.codec_transceiver import CodecTransceiver
+from baselines.speech_transceiver import SpeechTransceiver
+from channels import make_channel
+from deepsc_st.audio_quality import mean_quality
+from deepsc_st.data import load_utterances
+from deepsc_st.measure import measure
+from deepsc_st.transceiver import DeepSCSTTransceiver
+
+AMR_WB_MODES_KBPS = (6.60, 12.65, 23.85)  # the lowest, a middle and the highest mode
+SEED = 0
+
+
+def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "test", utterances: int | None = 100) -> list[dict]:
+    """Rows {"codec", "bits_per_second", "pesq", "stoi", "cer", "wer", "utterances"}: the sent speech, the codec with all
+    its codebooks down to 2, then AMR-WB at :data:`AMR_WB_MODES_KBPS` (``codec_system``'s ASR recognises them all)."""
+    loaded = load_utterances(data, split, utterances)
+    sent = [item.waveform for item in loaded]
+    none = make_channel("none")
+    asr = measure(DeepSCSTTransceiver(codec_system.asr_model), loaded, none, 0.0, seed=SEED)
+    rows = [{"codec": "sent speech", "bits_per_second": None, "pesq": None, "stoi": None, "cer": asr.cer, "wer": asr.wer, "utterances": asr.utterances}]
+    systems = [(f"{codec_system.codec.config.name}, {k} codebooks", CodecTransceiver(codec_system.asr_model, codec_system.codec, k)) for k in range(codec_system.codebooks, 1, -1)]
+    systems += [(f"AMR-WB {mode:.2f} kbit/s", SpeechTransceiver(codec_system.asr_model, mode_kbps=mode)) for mode in AMR_WB_MODES_KBPS]
+    for label, system in systems:
+        measured = measure(system, loaded, none, 0.0, seed=SEED)
+        quality = mean_quality(sent, [t.waveform for t in measured.transmissions])
+        rate = system.bits_per_second if isinstance(system, CodecTransceiver) else system.codec.mode_kbps * 1000
+        rows.append({"codec": label, "bits_per_second": rate, "pesq": quality["pesq"], "stoi": quality["stoi"], "cer": measured.cer, "wer": measured.wer, "utterances": measured.utterances})
+    return rows
+
+
+def format_codec_comparison(rows: list[dict]) -> str:
+    """A Markdown table of :func:`run_codec_comparison`'s rows."""
+    lines = ["| source codec | bit/s | PESQ (wb) | STOI | ASR CER | ASR WER | utterances |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        rate = "-" if row["bits_per_second"] is None else f"{row['bits_per_second']:.0f}"
+        pesq = "-" if row["pesq"] is None else f"{row['pesq']:.3f}"
+        stoi = "-" if row["stoi"] is None else f"{row['stoi']:.3f}"
+        lines.append(f"| {row['codec']} | {rate} | {pesq} | {stoi} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} |")
+    return "\n".join(lines)
