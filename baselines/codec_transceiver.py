@@ -99,9 +99,7 @@ class CodecTransceiver(ConventionalTransceiver):
         self.bits_per_token = int(round(codec.config.bits_per_code))
         signature = [tf.TensorSpec([None, None], tf.float32)]
         self._encode = tf.function(lambda waveform: codec.encode(waveform, self.codebooks), input_signature=signature)
-        self._decode = tf.function(
-            lambda codes, samples: codec.decode(codes, samples), input_signature=[tf.TensorSpec([None, None, self.codebooks], tf.int32), tf.TensorSpec([], tf.int32)]
-        )
+        self._decoder_output = tf.function(codec.decoder_output, input_signature=[tf.TensorSpec([None, None, self.codebooks], tf.int32)])
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "CodecTransceiver":
@@ -126,10 +124,7 @@ class CodecTransceiver(ConventionalTransceiver):
 
     def decode(self, tokens: list[np.ndarray], lengths: list[int]) -> list[np.ndarray]:
         """Waveforms float32 [lengths_i] in [-1, 1] at 16 kHz of tokens int [frames_i, codebooks], one utterance per call."""
-        return [
-            np.clip(self._decode(tf.constant(t[np.newaxis], tf.int32), tf.constant(n, tf.int32)).numpy()[0], -1.0, 1.0)
-            for t, n in zip(tokens, lengths)
-        ]
+        return [np.clip(self.codec.waveform(self._decoder_output(tf.constant(t[np.newaxis], tf.int32)), n)[0], -1.0, 1.0) for t, n in zip(tokens, lengths)]
 
     def transmit(self, waveforms, channel, snr_db):
         sent_tokens = self.encode(waveforms)

@@ -6,7 +6,8 @@ Follow one utterance: waveform float32 [batch, samples] in [-1, 1] at
 ceil(samples / hop)) -> :class:`MaskedChannelRVQ` (codes int32 [batch,
 frames, quantizers], ``log2(codebook_size)`` bits each, and back to a
 quantised latent) -> :class:`VocosDecoder` (ConvNeXt blocks, then an
-inverse-STFT head, [batch, frames x hop]) -> cropped to ``samples``.
+inverse-STFT head, [batch, frames x hop]; or a magnitude head and
+:func:`griffin_lim`, ``config.phase``) -> cropped to ``samples``.
 
 Reproduced from the published code: the Encodec SEANet encoder shape (strided
 convolutions with residual units, ELU, an LSTM with a skip connection), MCRVQ
@@ -17,7 +18,9 @@ training batch), the Vocos backbone and its ISTFT head with "same" padding, and
 the loss weights 45 (mel) : 1000 (commitment) as 1 : 1000 / 45.
 Scaled down or left out: the GAN losses (multi-period / multi-resolution
 discriminators and feature matching; here a multi-resolution log-mel L1 loss
-alone), weight normalisation and reflect padding in the encoder, the decoder's
+and a compressed complex STFT loss; without the GAN the learned phase did not
+follow the speech, so ``codec-small`` predicts magnitudes only and takes its
+phase from Griffin-Lim, see ``deepsc_st.config.PHASE_RECONSTRUCTIONS``), weight normalisation and reflect padding in the encoder, the decoder's
 bandwidth-conditioned AdaLayerNorm (plain LayerNorm here), and the training
 scale (50k hours on 8 GPUs). ``CODEC_PAPER`` builds the published shapes;
 ``CODEC_SMALL`` is a 16 kHz codec that trains on 2 CPU cores.
@@ -327,8 +330,24 @@ class ISTFTHead(keras.layers.Layer):
         return waveform[:, pad : pad + length] / tf.maximum(envelope[pad : pad + length], 1e-11)
 
 
+class MagnitudeHead(keras.layers.Layer):
+    """Features [batch, frames, dim] -> STFT magnitudes [batch, frames, n_fft / 2 + 1]: Dense, exp (log clipped at log 100).
+
+    Frame t is the Hann window of ``n_fft`` centred on sample t x hop, as
+    :func:`stft_magnitude` frames the sent speech; :func:`griffin_lim` makes the waveform.
+    """
+
+    def __init__(self, n_fft: int, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(n_fft // 2 + 1)
+
+    def call(self, x):
+        return tf.exp(tf.minimum(self.dense(x), math.log(100.0)))
+
+
 class VocosDecoder(keras.layers.Layer):
-    """Quantised latent [batch, frames, C] -> waveform [batch, frames x hop]: Conv1D(dim, 7), LayerNorm, ConvNeXt blocks, LayerNorm, ISTFT head."""
+    """Quantised latent [batch, frames, C] -> Conv1D(dim, 7), LayerNorm, ConvNeXt blocks, LayerNorm, then a head:
+    ``phase`` "learned": the ISTFT head, waveform [batch, frames x hop]; "griffin-lim": the magnitude head, [batch, frames, n_fft / 2 + 1]."""
 
     def __init__(self, config: CodecConfig, **kwargs):
         super().__init__(**kwargs)
@@ -336,7 +355,7 @@ class VocosDecoder(keras.layers.Layer):
         self.input_norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.blocks = [ConvNeXtBlock(config.decoder_dim, config.decoder_hidden, 1.0 / config.decoder_blocks) for _ in range(config.decoder_blocks)]
         self.output_norm = keras.layers.LayerNormalization(epsilon=1e-6)
-        self.head = ISTFTHead(config.n_fft, config.hop)
+        self.head = ISTFTHead(config.n_fft, config.hop) if config.phase == "learned" else MagnitudeHead(config.n_fft)
 
     def call(self, latent):
         x = self.input_norm(self.embed(latent))
@@ -365,7 +384,41 @@ def mel_loss(reference, reconstruction, config: CodecConfig):
     return tf.add_n(losses) / len(losses)
 
 
-SPECTRUM_POWER = 0.3  # magnitude compression of spectrum_loss
+SPECTRUM_POWER = 0.3  # magnitude compression of spectrum_loss and magnitude_losses
+
+
+def stft_magnitude(waveform, config: CodecConfig):
+    """|STFT| [batch, frames, n_fft / 2 + 1] of waveform [batch, frames x hop]: Hann frames of ``n_fft`` centred on samples t x hop
+    (zero-padded by n_fft / 2 at both ends, as librosa's ``center=True`` in its Griffin-Lim), t = 0 .. frames - 1."""
+    half = config.n_fft // 2
+    padded = tf.pad(waveform, [[0, 0], [half, half]])
+    return tf.abs(tf.signal.stft(padded, config.n_fft, config.hop, config.n_fft))[:, :-1]
+
+
+def magnitude_losses(reference, predicted, config: CodecConfig):
+    """(mel, spectrum) losses of predicted magnitudes against the reference's, both [batch, frames, n_fft / 2 + 1]:
+    mean |log mel - log mel| (``mel_bins[-1]`` filters, floored at 1e-5) and mean ||X|^p - |Y|^p|, p = :data:`SPECTRUM_POWER`."""
+    weights = tf.signal.linear_to_mel_weight_matrix(config.mel_bins[-1], config.n_fft // 2 + 1, config.sample_rate, 0.0, config.sample_rate / 2)
+    mels = [tf.math.log(tf.maximum(tf.matmul(m, weights), 1e-5)) for m in (reference, predicted)]
+    compressed = [tf.pow(m + 1e-7, SPECTRUM_POWER) for m in (reference, predicted)]
+    return tf.reduce_mean(tf.abs(mels[0] - mels[1])), tf.reduce_mean(tf.abs(compressed[0] - compressed[1]))
+
+
+def griffin_lim(magnitudes: np.ndarray, config: CodecConfig, num_samples: int) -> np.ndarray:
+    """float32 waveforms [batch, num_samples] of magnitudes [batch, frames, n_fft / 2 + 1] (:class:`MagnitudeHead` framing):
+    librosa's fast Griffin-Lim (momentum 0.99), ``griffin_lim_iterations`` iterations from a seeded random phase (repeatable)."""
+    import librosa
+
+    waveforms = np.zeros((len(magnitudes), num_samples), np.float32)
+    for row, magnitude in zip(waveforms, magnitudes):
+        frames = magnitude.shape[0]
+        silent_end = np.concatenate([magnitude, np.zeros_like(magnitude[:1])])  # librosa frames frames x hop samples as frames + 1 centred frames
+        waveform = librosa.griffinlim(
+            silent_end.T, n_iter=config.griffin_lim_iterations, hop_length=config.hop, n_fft=config.n_fft, window="hann", center=True,
+            length=frames * config.hop, random_state=0,
+        )
+        row[: min(num_samples, waveform.size)] = waveform[:num_samples]
+    return waveforms
 
 
 def spectrum_loss(reference, reconstruction, config: CodecConfig):
@@ -428,22 +481,45 @@ class SpeechCodec(PrebuiltModel):
         """Codes int32 [batch, frames, n] of waveform [batch, samples]; n = ``num_quantizers`` (default all)."""
         return self.quantizer.encode(self.latent(waveform), num_quantizers)
 
-    def decode(self, codes, num_samples):
-        """Waveform float32 [batch, num_samples] of codes int [batch, frames, n] (cropped, or zero-padded past frames x hop)."""
-        waveform = self.decoder(self.quantizer.decode(codes))
-        return tf.pad(waveform[:, :num_samples], [[0, 0], [0, tf.maximum(num_samples - tf.shape(waveform)[1], 0)]])
+    def decoder_output(self, codes):
+        """What the decoder makes of codes int [batch, frames, n]: a waveform [batch, frames x hop] ("learned" phase)
+        or STFT magnitudes [batch, frames, n_fft / 2 + 1] ("griffin-lim"); a graph-friendly step of :meth:`decode`."""
+        return self.decoder(self.quantizer.decode(codes))
+
+    def waveform(self, decoder_output, num_samples: int) -> np.ndarray:
+        """float32 [batch, num_samples] of a :meth:`decoder_output` (cropped, or zero-padded past frames x hop)."""
+        output = np.asarray(decoder_output)
+        if self.config.phase == "griffin-lim":
+            return griffin_lim(output, self.config, num_samples)
+        waveform = np.zeros((len(output), num_samples), np.float32)
+        waveform[:, : min(num_samples, output.shape[1])] = output[:, :num_samples]
+        return waveform
+
+    def decode(self, codes, num_samples: int) -> np.ndarray:
+        """Waveform float32 [batch, num_samples] of codes int [batch, frames, n]."""
+        return self.waveform(self.decoder_output(codes), num_samples)
 
     def call(self, waveform, training=False, num_quantizers=None):
-        """Reconstruction [batch, samples] of waveform [batch, samples]; training draws the quantisers used (see :class:`MaskedChannelRVQ`)."""
-        quantised = self.quantizer(self.latent(waveform), training=training, num_quantizers=num_quantizers)
-        return self.decoder(quantised)[:, : tf.shape(waveform)[1]]
+        """Decoder output of waveform [batch, samples] (see :meth:`decoder_output`; a waveform is cropped to samples);
+        training draws the quantisers used (see :class:`MaskedChannelRVQ`)."""
+        output = self.decoder(self.quantizer(self.latent(waveform), training=training, num_quantizers=num_quantizers))
+        return output if self.config.phase == "griffin-lim" else output[:, : tf.shape(waveform)[1]]
 
     def batch_losses(self, waveform, training=False):
-        """(total, mel, spectrum, commitment) losses of one batch of waveforms [batch, samples]."""
-        reconstruction = self(waveform, training=training)
+        """(total, mel, spectrum, commitment) losses of one batch of waveforms [batch, samples].
+
+        "learned" phase: :func:`mel_loss` and :func:`spectrum_loss` of the
+        waveform; "griffin-lim": :func:`magnitude_losses` of the magnitudes
+        against the sent speech's (:func:`stft_magnitude`, zero-padded to whole frames).
+        """
+        output = self(waveform, training=training)
         commitment = tf.add_n(self.losses)
-        mel = mel_loss(waveform, reconstruction, self.config)
-        spectrum = spectrum_loss(waveform, reconstruction, self.config) if self.config.spectrum_weight else tf.zeros([])
+        if self.config.phase == "griffin-lim":
+            padding = (-tf.shape(waveform)[1]) % self.config.hop
+            mel, spectrum = magnitude_losses(stft_magnitude(tf.pad(waveform, [[0, 0], [0, padding]]), self.config), output, self.config)
+        else:
+            mel = mel_loss(waveform, output, self.config)
+            spectrum = spectrum_loss(waveform, output, self.config) if self.config.spectrum_weight else tf.zeros([])
         return mel + self.config.spectrum_weight * spectrum + self.config.commitment_weight * commitment, mel, spectrum, commitment
 
     def train_step(self, waveform):

@@ -165,6 +165,12 @@ TEXT_CONFIGS = {
 }
 
 
+PHASE_RECONSTRUCTIONS = {
+    "learned": "Vocos's head: magnitude and phase per STFT bin, inverse STFT; trained on the waveform (mel + compressed complex STFT losses)",
+    "griffin-lim": "the decoder gives STFT magnitudes only (trained on them: mel + compressed magnitude losses); Griffin-Lim (librosa) finds a phase",
+}
+
+
 @dataclass(frozen=True)
 class CodecConfig:
     """Layer sizes, quantiser settings and loss of a :class:`SpeechCodec`.
@@ -179,7 +185,8 @@ class CodecConfig:
     codebook size. ``n_fft``: the decoder's inverse STFT (hop = the encoder's).
     ``mel_fft_sizes`` / ``mel_bins``: the resolutions of the mel loss (hop
     n_fft / 4). ``commitment_weight`` multiplies the commitment loss against a
-    mel loss of weight 1.
+    mel loss of weight 1. ``phase``: how the decoder makes a waveform (see
+    :data:`PHASE_RECONSTRUCTIONS`).
     """
 
     name: str
@@ -204,9 +211,13 @@ class CodecConfig:
     kmeans_iterations: int = 10
     mel_fft_sizes: tuple[int, ...] = (512, 1024, 2048)
     mel_bins: tuple[int, ...] = (32, 64, 128)
+    phase: str = "learned"
+    griffin_lim_iterations: int = 32
     family: str = "codec"  # tells run.json's config apart from the speech and text ones
 
     def __post_init__(self):
+        if self.phase not in PHASE_RECONSTRUCTIONS:
+            raise ValueError(f"{self.name}: phase {self.phase!r} is not one of {', '.join(PHASE_RECONSTRUCTIONS)}")
         if self.quantizers < self.masked_groups:
             raise ValueError(f"{self.name}: {self.quantizers} quantisers, fewer than the {self.masked_groups} masked ones")
         if (self.n_fft - self.hop) % 2 or self.n_fft < self.hop:
@@ -256,12 +267,18 @@ CODEC_PAPER = CodecConfig(
 # encoder's time (0.46 s against 0.24 s forward and backward for 16 x 1 s). The
 # dead-code threshold keeps Encodec's ratio to the mean cluster size for
 # batches of 16 x 1 s (800 frames for 1024 entries).
-CODEC_SMALL = CodecConfig(name="codec-small")
+# Phase by Griffin-Lim: without the adversarial losses, the learned phase of
+# Vocos's head did not follow the sent speech after 4 epochs with either the
+# mel loss alone or + a compressed complex STFT loss (PESQ 1.11-1.12, STOI
+# 0.72-0.73 on 12 test utterances; the output's correlation with the input
+# at any lag below 0.11), while Griffin-Lim on the true magnitudes gives
+# PESQ 3.14, STOI 0.98 on the same kind of speech.
+CODEC_SMALL = CodecConfig(name="codec-small", phase="griffin-lim")
 # For tests: trains in seconds.
 CODEC_TINY = CodecConfig(
     name="codec-tiny", encoder_filters=4, encoder_strides=(4, 5, 8), latent_channels=12,
     quantizers=4, codebook_size=16, decoder_dim=32, decoder_hidden=64, decoder_blocks=1, n_fft=640,
-    dead_code_threshold=0.05, mel_fft_sizes=(256, 512), mel_bins=(24, 40),
+    dead_code_threshold=0.05, mel_fft_sizes=(256, 512), mel_bins=(24, 40), phase="griffin-lim", griffin_lim_iterations=4,
 )
 CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_TINY)}
 
