@@ -295,8 +295,8 @@ def command_bench(args) -> None:
         from experiments.codec_comparison import format_codec_comparison, run_codec_comparison
 
         system = PROJECT_SYSTEMS.build("codec", {ASR_MODEL.name: args.asr_model, CODEC_MODEL.name: args.codec_model})
-        rows = run_codec_comparison(system, args.data, args.split, args.utterances)
-        print(json.dumps(rows, indent=2) if args.json else format_codec_comparison(rows))
+        result = run_codec_comparison(system, args.data, args.split, args.utterances)
+        print(json.dumps(result, indent=2) if args.json else format_codec_comparison(result))
         return
     if args.benchmark == "ctc":
         from deepsc_st.ctc_bench import run_ctc_benchmark

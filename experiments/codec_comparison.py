@@ -6,10 +6,14 @@ against the sent speech (means over the utterances,
 :func:`deepsc_st.audio_quality.mean_quality`), and the ASR's CER / WER on the
 decoded speech; the first row is the ASR on the sent speech itself. Every
 row goes through :func:`deepsc_st.measure.measure`, the sweep's path (the
-codec and speech systems over the noiseless channel).
+codec and speech systems over the noiseless channel). The codec's speed is
+timed on the same utterances: encode + decode (Griffin-Lim included) with all
+codebooks, as seconds of speech per wall second (:func:`codec_real_time_factor`).
 """
 
 from __future__ import annotations
+
+import time
 
 from baselines.codec_transceiver import CodecTransceiver
 from baselines.speech_transceiver import SpeechTransceiver
@@ -23,13 +27,15 @@ AMR_WB_MODES_KBPS = (6.60, 12.65, 23.85)  # the lowest, a middle and the highest
 SEED = 0
 
 
-def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "test", utterances: int | None = 100) -> list[dict]:
-    """Rows {"codec", "bits_per_second", "pesq", "stoi", "cer", "wer", "utterances"}: the sent speech, the codec with all
-    its codebooks down to 2, then AMR-WB at :data:`AMR_WB_MODES_KBPS` (``codec_system``'s ASR recognises them all)."""
+def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "test", utterances: int | None = 100) -> dict:
+    """{"rows": [{"codec", "bits_per_second", "pesq", "stoi", "cer", "wer", "utterances"}], "codec_speed": :func:`codec_real_time_factor`}:
+    rows for the sent speech, the codec with all its codebooks down to 2, then AMR-WB at :data:`AMR_WB_MODES_KBPS`
+    (``codec_system``'s ASR recognises them all)."""
     loaded = load_utterances(data, split, utterances)
     sent = [item.waveform for item in loaded]
     none = make_channel("none")
     asr = measure(DeepSCSTTransceiver(codec_system.asr_model), loaded, none, 0.0, seed=SEED)
+    speed = codec_real_time_factor(codec_system, sent)
     rows = [{"codec": "sent speech", "bits_per_second": None, "pesq": None, "stoi": None, "cer": asr.cer, "wer": asr.wer, "utterances": asr.utterances}]
     systems = [(f"{codec_system.codec.config.name}, {k} codebooks", CodecTransceiver(codec_system.asr_model, codec_system.codec, k)) for k in range(codec_system.codebooks, 1, -1)]
     systems += [(f"AMR-WB {mode:.2f} kbit/s", SpeechTransceiver(codec_system.asr_model, mode_kbps=mode)) for mode in AMR_WB_MODES_KBPS]
@@ -38,15 +44,33 @@ def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "tes
         quality = mean_quality(sent, [t.waveform for t in measured.transmissions])
         rate = system.bits_per_second if isinstance(system, CodecTransceiver) else system.codec.mode_kbps * 1000
         rows.append({"codec": label, "bits_per_second": rate, "pesq": quality["pesq"], "stoi": quality["stoi"], "cer": measured.cer, "wer": measured.wer, "utterances": measured.utterances})
-    return rows
+    return {"rows": rows, "codec_speed": speed}
 
 
-def format_codec_comparison(rows: list[dict]) -> str:
-    """A Markdown table of :func:`run_codec_comparison`'s rows."""
+def codec_real_time_factor(codec_system: CodecTransceiver, waveforms: list) -> dict:
+    """{"speech_s", "encode_s", "decode_s", "real_time_factor"}: the codec system's encode and decode of ``waveforms`` (16 kHz),
+    timed after one warm-up utterance (tracing)."""
+    codec_system.decode(codec_system.encode(waveforms[:1]), [len(waveforms[0])])
+    start = time.perf_counter()
+    tokens = codec_system.encode(waveforms)
+    encoded = time.perf_counter()
+    codec_system.decode(tokens, [len(w) for w in waveforms])
+    done = time.perf_counter()
+    speech_s = sum(len(w) for w in waveforms) / 16_000
+    return {"speech_s": speech_s, "encode_s": encoded - start, "decode_s": done - encoded, "real_time_factor": speech_s / (done - start)}
+
+
+def format_codec_comparison(result: dict) -> str:
+    """A Markdown table of :func:`run_codec_comparison`'s rows and a line on the codec's speed."""
+    rows, speed = result["rows"], result["codec_speed"]
     lines = ["| source codec | bit/s | PESQ (wb) | STOI | ASR CER | ASR WER | utterances |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         rate = "-" if row["bits_per_second"] is None else f"{row['bits_per_second']:.0f}"
         pesq = "-" if row["pesq"] is None else f"{row['pesq']:.3f}"
         stoi = "-" if row["stoi"] is None else f"{row['stoi']:.3f}"
         lines.append(f"| {row['codec']} | {rate} | {pesq} | {stoi} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} |")
+    lines.append(
+        f"\nCodec encode + decode, all codebooks: {speed['speech_s']:.1f} s of speech in {speed['encode_s']:.2f} + {speed['decode_s']:.2f} s "
+        f"= {speed['real_time_factor']:.1f}x real time"
+    )
     return "\n".join(lines)

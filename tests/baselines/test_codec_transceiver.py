@@ -92,7 +92,9 @@ def test_bench_codecs_sets_the_codec_beside_amr_wb_on_the_same_utterances(capsys
     args = ["bench", "codecs", "--data", espeak_corpus, "--utterances", "2", "--codec-model", codec_run, "--asr-model", overfit_asr_run[0]]
     code, out, err = run_cli(capsys, *args, "--json")
     assert code == 0, err
-    rows = json.loads(out)
+    result = json.loads(out)
+    rows, speed = result["rows"], result["codec_speed"]
+    assert speed["real_time_factor"] > 0 and speed["speech_s"] > 1
     assert [row["codec"] for row in rows] == [
         "sent speech", "codec-tiny, 4 codebooks", "codec-tiny, 3 codebooks", "codec-tiny, 2 codebooks",
         "AMR-WB 6.60 kbit/s", "AMR-WB 12.65 kbit/s", "AMR-WB 23.85 kbit/s",
