@@ -48,6 +48,7 @@ take (the tests' zero-error runs at 30 dB would fail on a flipped sign).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -66,11 +67,12 @@ _SMALL_DEMAP_CHUNK = 1 << 12  # the chunk of calls with fewer symbols (short mes
 _PERMUTATIONS_KEPT = 256  # message lengths whose interleaver permutation is kept
 
 
+@functools.lru_cache(maxsize=None)
 def axis_demapper(bits_per_symbol: int):
     """Sionna's APP demapping of Gray QAM, one axis at a time: (complex64 y [S], float32 N0 [S]) -> logits [Q_m S].
 
-    A compiled function (traced once per chunk size); logits in the order
-    of Sionna's ``Demapper("app", "qam", Q_m)``.
+    A compiled function (traced once per chunk size), one per QAM order that
+    every link shares; logits in the order of Sionna's ``Demapper("app", "qam", Q_m)``.
     """
     if bits_per_symbol % 2:
         raise ValueError(f"square QAM needs an even number of bits per symbol, not {bits_per_symbol}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from deepsc_st.checkpoint import load_run
+from deepsc_st.codec import SpeechCodec
 from deepsc_st.model import ASRModel, DeepSCST
 from deepsc_st.text_model import DeepSCText
 from deepsc_st.model_card import render_shipped_card
@@ -21,6 +22,7 @@ SHIPPED = [
     ("asr-small-mixed", ASRModel, "small"),
     ("deepsc-st-small-mixed", DeepSCST, "small"),
     ("sr-deepsc-small", DeepSCText, "text-small"),
+    ("codec-small", SpeechCodec, "codec-small"),
 ]
 
 
