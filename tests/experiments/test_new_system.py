@@ -62,7 +62,7 @@ def toy_folder(tmp_path):
 def test_flags_come_from_the_declarations():
     args = build_parser(WITH_TOY).parse_args(["transmit", "x.wav", "--toy-model", "f", "--toy-gain", "3"])
     assert args.toy_model == "f" and args.toy_gain == "3" and args.asr_model is None
-    assert [kind.option for kind in WITH_TOY.model_kinds] == ["--model", "--asr-model", "--text-model", "--toy-model"]
+    assert [kind.option for kind in WITH_TOY.model_kinds] == ["--model", "--asr-model", "--text-model", "--codec-model", "--toy-model"]
 
 
 def test_transmit_and_sweep_a_new_system(capsys, espeak_corpus, tmp_path):

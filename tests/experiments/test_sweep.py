@@ -170,7 +170,7 @@ def test_another_link_policy_is_another_sweep(espeak_corpus, tmp_path):
 
 
 def test_unknown_names_are_one_line_errors_listing_the_valid_ones(espeak_corpus, tmp_path):
-    with pytest.raises(UserError, match=r"unknown system 'nope'; choose from oracle, qpsk, unfit$"):
+    with pytest.raises(UserError, match=r"unknown system 'nope'; choose from oracle, qpsk, unfit, echo$"):
         run_sweep(settings(espeak_corpus, tmp_path, systems=("oracle", "nope")), FAKES, progress=False)
     with pytest.raises(UserError, match=r"unknown channel 'fast'; choose from awgn, rayleigh, rician$"):
         run_sweep(settings(espeak_corpus, tmp_path, channels=("fast",)), FAKES, progress=False)
@@ -180,7 +180,7 @@ def test_unknown_names_are_one_line_errors_listing_the_valid_ones(espeak_corpus,
 def test_cli_sweep_rejects_unknown_system(capsys):
     assert main(["sweep", "--systems", "deepsc-st,nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["deepsc-st: error: unknown system 'nope'; choose from deepsc-st, speech, text, feature, sr-deepsc"]
+    assert err == ["deepsc-st: error: unknown system 'nope'; choose from deepsc-st, speech, text, feature, sr-deepsc, codec"]
 
 
 @pytest.mark.parametrize(
