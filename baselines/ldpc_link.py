@@ -5,7 +5,8 @@ One message travels as::
     bits -> code blocks (LdpcLink.plan) -> Sionna LDPC5GEncoder per block
          (rate matching to n_i bits; below the mother rate 1/5: cyclic repetition)
          -> baselines.interleaved_qam: interleave, QAM, channel, demap, deinterleave
-         -> repetitions' LLRs summed -> Sionna LDPC5GDecoder (BP, 20 iterations) -> bits
+         -> repetitions' LLRs summed -> Sionna LDPC5GDecoder (BP, at most 20 iterations,
+            stopped early per codeword once every parity check holds) -> bits
 
 Code blocks (at a code rate; a symbol budget cuts equal blocks instead, see
 :meth:`LdpcLink.plan`): a message longer than :data:`MAX_BLOCK_BITS` = 1024
@@ -30,6 +31,15 @@ receiver adds the LLRs of every copy of a bit before decoding (chase combining).
 Decoding runs in a compiled graph per (k, n_0) code; codes with at least
 :data:`XLA_MIN_CODEWORDS` codewords in a call are XLA-compiled in batches of
 that many (2-3x the throughput of the plain graph, about 1.5 s to compile).
+Early stopping (:class:`EarlyStoppingDecoder`): a codeword keeps the first
+iterate whose hard decisions satisfy every parity check (the usual syndrome
+test of BP receivers) and a batch stops iterating once all of its codewords
+have one. Above a code's threshold most codewords stop after 2-5 of the 20
+iterations (decoding 1.7-2.7x faster, measured on 640 1024-bit blocks);
+below it the syndrome tests cost about 20 % more. Sionna's decoder runs a
+fixed number of iterations (no early stop "due to batching"); the outputs
+were the same codewords as its 20-iteration decoding in every case measured
+(tests/baselines/test_ldpc_link.py).
 
 >>> import numpy as np
 >>> from channels import make_channel
@@ -75,13 +85,36 @@ class Block(NamedTuple):
         return min(self.n, round(self.k / MOTHER_RATE))
 
 
+class EarlyStoppingDecoder(LDPC5GDecoder):
+    """Sionna's 5G BP decoder that freezes each codeword at its first iterate satisfying every parity check.
+
+    The loop (Sionna's) ends when every codeword of the batch is frozen or
+    after ``num_iter`` iterations; a frozen codeword's output does not depend
+    on what else is in its batch.
+    """
+
+    def _satisfies_checks(self, x_hat: tf.Tensor) -> tf.Tensor:
+        """Decoder-internal LLRs [num_vns, batch] (bit 1 where <= 0, Sionna's hard decision) -> bool [batch]."""
+        hard = tf.cast(tf.less_equal(x_hat, 0.0), tf.int32)
+        parity = tf.math.unsorted_segment_sum(tf.gather(hard, self._vn_idx), self._cn_idx, self._num_cns)
+        return tf.reduce_all(tf.equal(parity % 2, 0), axis=0)
+
+    def _bp_iter(self, msg_v2c, msg_c2v, llr_ch, x_hat, it, num_iter):
+        frozen = self._satisfies_checks(x_hat)[tf.newaxis, :]
+        msg_v2c, msg_c2v, llr_ch, updated, it, num_iter = super()._bp_iter(msg_v2c, msg_c2v, llr_ch, x_hat, it, num_iter)
+        return msg_v2c, msg_c2v, llr_ch, tf.where(frozen, x_hat, updated), it, num_iter
+
+    def _stop_cond(self, msg_v2c, msg_c2v, llr_ch, x_hat, it, num_iter):
+        return tf.logical_and(it < num_iter, tf.logical_not(tf.reduce_all(self._satisfies_checks(x_hat))))
+
+
 class _Code:
-    """Sionna's LDPC5G encoder and decoder for one (k, n_0), with compiled decoding."""
+    """Sionna's LDPC5G encoder and the early-stopping decoder for one (k, n_0), with compiled decoding."""
 
     def __init__(self, k: int, n: int):
         self.k, self.n = k, n
         self.encoder = LDPC5GEncoder(k, n)
-        decoder = LDPC5GDecoder(self.encoder, num_iter=DECODER_ITERATIONS, hard_out=True, return_infobits=True)
+        decoder = EarlyStoppingDecoder(self.encoder, num_iter=DECODER_ITERATIONS, hard_out=True, return_infobits=True)
         self.graph = tf.function(decoder, input_signature=[tf.TensorSpec([None, n], tf.float32)])
         self.xla = tf.function(decoder, jit_compile=True)
 

@@ -7,7 +7,7 @@ from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
 from baselines.capacity import shannon_limit_db
-from baselines.ldpc_link import MAX_BLOCK_BITS, Block, LdpcLink, block_sizes_for_bits
+from baselines.ldpc_link import DECODER_ITERATIONS, MAX_BLOCK_BITS, Block, EarlyStoppingDecoder, LdpcLink, block_sizes_for_bits
 from baselines.nr_mcs import mcs_table
 from channels import make_channel
 
@@ -114,3 +114,21 @@ def test_low_mcs_carries_300_bits_within_3_db_of_its_shannon_limit_and_agrees_wi
     reference = _sionna_chain_bler(512, 2560, snr_db, len(blocks))
     assert 0.05 < reference < 0.95  # a point where a difference would show
     assert abs(ours - reference) < 0.1  # two binomial estimates of 400 blocks: 3 sigma is about 0.1
+
+
+def test_early_stopping_decodes_the_codewords_of_sionnas_fixed_20_iterations_and_ignores_its_batch():
+    """QPSK at rate 1/2, 256-bit blocks, AWGN 1 dB above the Shannon limit: some blocks fail, most stop early."""
+    sionna.phy.config.seed = 3
+    k, n = 256, 512
+    encoder = LDPC5GEncoder(k, n)
+    info = BinarySource()([200, k])
+    symbols = Mapper("qam", 2)(encoder(info))
+    no = tf.constant(10 ** (-1.0 / 10), tf.float32)  # Es/N0 1 dB: the rate-1/2 QPSK Shannon limit is 0 dB
+    llr = Demapper("app", "qam", 2)(AWGN()(symbols, no), no)
+    fixed = LDPC5GDecoder(encoder, num_iter=DECODER_ITERATIONS, hard_out=True, return_infobits=True)(llr).numpy()
+    early = EarlyStoppingDecoder(encoder, num_iter=DECODER_ITERATIONS, hard_out=True, return_infobits=True)
+    stopped = early(llr).numpy()
+    failed = np.any(fixed != info.numpy(), axis=1)
+    assert 0 < failed.sum() < len(failed)  # the case covers decoded and failed blocks
+    np.testing.assert_array_equal(stopped, fixed)
+    np.testing.assert_array_equal(early(llr[:7]).numpy(), stopped[:7])  # a codeword's output does not depend on its batch
