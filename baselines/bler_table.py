@@ -24,7 +24,6 @@ and then just prints the table.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import sys
@@ -39,6 +38,7 @@ from baselines.nr_mcs import DEFAULT_MCS_TABLE, Mcs, mcs_table
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, make_channel
 from deepsc_st.checkpoint import write_atomically
 from deepsc_st.errors import UserError
+from deepsc_st.seeds import seed_from
 
 BLER_TABLE_FILE = Path(__file__).with_name("nr_bler_table.json")
 TARGET_BLER = 0.1
@@ -66,7 +66,7 @@ class BlerSettings:
 
 def point_seed(seed: int, channel: str, mcs_index: int, snr_db: int) -> int:
     """Seed in [0, 2**32) of one measured point."""
-    return int(hashlib.sha256(f"bler/{seed}/{channel}/{mcs_index}/{snr_db}".encode()).hexdigest()[:8], 16)
+    return seed_from("bler", seed, channel, mcs_index, snr_db)
 
 
 def measure_bler_point(link: LdpcLink, mcs: Mcs, channel: str, snr_db: int, settings: BlerSettings) -> tuple[float, int]:

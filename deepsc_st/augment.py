@@ -28,7 +28,6 @@ repeatable whatever order tf.data's parallel workers take.
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,7 @@ import scipy.signal
 import soxr
 
 from deepsc_st.frontend import FRAME_LENGTH, SAMPLE_RATE
+from deepsc_st.seeds import seed_from
 
 RIR_BANK_SIZE = 48  # rooms per seed
 MAX_REFLECTION_ORDER = 30  # caps the image-source method's cost (about 0.1 s per room)
@@ -61,7 +61,7 @@ class Augmentation:
 
 def example_seed(seed: int, epoch: int, index: int) -> int:
     """The seed of one utterance's augmentation in one epoch, in [0, 2**32)."""
-    return int(hashlib.sha256(f"augment/{seed}/{epoch}/{index}".encode()).hexdigest()[:8], 16)
+    return seed_from("augment", seed, epoch, index)
 
 
 @functools.lru_cache(maxsize=4)

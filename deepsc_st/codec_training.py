@@ -11,13 +11,13 @@ transcripts are not used.
 
 from __future__ import annotations
 
-import hashlib
 
 import numpy as np
 import tensorflow as tf
 
 from deepsc_st.data import LoadedUtterance
 from deepsc_st.frontend import SAMPLE_RATE
+from deepsc_st.seeds import seed_from
 
 CROP_SECONDS = 1.0
 CROP_SAMPLES = int(CROP_SECONDS * SAMPLE_RATE)
@@ -25,7 +25,7 @@ CROP_SAMPLES = int(CROP_SECONDS * SAMPLE_RATE)
 
 def crop_seed(seed: int, epoch: int, index: int) -> int:
     """The seed of one utterance's crop in one epoch, in [0, 2**32)."""
-    return int(hashlib.sha256(f"codec-crop/{seed}/{epoch}/{index}".encode()).hexdigest()[:8], 16)
+    return seed_from("codec-crop", seed, epoch, index)
 
 
 def crop(waveform: np.ndarray, start: int, samples: int = CROP_SAMPLES) -> np.ndarray:

@@ -19,7 +19,6 @@ measured it.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +29,7 @@ from channels import Channel
 from deepsc_st.data import LoadedUtterance
 from deepsc_st.frontend import SAMPLE_RATE
 from deepsc_st.metrics import cer_interval, character_error_rate, word_error_rate
+from deepsc_st.seeds import seed_from
 from deepsc_st.transceiver import Transceiver, Transmission
 
 EXAMPLES = 3  # utterances shown as sent / received pairs
@@ -37,8 +37,7 @@ EXAMPLES = 3  # utterances shown as sent / received pairs
 
 def measurement_seed(seed: int, system: str, channel: str, snr_db: float) -> int:
     """A seed in [0, 2**32) for one measurement, from the user's ``seed`` and the measurement's coordinates."""
-    digest = hashlib.sha256(f"{seed}/{system}/{channel}/{float(snr_db)!r}".encode()).hexdigest()
-    return int(digest[:8], 16)
+    return seed_from(seed, system, channel, float(snr_db))
 
 
 @dataclass
