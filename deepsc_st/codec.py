@@ -543,9 +543,6 @@ class SpeechCodec(PrebuiltModel):
         self(tf.zeros([1, self.config.hop]))
         return self
 
-    def trainable_parameter_count(self) -> int:
-        return int(sum(np.prod(v.shape) for v in self.trainable_weights))
-
 
 def build_codec(config: CodecConfig) -> SpeechCodec:
     """A speech codec with all its weights (codebooks random until its first training batch)."""

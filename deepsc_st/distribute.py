@@ -25,6 +25,7 @@ import json
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from deepsc_st.errors import UserError
@@ -109,3 +110,6 @@ class PrebuiltModel(keras.Model):
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         return None
+
+    def trainable_parameter_count(self) -> int:
+        return int(sum(np.prod(v.shape) for v in self.trainable_weights))

@@ -9,7 +9,6 @@ their softmax are the semantic features) -> :class:`ChannelEncoder` (40 reals
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
@@ -209,9 +208,6 @@ class CTCModel(distribute.PrebuiltModel):
         """
         self({"spectrogram": tf.zeros([1, frames, NUM_BINS]), "frames": tf.constant([frames])})
         return self
-
-    def trainable_parameter_count(self) -> int:
-        return int(sum(np.prod(v.shape) for v in self.trainable_weights))
 
 
 class ASRModel(CTCModel):

@@ -295,9 +295,6 @@ class DeepSCText(PrebuiltModel):
         self(tf.constant([[START, PAD + 2]], tf.int32))
         return self
 
-    def trainable_parameter_count(self) -> int:
-        return int(sum(np.prod(v.shape) for v in self.trainable_weights))
-
 
 def build_text_model(config: TextConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> DeepSCText:
     """A DeepSC text transceiver trained under ``channel``; ``config.vocabulary_size`` must be set."""
