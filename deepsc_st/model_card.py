@@ -50,7 +50,6 @@ HELDOUT = ("test_heldout", "awgn", 8.0)  # split, channel, SNR of the held-out-s
 CARD_SEED = 0
 HUMAN_SPLIT = "human"  # the card's name for the human-speech dev set
 TEXT_END_TO_END_SNRS = (8.0, 20.0)  # SR+DeepSC end to end, each channel
-CODEC_SPLITS = ("test", "test_heldout")
 
 
 def read_history(run_dir: Path) -> list[dict]:
@@ -72,19 +71,13 @@ def measure_run(model, run: dict, data_dir, utterances: int | None = None, human
     if run["kind"] == CODEC_KIND:
         return measure_codec_run(transceiver, data_dir, utterances, human_data)
     transceiver = DeepSCSTTransceiver(model)
-    splits = {"test": load_utterances(data_dir, "test", utterances)}
-    try:
-        splits["test_heldout"] = load_utterances(data_dir, "test_heldout", utterances)
-    except UserError:  # corpora without held-out speakers (LJSpeech) have no such split
-        pass
+    splits = _card_splits(data_dir, utterances, human_data)
     if run["kind"] == "asr":
         cells = [(split, "none", 0.0) for split in splits]
     else:
         cells = [("test", channel, snr) for channel in CARD_CHANNELS for snr in CARD_SNRS]
         cells += [HELDOUT] if HELDOUT[0] in splits else []
-    if human_data is not None:
-        splits[HUMAN_SPLIT] = load_utterances(human_data, "all")
-        cells.append((HUMAN_SPLIT, "none", 0.0) if run["kind"] == "asr" else (HUMAN_SPLIT, "awgn", 20.0))
+        cells += [(HUMAN_SPLIT, "awgn", 20.0)] if HUMAN_SPLIT in splits else []
     rows = []
     for split, channel, snr in cells:
         row = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED).row()
@@ -98,15 +91,11 @@ def measure_text_run(transceiver: Transceiver, run: dict, data_dir, utterances: 
     (``input`` "speech") on each channel at 8 and 20 dB; given ``human_data``, the whole system on human speech at AWGN 20 dB.
     Every row has BLEU-1 and the symbols the reference sentences would cost padded to ``max_tokens`` (the published code pads)."""
     config = run["config"]
-    test = load_utterances(data_dir, "test", utterances)
+    splits = _card_splits(data_dir, utterances, human_data, heldout=False)
     cells = [("test", "text", channel, snr) for channel in CARD_CHANNELS for snr in CARD_SNRS]
     cells += [("test", "speech", channel, snr) for channel in CARD_CHANNELS for snr in TEXT_END_TO_END_SNRS]
-    splits = {"test": test}
-    if human_data is not None:
-        splits[HUMAN_SPLIT] = load_utterances(human_data, "all")
-        cells.append((HUMAN_SPLIT, "speech", "awgn", 20.0))
-    asr = measure(DeepSCSTTransceiver(transceiver.models["asr"]), test, make_channel("none"), 0.0, seed=CARD_SEED)
-    rows = [_text_card_row("test", "speech", asr, test, config)]
+    cells += [(HUMAN_SPLIT, "speech", "awgn", 20.0)] if HUMAN_SPLIT in splits else []
+    rows = [_text_card_row("test", "speech", _asr_alone(transceiver, splits["test"]), splits["test"], config)]
     for split, given, channel, snr in cells:
         measured = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED, transcripts=given == "text")
         rows.append(_text_card_row(split, given, measured, splits[split], config))
@@ -117,28 +106,38 @@ def measure_codec_run(transceiver: Transceiver, data_dir, utterances: int | None
     """Codec rows (seed :data:`CARD_SEED`, no channel) per split (test, test_heldout if the corpus has it, human given ``human_data``):
     the ASR alone on the sent speech, then the codec system (``transceiver``) with each number of codebooks from all down to 1:
     bit rate, PESQ (wide band) and STOI of the decoded speech against the sent speech (means over utterances), and the ASR's CER on it."""
-    splits = {"test": load_utterances(data_dir, "test", utterances)}
-    for split in CODEC_SPLITS[1:]:
-        try:
-            splits[split] = load_utterances(data_dir, split, utterances)
-        except UserError:  # corpora without held-out voices
-            pass
-    if human_data is not None:
-        splits[HUMAN_SPLIT] = load_utterances(human_data, "all", utterances)
-    none = make_channel("none")
     rows = []
-    for split, loaded in splits.items():
-        asr = measure(DeepSCSTTransceiver(transceiver.models["asr"]), loaded, none, 0.0, seed=CARD_SEED).row()
+    for split, loaded in _card_splits(data_dir, utterances, human_data).items():
+        asr = _asr_alone(transceiver, loaded).row()
         rows.append({"split": split, "codebooks": 0, "bits_per_second": None, "pesq": None, "stoi": None, **_without_time(asr)})
         for codebooks in range(transceiver.codebooks, 0, -1):
             system = type(transceiver)(transceiver.asr_model, transceiver.codec, codebooks)
-            measured = measure(system, loaded, none, 0.0, seed=CARD_SEED)
+            measured = measure(system, loaded, make_channel("none"), 0.0, seed=CARD_SEED)
             quality = mean_quality([item.waveform for item in loaded], [t.waveform for t in measured.transmissions])
             rows.append({
                 "split": split, "codebooks": codebooks, "bits_per_second": system.bits_per_second,
                 "pesq": quality["pesq"], "stoi": quality["stoi"], **_without_time(measured.row()),
             })
     return rows
+
+
+def _card_splits(data_dir, utterances: int | None, human_data=None, heldout: bool = True) -> dict[str, list]:
+    """The loaded splits a card measures, first ``utterances`` of each: test; test_heldout (``heldout``, if the corpus has it);
+    the human dev set as :data:`HUMAN_SPLIT` given ``human_data``."""
+    splits = {"test": load_utterances(data_dir, "test", utterances)}
+    if heldout:
+        try:
+            splits["test_heldout"] = load_utterances(data_dir, "test_heldout", utterances)
+        except UserError:  # corpora without held-out voices (LJSpeech) have no such split
+            pass
+    if human_data is not None:
+        splits[HUMAN_SPLIT] = load_utterances(human_data, "all", utterances)
+    return splits
+
+
+def _asr_alone(transceiver: Transceiver, loaded) -> Measurement:
+    """The shipped-ASR reference of a system with an ASR in front: the ASR alone on the clean speech."""
+    return measure(DeepSCSTTransceiver(transceiver.models["asr"]), loaded, make_channel("none"), 0.0, seed=CARD_SEED)
 
 
 def _without_time(row: dict) -> dict:
@@ -149,9 +148,8 @@ def _text_card_row(split: str, given: str, measured: Measurement, utterances, co
     references = [item.utterance.text for item in utterances]
     padded_tokens = sum(len(sentences_of(text, config["max_tokens"] - 2)) * config["max_tokens"] for text in references)
     samples = sum(len(item.waveform) for item in utterances)
-    row = {key: value for key, value in measured.row().items() if key != "elapsed_s"}
     return {
-        "split": split, "input": given, **row, "bleu1": bleu1(references, [t.text for t in measured.transmissions]),
+        "split": split, "input": given, **_without_time(measured.row()), "bleu1": bleu1(references, [t.text for t in measured.transmissions]),
         "padded_symbols_per_16000_samples": padded_tokens * (config["channel_encoder_units"][-1] // 2) * SAMPLE_RATE / samples,
     }
 
@@ -278,62 +276,62 @@ def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _measured_table(heading: str, intro: str | None, header: list[str], cells: list[list[str]]) -> list[str]:
+    """A card's "Measured" section: a heading, an optional paragraph, and a Markdown table of ``cells`` (one list per row)."""
+    lines = [heading, ""] + ([intro, ""] if intro else [])
+    lines += ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    return lines + ["| " + " | ".join(cell) + " |" for cell in cells]
+
+
+def _snr_cell(row: dict) -> str:
+    return "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
+
+
 def _speech_rows(rows: list[dict]) -> list[str]:
     """The measured table of a speech run (ASR or DeepSC-ST)."""
-    lines = [
+    return _measured_table(
         f"## Measured (`deepsc-st evaluate --seed {CARD_SEED}`, CTC greedy decoding)",
-        "",
-        "| split | channel | SNR (dB) | CER | WER | utterances | symbols / 16,000 samples |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in rows:
-        snr = "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
-        lines.append(f"| {row['split']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | {row['symbols_per_16000_samples']:.0f} |")
-    return lines
+        None,
+        ["split", "channel", "SNR (dB)", "CER", "WER", "utterances", "symbols / 16,000 samples"],
+        [[row["split"], row["channel"], _snr_cell(row), f"{row['cer']:.4f}", f"{row['wer']:.4f}", str(row["utterances"]), f"{row['symbols_per_16000_samples']:.0f}"] for row in rows],
+    )
 
 
 def _text_rows(facts: dict, rows: list[dict]) -> list[str]:
     """The measured table of a DeepSC text run: the text link alone, the ASR alone, SR+DeepSC end to end."""
     front = facts.get("measured_with", {}).get("asr", "the shipped ASR")
-    lines = [
+    return _measured_table(
         f"## Measured (seed {CARD_SEED}; greedy decoding; ASR in front: `{front}`)",
-        "",
         "Input `text`: the test transcripts through the DeepSC text link alone. Input `speech`: the ASR alone "
         "(channel none), then SR+DeepSC end to end. Words outside the vocabulary come back as nothing. "
         "Symbols are sent per word token (START and END included); *padded* is what padding every sentence "
         "to the model's sentence length would cost, as the published code does.",
-        "",
-        "| split | input | system | channel | SNR (dB) | CER | WER | BLEU-1 | utterances | symbols / 16,000 samples | padded |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in rows:
-        snr = "-" if row["channel"] == "none" else f"{row['snr_db']:g}"
-        lines.append(
-            f"| {row['split']} | {row['input']} | {row['system']} | {row['channel']} | {snr} | {row['cer']:.4f} | {row['wer']:.4f} | {row['bleu1']:.4f} "
-            f"| {row['utterances']} | {row['symbols_per_16000_samples']:.0f} | {row['padded_symbols_per_16000_samples']:.0f} |"
-        )
-    return lines
+        ["split", "input", "system", "channel", "SNR (dB)", "CER", "WER", "BLEU-1", "utterances", "symbols / 16,000 samples", "padded"],
+        [
+            [row["split"], row["input"], row["system"], row["channel"], _snr_cell(row), f"{row['cer']:.4f}", f"{row['wer']:.4f}", f"{row['bleu1']:.4f}",
+             str(row["utterances"]), f"{row['symbols_per_16000_samples']:.0f}", f"{row['padded_symbols_per_16000_samples']:.0f}"]
+            for row in rows
+        ],
+    )
 
 
 def _codec_rows(facts: dict, rows: list[dict]) -> list[str]:
     """The measured table of a codec run: per split, the ASR on the sent speech, then the codec at each number of codebooks."""
     asr = facts.get("measured_with", {}).get("asr", "the shipped ASR")
-    lines = [
+
+    def cells(row: dict) -> list[str]:
+        scores = [f"{row['cer']:.4f}", f"{row['wer']:.4f}", str(row["utterances"])]
+        if not row["codebooks"]:
+            return [row["split"], "0", "(sent speech)", "-", "-", *scores, "-"]
+        return [row["split"], str(row["codebooks"]), f"{row['bits_per_second']:.0f}", f"{row['pesq']:.3f}", f"{row['stoi']:.3f}", *scores, f"{row['symbols_per_16000_samples']:.0f}"]
+
+    return _measured_table(
         f"## Measured (seed {CARD_SEED}, no channel; ASR at the receiver: `{asr}`)",
-        "",
         "Codebooks 0: the ASR on the sent speech itself (the reference CER). PESQ (ITU-T P.862.2 wide band, PyPI `pesq`) "
         "and STOI (PyPI `pystoi`) of the decoded speech against the sent speech, means over the utterances.",
-        "",
-        "| split | codebooks | bit/s | PESQ (wb) | STOI | CER | WER | utterances | symbols / 16,000 samples |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in rows:
-        if row["codebooks"]:
-            quality = f"{row['bits_per_second']:.0f} | {row['pesq']:.3f} | {row['stoi']:.3f} | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | {row['symbols_per_16000_samples']:.0f}"
-        else:
-            quality = f"(sent speech) | - | - | {row['cer']:.4f} | {row['wer']:.4f} | {row['utterances']} | -"
-        lines.append(f"| {row['split']} | {row['codebooks']} | {quality} |")
-    return lines
+        ["split", "codebooks", "bit/s", "PESQ (wb)", "STOI", "CER", "WER", "utterances", "symbols / 16,000 samples"],
+        [cells(row) for row in rows],
+    )
 
 
 def render_shipped_card(model_dir) -> str:
