@@ -3,13 +3,17 @@
 The layout of the published DeepSC code. Text is the project's normalised
 text (:mod:`deepsc_st.tokens`: lower-case words separated by single spaces);
 a word outside the vocabulary becomes UNK and the receiver renders UNK as
-nothing, so it counts as an error.
+nothing, so it counts as an error. :meth:`WordVocabulary.nearest_known`
+is the alternative a transmitter can apply first: each such word becomes the
+vocabulary word nearest to it in edit distance.
 
 >>> words = WordVocabulary.from_transcripts(["the cat sat", "the dog"])
 >>> words.encode("the cat ran")
 [1, 4, 5, 3, 2]
 >>> words.decode([1, 4, 5, 3, 2, 0])
 'the cat'
+>>> words.nearest_known("the cot ran")
+'the cat cat'
 """
 
 from __future__ import annotations
@@ -46,6 +50,19 @@ class WordVocabulary:
     def encode(self, text: str) -> list[int]:
         """START, one id per word (UNK outside the vocabulary), END."""
         return [START, *(self.ids.get(word, UNK) for word in text.split()), END]
+
+    def nearest_known(self, text: str) -> str:
+        """``text`` with each word outside the vocabulary replaced by the vocabulary word at the smallest
+        Levenshtein distance (RapidFuzz); on a tie the more frequent word, i.e. the earlier one."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        if not self.words:
+            return text
+        known = []
+        for word in text.split():
+            known.append(word if word in self.ids else process.extractOne(word, self.words, scorer=Levenshtein.distance)[0])
+        return " ".join(known)
 
     def decode(self, tokens: Iterable[int]) -> str:
         """Words up to the first END; START, PAD and UNK render as nothing."""

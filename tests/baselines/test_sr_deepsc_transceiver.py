@@ -5,7 +5,7 @@ import pytest
 from baselines.sr_deepsc_transceiver import DEEPSC_TEXT_MODEL, SRDeepSCTransceiver
 from channels import make_channel
 from deepsc_st.checkpoint import load_run
-from deepsc_st.data import read_utterances
+from deepsc_st.data import load_utterances, read_utterances
 from deepsc_st.errors import UserError
 from deepsc_st.words import WordVocabulary
 from experiments.systems import PROJECT_SYSTEMS
@@ -30,6 +30,17 @@ def test_text_link_alone_and_out_of_vocabulary_words(sentence_asr_run, text_run,
     assert [s.text for s in sent[:3]] == texts
     assert "zebra" not in sent[3].text  # unknown words come back as nothing
     assert sent[3].channel_symbols == 5 * 8 and (sent[4].text, sent[4].channel_symbols) == ("", 0)
+
+
+def test_unknown_words_option_sends_the_nearest_vocabulary_word(capsys, sentence_asr_run, text_run, espeak_corpus):
+    models = {"asr": sentence_asr_run, DEEPSC_TEXT_MODEL.name: text_run}
+    assert PROJECT_SYSTEMS.build("sr-deepsc", models).unknown_words == "unk"
+    system = PROJECT_SYSTEMS.build("sr-deepsc", models, {"unknown_words": "nearest"})
+    [loaded] = load_utterances(espeak_corpus, "train", 1)
+    [text] = system.transcribe([loaded.waveform])
+    assert text == loaded.utterance.text and all(word in system.vocabulary.ids for word in text.split())
+    code, _, err = run_cli(capsys, "transmit", loaded.utterance.wav_path, "--system", "sr-deepsc", "--asr-model", sentence_asr_run, "--text-model", text_run, "--unknown-words", "maybe")
+    assert_one_line_error(code, err, "unknown --unknown-words policy 'maybe'")
 
 
 def test_long_texts_go_as_several_sentences(sentence_asr_run, text_run, espeak_corpus):

@@ -38,3 +38,10 @@ def test_save_and_load(tmp_path):
         WordVocabulary.load(tmp_path)
     with pytest.raises(UserError, match="no such file"):
         WordVocabulary.load(tmp_path / "missing")
+
+
+def test_nearest_known_replaces_unknown_words_by_the_nearest_and_on_a_tie_the_more_frequent():
+    words = WordVocabulary.from_transcripts(["the house the horse the", "mouse"])  # the, horse, house, mouse
+    assert words.nearest_known("the hous the horze") == "the house the horse"
+    assert words.nearest_known("louse") == "house"  # house and mouse are both one edit away; equal counts: alphabetical order
+    assert words.nearest_known("") == "" and WordVocabulary([]).nearest_known("cat") == "cat"
