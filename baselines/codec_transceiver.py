@@ -33,6 +33,7 @@ from deepsc_st.codec import CODEC_KIND, SpeechCodec
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
 from deepsc_st.model import ASRModel
+from deepsc_st.remember import PerItemMemory
 from deepsc_st.transceiver import ASR_MODEL, RUN_LABELS, ModelKind, Parts, ReceiverSpeech, SystemOption, Transmission
 
 CODEC_MODEL = ModelKind(CODEC_KIND, "--codec-model", RUN_LABELS[CODEC_KIND], shipped="codec-small")
@@ -100,6 +101,10 @@ class CodecTransceiver(ConventionalTransceiver):
         signature = [tf.TensorSpec([None, None], tf.float32)]
         self._encode = tf.function(lambda waveform: codec.encode(waveform, self.codebooks), input_signature=signature)
         self._decoder_output = tf.function(codec.decoder_output, input_signature=[tf.TensorSpec([None, None, self.codebooks], tf.int32)])
+        # Both depend on one utterance's samples or tokens only: a sweep encodes the clean speech once per
+        # worker, and decodes tokens that arrived unchanged (error-free cells) once.
+        self._encode_one = PerItemMemory(lambda waveform: self._encode(tf.constant(waveform[np.newaxis], tf.float32)).numpy()[0])
+        self._decode_one = PerItemMemory(self._decoded_waveform)
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "CodecTransceiver":
@@ -120,11 +125,15 @@ class CodecTransceiver(ConventionalTransceiver):
         One utterance per call: in a padded batch the non-causal convolutions
         would see the padding of shorter utterances as their continuation.
         """
-        return [self._encode(tf.constant(w[np.newaxis], tf.float32)).numpy()[0] for w in waveforms]
+        return self._encode_one(waveforms)
 
     def decode(self, tokens: list[np.ndarray], lengths: list[int]) -> list[np.ndarray]:
         """Waveforms float32 [lengths_i] in [-1, 1] at 16 kHz of tokens int [frames_i, codebooks], one utterance per call."""
-        return [np.clip(self.codec.waveform(self._decoder_output(tf.constant(t[np.newaxis], tf.int32)), n)[0], -1.0, 1.0) for t, n in zip(tokens, lengths)]
+        return self._decode_one(tokens, [np.array([n]) for n in lengths])
+
+    def _decoded_waveform(self, tokens: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """float32 [length[0]] in [-1, 1] of one utterance's tokens int [frames, codebooks]."""
+        return np.clip(self.codec.waveform(self._decoder_output(tf.constant(tokens[np.newaxis], tf.int32)), int(length[0]))[0], -1.0, 1.0)
 
     def transmit(self, waveforms, channel, snr_db):
         sent_tokens = self.encode(waveforms)

@@ -19,6 +19,7 @@ from baselines.codecs import AmrWbCodec
 from baselines.conventional import ConventionalTransceiver
 from baselines.link import SPEECH_CODE_K
 from deepsc_st.model import ASRModel
+from deepsc_st.remember import PerItemMemory
 from deepsc_st.transceiver import ASR_MODEL, Parts, ReceiverSpeech, Transmission
 
 
@@ -43,13 +44,14 @@ class SpeechTransceiver(ConventionalTransceiver):
     def __init__(self, asr_model: ASRModel, mode_kbps: float = 23.85, link=None, **kwargs):
         super().__init__(asr_model, link, **kwargs)
         self.codec = AmrWbCodec(mode_kbps)
+        self.encode = PerItemMemory(self.codec.encode)  # a fresh encoder per utterance: bits depend on its samples only
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "SpeechTransceiver":
         return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts))
 
     def transmit(self, waveforms, channel, snr_db):
-        received = self.send([self.codec.encode(w) for w in waveforms], waveforms, channel, snr_db)
+        received = self.send(self.encode(waveforms), waveforms, channel, snr_db)
         decoded = [self.codec.decode(r.bits, len(w)) for r, w in zip(received, waveforms)]
         texts = self.transcribe(decoded)
         return [Transmission(t, r.channel_symbols, w, link_bits_per_symbol=r.bits_per_symbol) for t, r, w in zip(texts, received, decoded)]

@@ -71,20 +71,29 @@ def stoi(reference, degraded, sample_rate: int = 16_000) -> float:
     return score
 
 
-def mean_quality(sent: list[np.ndarray], received: list[np.ndarray], sample_rate: int = 16_000) -> dict:
+def utterance_quality(reference, degraded, sample_rate: int = 16_000) -> dict:
+    """{"pesq", "stoi"} of one pair of float waveforms, each None when the pair cannot be scored by it
+    (silent or NaN output of a corrupted decode, speech too short)."""
+    scores = {}
+    for name, score in (("pesq", pesq_wb), ("stoi", stoi)):
+        try:
+            scores[name] = score(reference, degraded, sample_rate)
+        except UserError:
+            scores[name] = None
+    return scores
+
+
+def mean_quality(sent: list[np.ndarray], received: list[np.ndarray], sample_rate: int = 16_000, scores=None) -> dict:
     """{"pesq", "stoi"}: means over the utterance pairs (16 kHz float waveforms) that can be scored, None when none can.
 
-    A received utterance that cannot be scored (silent or NaN output of a
-    corrupted decode, speech too short) is left out of that mean, not counted
-    as a worst score; ``"scored"`` says how many pairs each mean is over.
+    A received utterance that cannot be scored is left out of that mean, not
+    counted as a worst score; ``"scored"`` says how many pairs each mean is
+    over. ``scores``: ``(sent, received) -> [utterance_quality of each pair]``
+    to use instead (a sweep worker's :class:`deepsc_st.remember.PerItemMemory`).
     """
+    pairs = scores(sent, received) if scores is not None else [utterance_quality(r, d, sample_rate) for r, d in zip(sent, received)]
     means, scored = {}, {}
-    for name, score in (("pesq", pesq_wb), ("stoi", stoi)):
-        values = []
-        for reference, degraded in zip(sent, received):
-            try:
-                values.append(score(reference, degraded, sample_rate))
-            except UserError:
-                continue
+    for name in ("pesq", "stoi"):
+        values = [pair[name] for pair in pairs if pair[name] is not None]
         means[name], scored[name] = (float(np.mean(values)) if values else None), len(values)
     return {**means, "scored": scored}

@@ -14,7 +14,6 @@ used by :mod:`deepsc_st.speech_distance` for its features.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Iterator
 
 import numpy as np
@@ -24,6 +23,7 @@ from channels import Channel
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.frontend import NUM_BINS, spectrogram
 from deepsc_st.model import CTCModel
+from deepsc_st.remember import content_key
 
 BATCH_SIZE = 16  # utterances per forward pass
 # (spectrogram [B, T, 161], frames [B], snr_db []) for any B and T: each compiled forward is traced once
@@ -102,7 +102,8 @@ class Recognizer:
     A sweep sends the same test set through a system at every channel and
     SNR; a transmitter that recognises the clean speech (text, feature,
     SR+DeepSC) then does it once per worker instead of once per cell. The
-    waveforms are recognised by content (SHA-1 of their samples), and the
+    list is recognised by content (:func:`deepsc_st.remember.content_key` of
+    all its waveforms: an utterance's padding depends on its batch), and the
     model is deterministic at inference, so a remembered answer is the one
     it would compute again.
     """
@@ -114,12 +115,7 @@ class Recognizer:
 
     def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
         """Float32 token logits [steps_i, 29] of each float32 16 kHz waveform (shared arrays: do not modify)."""
-        digest = hashlib.sha1()
-        for waveform in waveforms:
-            samples = np.ascontiguousarray(waveform, np.float32)
-            digest.update(np.int64(samples.size).tobytes())
-            digest.update(samples.tobytes())
-        key = digest.hexdigest()
+        key = content_key(*waveforms)
         if self._last is None or self._last[0] != key:
             self._last = (key, token_logits(self.model, waveforms, batch_size=self.batch_size))
         return self._last[1]

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from deepsc_st.audio_quality import mean_quality
+from deepsc_st.audio_quality import mean_quality, utterance_quality
 from deepsc_st.checkpoint import load_run
+from deepsc_st.remember import PerItemMemory
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
 from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech
@@ -62,6 +63,7 @@ class SpeechQualityMeter:
         self.users = setup.users
         self.synthesizer = RegisteredVoices()
         self.reference_features = asr_speech_features(self.model, setup.reference)
+        self.quality_scores = PerItemMemory(utterance_quality)  # error-free cells decode the same speech again
 
     def distances(self, speech: list[np.ndarray]) -> dict:
         """{"fdsd", "kdsd"} of float32 16 kHz waveforms (>= 2) against the reference set."""
@@ -75,7 +77,7 @@ class SpeechQualityMeter:
         if transceiver.receiver_speech is ReceiverSpeech.NONE:
             return {"fdsd": None, "kdsd": None}
         speech = [receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)]
-        quality = mean_quality(sent, speech) if transceiver.receiver_speech is ReceiverSpeech.DECODED else {}
+        quality = mean_quality(sent, speech, scores=self.quality_scores) if transceiver.receiver_speech is ReceiverSpeech.DECODED else {}
         return {**self.distances(speech), "pesq": quality.get("pesq"), "stoi": quality.get("stoi")}
 
     def ground_truth(self, transcripts: list[str]) -> dict:

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from deepsc_st.audio_quality import pesq_wb, stoi
+from deepsc_st.audio_quality import mean_quality, pesq_wb, stoi, utterance_quality
 from deepsc_st.errors import UserError
+from deepsc_st.remember import PerItemMemory
 
 
 def voiced(seconds: float = 2.0, sample_rate: int = 16_000) -> np.ndarray:
@@ -54,3 +55,14 @@ def test_too_short_or_speechless_input_is_a_user_error():
     click[1_000:1_500] = np.random.default_rng(0).standard_normal(500)  # 31 ms of noise in 2 s of silence
     with pytest.raises(UserError, match="no speech"):
         pesq_wb(click, click)
+
+
+def test_mean_quality_leaves_out_unscorable_pairs_and_a_memory_gives_the_same_means():
+    speech = voiced()
+    noisy = speech + 0.01 * np.random.default_rng(1).standard_normal(len(speech))
+    sent, received = [speech, speech, speech], [noisy, speech, np.zeros_like(speech)]  # the silent output cannot be scored
+    plain = mean_quality(sent, received)
+    assert plain["scored"] == {"pesq": 2, "stoi": 2}
+    assert plain["pesq"] == pytest.approx((pesq_wb(speech, noisy) + pesq_wb(speech, speech)) / 2)
+    memory = PerItemMemory(utterance_quality)
+    assert mean_quality(sent, received, scores=memory) == plain == mean_quality(sent, received, scores=memory)

@@ -1,0 +1,28 @@
+import numpy as np
+
+from deepsc_st.remember import PerItemMemory, content_key
+
+
+def test_content_key_depends_on_the_samples_and_where_each_array_ends():
+    a, b = np.arange(4, dtype=np.float32), np.ones(2, np.float32)
+    assert content_key(a, b) == content_key(a.copy(), b.astype(np.float64))
+    assert content_key(a, b) != content_key(b, a)
+    assert content_key(np.arange(6, dtype=np.float32)) != content_key(np.arange(3, dtype=np.float32), np.arange(3, 6, dtype=np.float32))
+
+
+def test_per_item_memory_computes_only_items_the_last_call_did_not_have():
+    calls = []
+
+    def double(x, y):
+        calls.append(float(x[0]))
+        return x * 2 + y
+
+    memory = PerItemMemory(double)
+    ones, twos, threes = (np.full(3, v, np.float32) for v in (1, 2, 3))
+    first = memory([ones, twos], [ones, ones])
+    again = memory([ones, threes], [ones, ones])
+    np.testing.assert_array_equal(again[0], first[0])
+    np.testing.assert_array_equal(again[1], threes * 2 + 1)
+    assert calls == [1.0, 2.0, 3.0]
+    memory([twos], [ones])  # forgotten: only the previous call's items are kept
+    assert calls == [1.0, 2.0, 3.0, 2.0]
