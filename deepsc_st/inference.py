@@ -23,7 +23,7 @@ from channels import Channel
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.frontend import NUM_BINS, spectrogram
 from deepsc_st.model import CTCModel
-from deepsc_st.remember import content_key
+from deepsc_st.remember import LastListMemory
 
 BATCH_SIZE = 16  # utterances per forward pass
 # (spectrogram [B, T, 161], frames [B], snr_db []) for any B and T: each compiled forward is traced once
@@ -96,29 +96,20 @@ def _per_utterance(forward, waveforms: list[np.ndarray], snr_db: float, batch_si
     return logits_per_utterance
 
 
-class Recognizer:
-    """An ASR-only model's token logits, remembering the last list of waveforms it heard.
+class Recognizer(LastListMemory):
+    """An ASR-only model's token logits [steps_i, 29] of each float32 16 kHz waveform, remembering the last list it heard.
 
     A sweep sends the same test set through a system at every channel and
     SNR; a transmitter that recognises the clean speech (text, feature,
-    SR+DeepSC) then does it once per worker instead of once per cell. The
-    list is recognised by content (:func:`deepsc_st.remember.content_key` of
-    all its waveforms: an utterance's padding depends on its batch), and the
-    model is deterministic at inference, so a remembered answer is the one
-    it would compute again.
+    SR+DeepSC) then does it once per worker instead of once per cell. Only an
+    identical list reuses the answer (an utterance's padding depends on its
+    batch), and the model is deterministic at inference, so a remembered
+    answer is the one it would compute again. The arrays are shared: do not modify them.
     """
 
     def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE):
+        super().__init__(lambda waveforms: token_logits(model, waveforms, batch_size=batch_size))
         self.model = model
-        self.batch_size = batch_size
-        self._last: tuple[str, list[np.ndarray]] | None = None
-
-    def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
-        """Float32 token logits [steps_i, 29] of each float32 16 kHz waveform (shared arrays: do not modify)."""
-        key = content_key(*waveforms)
-        if self._last is None or self._last[0] != key:
-            self._last = (key, token_logits(self.model, waveforms, batch_size=self.batch_size))
-        return self._last[1]
 
 
 def decode_each(logits_per_utterance: list[np.ndarray]) -> list[str]:

@@ -28,6 +28,24 @@ def content_key(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+class LastListMemory(Generic[Result]):
+    """``function(arrays)`` of a whole list, remembering the answer to the last list by content.
+
+    For work whose answer for one item depends on the others (a model's
+    padded batches), where only an identical list may reuse it.
+    """
+
+    def __init__(self, function: Callable[[list[np.ndarray]], Result]):
+        self.function = function
+        self._last: tuple[str, Result] | None = None
+
+    def __call__(self, arrays: list[np.ndarray]) -> Result:
+        key = content_key(*arrays)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self.function(arrays))
+        return self._last[1]
+
+
 class PerItemMemory(Generic[Result]):
     """``function(*item)`` for each item of a call, remembering the results of the previous call's items by content.
 

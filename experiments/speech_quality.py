@@ -25,7 +25,7 @@ import numpy as np
 
 from deepsc_st.audio_quality import mean_quality, utterance_quality
 from deepsc_st.checkpoint import load_run
-from deepsc_st.remember import PerItemMemory
+from deepsc_st.remember import LastListMemory, PerItemMemory
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
 from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech
@@ -64,10 +64,11 @@ class SpeechQualityMeter:
         self.synthesizer = RegisteredVoices()
         self.reference_features = asr_speech_features(self.model, setup.reference)
         self.quality_scores = PerItemMemory(utterance_quality)  # error-free cells decode the same speech again
+        self.features = LastListMemory(lambda speech: asr_speech_features(self.model, speech))  # same speech again: same features
 
     def distances(self, speech: list[np.ndarray]) -> dict:
         """{"fdsd", "kdsd"} of float32 16 kHz waveforms (>= 2) against the reference set."""
-        features = asr_speech_features(self.model, speech)
+        features = self.features(speech)
         return {"fdsd": frechet_distance(self.reference_features, features), "kdsd": kernel_distance(self.reference_features, features)}
 
     def measure(self, transceiver, transmissions, sent: list[np.ndarray]) -> dict:

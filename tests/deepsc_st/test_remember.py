@@ -1,6 +1,6 @@
 import numpy as np
 
-from deepsc_st.remember import PerItemMemory, content_key
+from deepsc_st.remember import LastListMemory, PerItemMemory, content_key
 
 
 def test_content_key_depends_on_the_samples_and_where_each_array_ends():
@@ -26,3 +26,11 @@ def test_per_item_memory_computes_only_items_the_last_call_did_not_have():
     assert calls == [1.0, 2.0, 3.0]
     memory([twos], [ones])  # forgotten: only the previous call's items are kept
     assert calls == [1.0, 2.0, 3.0, 2.0]
+
+
+def test_last_list_memory_reuses_only_an_identical_list():
+    calls = []
+    memory = LastListMemory(lambda arrays: calls.append(len(arrays)) or sum(float(a.sum()) for a in arrays))
+    ones = np.ones(3, np.float32)
+    assert memory([ones, ones]) == memory([ones.copy(), ones]) == 6.0
+    assert memory([ones]) == 3.0 and calls == [2, 1]
