@@ -178,7 +178,13 @@ _SETTING_NAMES = {
 
 
 def _merge_identity(stored: dict, current: dict, folder: Path) -> dict:
-    """``stored`` completed with what only ``current`` knows; a conflicting value raises :class:`UserError`."""
+    """``stored`` completed with what only ``current`` knows; a conflicting value raises :class:`UserError`.
+
+    ``"options"`` (system options away from their defaults) is absent for a
+    sweep with every default, so there absence is a value, not an unknown.
+    """
+    if stored.get("options", {}) != current.get("options", {}):
+        raise _conflict(folder, f"system options ({stored.get('options', {})} there, {current.get('options', {})} now)")
     merged = {**current, **stored}
     for key in sorted(current, key=lambda k: list(_SETTING_NAMES).index(k) if k in _SETTING_NAMES else len(_SETTING_NAMES)):
         if key == "models":

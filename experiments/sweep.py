@@ -152,6 +152,9 @@ def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, pro
         "models": model_ids,
         "link": link_identity(settings.options),
     }
+    options = changed_options(settings.options, registry)
+    if options:
+        identity["options"] = options
     if quality is not None:
         identity["speech_reference"] = {"split": settings.reference_split, "fingerprint": reference_fingerprint}
     folder.claim(identity)
@@ -198,6 +201,17 @@ def _check_settings(settings: SweepSettings, registry: Registry) -> tuple[str, .
     for option in registry.options:
         option.check(settings.options.get(option.name, option.default))
     return tuple(dict.fromkeys(names))
+
+
+def changed_options(options: dict, registry: Registry) -> dict:
+    """The system options (other than the link policy, recorded as ``link``) given away from their defaults, by name."""
+    changed = {}
+    for option in registry.options:
+        if option.name not in (LINK_OPTION.name, BUDGET_OPTION.name) and option.name in options:
+            value = option.check(options[option.name])
+            if value != option.check(option.default):
+                changed[option.name] = value
+    return changed
 
 
 def link_identity(options: dict) -> str:

@@ -4,12 +4,14 @@ The registry derives the command-line flags (``--toy-model``, ``--toy-gain``),
 model lookup and the sweep's handling from the class's declarations alone.
 """
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from deepsc_st.errors import UserError
 from deepsc_st.transceiver import ModelKind, ReceiverSpeech, SystemOption, Transceiver, Transmission
 from experiments.cli import build_parser
 from experiments.sweep import SweepSettings, run_sweep
@@ -80,6 +82,10 @@ def test_transmit_and_sweep_a_new_system(capsys, espeak_corpus, tmp_path):
     [cell] = [json.loads(path.read_text()) for path in (summary["folder"] / "cells").glob("*.json")]
     assert cell["cer"] == 0.0 and cell["symbols_per_16000_samples"] == pytest.approx(320.0, abs=0.5)  # 0.01 x 2 symbols per sample
     assert cell["models"] == {"toy": None}  # a toy folder has no model.weights.h5 to fingerprint
+    assert json.loads((summary["folder"] / "sweep.json").read_text())["options"] == {"toy_gain": "2"}
+    for other in ({"toy_gain": "3"}, {}):  # other numbers: another sweep, also when the option goes back to its default
+        with pytest.raises(UserError, match=r"another system options \(\{'toy_gain': '2'\} there, .* now\); choose another --name"):
+            run_sweep(dataclasses.replace(settings, options=other), WITH_TOY, progress=False)
 
 
 def test_a_missing_toy_model_names_its_flag(capsys, espeak_corpus, tmp_path):
