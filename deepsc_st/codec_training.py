@@ -11,7 +11,6 @@ transcripts are not used.
 
 from __future__ import annotations
 
-
 import numpy as np
 import tensorflow as tf
 

@@ -112,4 +112,9 @@ class PrebuiltModel(keras.Model):
         return None
 
     def trainable_parameter_count(self) -> int:
-        return int(sum(np.prod(v.shape) for v in self.trainable_weights))
+        return trainable_parameter_count(self)
+
+
+def trainable_parameter_count(model: keras.Model) -> int:
+    """Trainable parameters of any Keras model (a system may hold models that are not :class:`PrebuiltModel`)."""
+    return int(sum(np.prod(v.shape) for v in model.trainable_weights))

@@ -109,7 +109,6 @@ class Recognizer(LastListMemory):
 
     def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE):
         super().__init__(lambda waveforms: token_logits(model, waveforms, batch_size=batch_size))
-        self.model = model
 
 
 def decode_each(logits_per_utterance: list[np.ndarray]) -> list[str]:

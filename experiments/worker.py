@@ -17,12 +17,12 @@ import signal
 import threading
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from baselines.link_policy import LinkDoesNotFit
 from channels import make_channel
 from deepsc_st.data import LoadedUtterance
+from deepsc_st.distribute import trainable_parameter_count
 from deepsc_st.measure import measure, measurement_seed
 from experiments.results import CellResult
 from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup
@@ -97,7 +97,7 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
     return CellResult(
         **{**measurement.row(), "elapsed_s": time.perf_counter() - start},
         models={kind.name: _state["model_ids"].get(kind.name) for kind in transceiver.model_kinds},
-        trainable_parameters=sum(trainable_parameters(model) for model in models.values()) if models else None,
+        trainable_parameters=sum(trainable_parameter_count(model) for model in models.values()) if models else None,
         fdsd=speech_quality.get("fdsd"),
         kdsd=speech_quality.get("kdsd"),
         pesq=speech_quality.get("pesq"),
@@ -114,8 +114,3 @@ def _unfit_cell(system: str, channel: str, snr_db: float, why: str, elapsed_s: f
         symbols_per_16000_samples=nan, seed=seed, cell_seed=measurement_seed(seed, system, channel, snr_db),
         elapsed_s=elapsed_s, note=f"does not fit: {why}",
     )
-
-
-def trainable_parameters(model) -> int:
-    """Trainable parameters of a Keras model."""
-    return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
