@@ -38,13 +38,13 @@ from deepsc_st.inference import decode_each, token_logits
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.model import CTCModel
 from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
-from deepsc_st.text_model import TEXT_KIND
+from deepsc_st.text_model import TEXT_KIND, DeepSCText
 from deepsc_st.text_training import run_vocabulary, text_training_data
 
 
 LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
 WARMUP_EPOCHS = 2  # of warmup-cosine: linear from 0 to --lr
-SPEECH_ONLY = ("spec_augment", "augment", "init_from", "freeze_encoder")  # settings a text or codec run refuses
+SPEECH_ONLY = ("spec_augment", "augment", "freeze_encoder")  # settings a text or codec run refuses (a codec run also --init-from)
 
 
 def parse_config(name: str) -> ModelConfig | TextConfig | CodecConfig:
@@ -87,7 +87,9 @@ class TrainingSettings:
     k_factor: float = setting(DEFAULT_K_FACTOR, "Rician K factor (linear)", render=lambda k: f"{k:g}")
     max_utterances: int | None = setting(None, "use only the first N training utterances", parse=int)
     validation_utterances: int = setting(200, "validation utterances scored after each epoch")
-    init_from: str | None = setting(None, "ASR run folder to initialise the semantic encoder from")
+    init_from: str | None = setting(
+        None, "ASR run folder to initialise the semantic encoder from; text configs: a text run of the same config to start from (its weights and vocabulary)"
+    )
     freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
     unspoken_text: bool = setting(False, "text configs: also train on the embedded corpus's unspoken sentences (its text pool minus every sentence it speaks)")
 
@@ -210,8 +212,8 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
     if text and refused:
         raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
-    if codec and (refused or settings.unspoken_text or settings.channel != "none" or strategy != "none"):
-        refused += ["--unspoken-text"] * settings.unspoken_text + ["--channel"] * (settings.channel != "none") + ["--strategy"] * (strategy != "none")
+    if codec and (refused or settings.init_from or settings.unspoken_text or settings.channel != "none" or strategy != "none"):
+        refused += ["--init-from"] * bool(settings.init_from) + ["--unspoken-text"] * settings.unspoken_text + ["--channel"] * (settings.channel != "none") + ["--strategy"] * (strategy != "none")
         raise UserError(f"--config {settings.config.name} trains the speech codec on waveforms in one process; it takes no {', '.join(refused)}")
     if text:
         vocabulary, settings = run_vocabulary(settings, run_dir)
@@ -253,7 +255,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
             checkpoint.load_weights(model, run_dir / state["checkpoint"])
             print(f"resuming {run_dir} after epoch {initial_epoch}", file=sys.stderr)
         elif settings.init_from:
-            _init_semantic_encoder(model, settings.init_from)
+            (_init_text_model if text else _init_semantic_encoder)(model, settings.init_from)
 
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -299,6 +301,14 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     elapsed = time.time() - start
     last = {key: float(values[-1]) for key, values in history.history.items()}
     return {**last, "epochs_done": settings.epochs, "elapsed_s": elapsed, rate: amount * (settings.epochs - initial_epoch) / elapsed}
+
+
+def _init_text_model(model: DeepSCText, text_run_dir) -> None:
+    """Copy every weight of a trained DeepSC text run into ``model`` (same configuration; the vocabulary came from it too)."""
+    source, run = checkpoint.load_run(text_run_dir)
+    if run["kind"] != TEXT_KIND or config_from_dict(run["config"]) != model.config:
+        raise UserError(f"{text_run_dir}: not a {model.config.name!r} text run with the same configuration")
+    model.set_weights(source.get_weights())
 
 
 def _init_semantic_encoder(model: CTCModel, asr_run_dir) -> None:

@@ -40,6 +40,20 @@ def test_a_text_run_fixes_its_vocabulary_and_resumes(espeak_corpus, tmp_path):
         train(settings(espeak_corpus, epochs=3, snr_db=(0.0, 15.0)), run_dir, progress=False)
 
 
+def test_a_text_run_starts_from_another_with_its_weights_and_vocabulary(text_run, espeak_corpus, tmp_path):
+    from deepsc_st.checkpoint import load_run
+
+    source, _ = load_run(text_run)
+    started = settings(espeak_corpus, init_from=str(text_run), snr_db=(20.0, 30.0), learning_rate=0.0)  # lr 0: the weights stay the source's
+    train(started, tmp_path / "fine", progress=False)
+    assert WordVocabulary.load(tmp_path / "fine").words == WordVocabulary.load(text_run).words
+    tuned, run = load_run(tmp_path / "fine")
+    assert run["init_from"] == str(text_run)
+    assert all((a == b).all() for a, b in zip(tuned.get_weights(), source.get_weights()))
+    with pytest.raises(UserError, match="not a 'text-small' text run with the same configuration"):
+        train(settings(espeak_corpus, init_from=str(text_run), config=get_config("text-small")), tmp_path / "other", progress=False)
+
+
 def test_speech_only_settings_are_refused(capsys, espeak_corpus, tmp_path):
     with pytest.raises(UserError, match="it takes no --augment$"):
         train(settings(espeak_corpus, augment=True), tmp_path / "run", progress=False)
