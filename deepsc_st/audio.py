@@ -1,7 +1,9 @@
 """Reading and writing speech: any wav/flac/ogg/mp3 that librosa reads -> float32 mono at 16 kHz.
 
-librosa is imported inside the functions: its first use loads scipy.signal and
-numba (about 1.5 s), which modules that only import this one should not pay.
+What libsndfile reads is read and resampled with soundfile and soxr
+directly, as librosa would (the same samples: tests/deepsc_st/test_audio.py);
+librosa itself (its first use loads scipy.signal and numba, about 2 s) serves
+only the audioread fallback and ``trim``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import soundfile
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import FRAME_LENGTH, SAMPLE_RATE
 
-RESAMPLER = "soxr_hq"  # librosa res_type: soxr at HQ, the default quality of soxr.resample
+RESAMPLER = "soxr_hq"  # soxr at HQ, the default quality of soxr.resample (librosa.resample's default res_type)
 SILENT_PEAK = 1e-6  # audio whose largest |sample| is at most this counts as silent
 TRIM_TOP_DB = 40.0  # trim=True: frames more than 40 dB below the loudest frame (RMS) are silence
 TRIM_HOP_LENGTH = FRAME_LENGTH // 2  # trim=True: 20 ms analysis frames every 10 ms
@@ -43,8 +45,6 @@ def load_audio(path, allow_silent: bool = False, trim: bool = False) -> np.ndarr
     message for a missing, unreadable, empty, NaN/Inf-holding, too short
     (< 320 samples at 16 kHz) or, unless ``allow_silent``, silent file.
     """
-    import librosa
-
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
@@ -53,7 +53,7 @@ def load_audio(path, allow_silent: bool = False, trim: bool = False) -> np.ndarr
         raise AudioError(f"{path}: the audio file is empty")
     if not np.isfinite(samples).all():
         raise AudioError(f"{path}: the audio holds NaN or infinite samples")
-    waveform = librosa.resample(librosa.to_mono(samples), orig_sr=sample_rate, target_sr=SAMPLE_RATE, res_type=RESAMPLER)
+    waveform = resample_to_16k(samples.mean(axis=0) if samples.ndim > 1 else samples, sample_rate)
     if len(waveform) < FRAME_LENGTH:
         raise AudioError(f"{path}: {len(waveform)} samples at 16 kHz is shorter than one 20 ms frame")
     if not allow_silent and not np.any(np.abs(waveform) > SILENT_PEAK):
@@ -70,16 +70,27 @@ def write_audio(path, waveform: np.ndarray) -> None:
     os.replace(temporary, path)
 
 
+def resample_to_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """float32 mono ``samples`` [n] at ``sample_rate`` Hz -> [ceil(n * 16000 / sample_rate)] at 16 kHz: soxr HQ, then
+    zero-padded or cut to that length, i.e. what ``librosa.resample(..., res_type="soxr_hq")`` returns."""
+    if sample_rate == SAMPLE_RATE:
+        return samples
+    import soxr
+
+    resampled = soxr.resample(samples, sample_rate, SAMPLE_RATE, quality=RESAMPLER)
+    length = int(np.ceil(len(samples) * SAMPLE_RATE / sample_rate))
+    return np.pad(resampled, (0, max(0, length - len(resampled))))[:length].astype(samples.dtype)
+
+
 def _read(path: Path) -> tuple[np.ndarray, int]:
     """float32 samples [n] or [channels, n] at the file's own rate, and that rate in Hz."""
-    import librosa
-
     try:
         source = soundfile.SoundFile(path)
     except soundfile.SoundFileRuntimeError:
         return _read_with_audioread(path)
     try:
-        return librosa.load(source, sr=None, mono=False, dtype=np.float32)
+        with source:
+            return source.read(dtype="float32", always_2d=False).T, source.samplerate
     except soundfile.SoundFileError as error:
         raise AudioError(f"{path}: not a readable audio file ({_reason(error)})") from None
 

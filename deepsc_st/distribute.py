@@ -100,7 +100,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
 
 class PrebuiltModel(keras.Model):
-    """A Keras model whose weights all exist before ``fit`` (built by an eager call) and whose training compiles no loss or metric.
+    """A Keras model whose weights all exist before ``fit`` (built when it is made) and whose training compiles no loss or metric.
 
     Keras's ``fit`` under a tf.distribute strategy first averages one
     distributed batch with ``strategy.reduce`` to build such state, which

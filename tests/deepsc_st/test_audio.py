@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 import warnings
 
 import librosa
@@ -58,6 +60,15 @@ def test_resampled_length_rounds_up_like_librosa(tmp_path):
     waveform = load_audio(path)
     assert len(waveform) == math.ceil(len(samples) * SAMPLE_RATE / CD_RATE) == 8_000
     assert np.array_equal(waveform[: len(expected)], expected)
+    assert np.array_equal(waveform, librosa.load(path, sr=SAMPLE_RATE, res_type="soxr_hq", dtype=np.float32)[0])
+
+
+def test_reading_a_wav_does_not_load_librosa(tmp_path):
+    """librosa's first use costs about 2 s of imports (scipy.signal, numba): ``transmit`` should not pay them for a wav."""
+    path = tmp_path / "speech.wav"
+    soundfile.write(path, tone(CD_RATE), CD_RATE, subtype="PCM_16")
+    probe = f"import sys; from deepsc_st.audio import load_audio; load_audio({str(path)!r}); print(sorted(m for m in ('librosa', 'scipy.signal') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 
 @pytest.mark.skipif("MP3" not in soundfile.available_formats(), reason="libsndfile here was built without MP3 (needs >= 1.1 with mpg123/lame)")
