@@ -4,7 +4,6 @@ import warnings
 
 import jiwer
 import numpy as np
-from nltk.translate.bleu_score import sentence_bleu
 
 
 def character_error_rate(references: list[str], hypotheses: list[str]) -> float:
@@ -47,6 +46,8 @@ def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
 
 def bleu1(references: list[str], hypotheses: list[str]) -> float:
     """Mean sentence BLEU-1 (unigram precision x brevity penalty), as the DeepSC authors score their text; 0 for an empty hypothesis."""
+    from nltk.translate.bleu_score import sentence_bleu  # here: importing NLTK costs about 0.3 s (it loads scikit-learn)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NLTK warns when a sentence has no matching n-gram
         scores = [sentence_bleu([ref.split()], hyp.split(), weights=(1, 0, 0, 0)) if hyp.split() else 0.0 for ref, hyp in zip(references, hypotheses)]

@@ -27,7 +27,7 @@ def _compiled_features(model: ASRModel):
         return model.__dict__["_compiled_speech_features"]
     signature = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32)]
 
-    @tf.function(input_signature=signature)
+    @tf.function(input_signature=signature, autograph=False)
     def features(spectrogram, frames):
         hidden, steps = model.semantic_encoder.hidden_states(spectrogram, frames, training=False)
         valid = tf.sequence_mask(steps, tf.shape(hidden)[1], hidden.dtype)[:, :, tf.newaxis]

@@ -249,7 +249,7 @@ def command_transmit(args, registry: Registry = PROJECT_SYSTEMS) -> None:
         print(sent.text)
 
 
-BENCHMARKS = ("polar", "pipeline", "ctc", "demo", "bler", "link", "sweep", "codecs")
+BENCHMARKS = ("polar", "pipeline", "ctc", "demo", "bler", "link", "sweep", "codecs", "transmit")
 
 
 def command_bench(args) -> None:
@@ -264,6 +264,13 @@ def command_bench(args) -> None:
         from experiments.demo_bench import run_demo_benchmark
 
         _print_json_or_table(run_demo_benchmark(args.input), args.json)
+        return
+    if args.benchmark == "transmit":
+        from experiments.sweep import parse_list
+        from experiments.transmit_bench import DEFAULT_SYSTEMS, run_transmit_benchmark
+
+        systems = [PROJECT_SYSTEMS.system(name).name for name in parse_list(args.systems)] if args.systems else DEFAULT_SYSTEMS
+        _print_json_or_table(run_transmit_benchmark(args.input, systems), args.json)
         return
     if args.benchmark == "bler":
         from baselines.bler_table import BLER_TABLE_FILE, format_bler_table, measure_bler_table
@@ -454,18 +461,18 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     transmit.add_argument("--json", action="store_true")
     transmit.set_defaults(run=lambda args: command_transmit(args, registry))
 
-    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test), bler (BLER vs SNR of every 5G NR MCS on each channel: the adaptive link's table), link (the digital links' Mbit/s, stage by stage), sweep (one cell of each system as a real-time factor), codecs (the neural codec at 2 to all codebooks against AMR-WB 6.60 / 12.65 / 23.85 kbit/s: PESQ, STOI, ASR CER)")
+    bench = commands.add_parser("bench", help="speed benchmarks: polar (our fast SCL decoder against Sionna's), pipeline (tf.data against training), ctc (our CTC loss against tf.nn.ctc_loss with dense labels), demo (the web demo's response times and a 20-request load test), bler (BLER vs SNR of every 5G NR MCS on each channel: the adaptive link's table), link (the digital links' Mbit/s, stage by stage), sweep (one cell of each system as a real-time factor), transmit (one `transmit` of a 5 s clip as fresh processes, beyond importing TensorFlow), codecs (the neural codec at 2 to all codebooks against AMR-WB 6.60 / 12.65 / 23.85 kbit/s: PESQ, STOI, ASR CER)")
     bench.add_argument("benchmark", help=", ".join(BENCHMARKS))
     bench.add_argument("--data", default="data/synth", help="corpus for the pipeline benchmark")
     bench.add_argument("--config", default="small", help="configuration whose training step the pipeline must feed")
-    bench.add_argument("--input", default=None, help="speech clip for the demo benchmark (default: a 5 s sentence in a registered voice)")
+    bench.add_argument("--input", default=None, help="speech clip for the demo and transmit benchmarks (default: a 5 s sentence in a registered voice)")
     bench.add_argument("--out", default=None, help="bler: the table file to measure or resume (default: the shipped baselines/nr_bler_table.json)")
     bench.add_argument("--figure", default=None, help="bler: also draw BLER vs SNR to FIGURE.png and FIGURE.pdf")
     bench.add_argument("--utterances", type=int, default=40, help="sweep: test utterances per cell; codecs: utterances of --split")
     bench.add_argument("--split", default="test", help="codecs: the corpus split measured")
     bench.add_argument("--codec-model", default=None, help="codecs: the codec run (default: the shipped codec-small)")
     bench.add_argument("--asr-model", default=None, help="codecs: the ASR run at the receiver (default: the shipped asr-small)")
-    bench.add_argument("--systems", default=None, help="sweep: comma list (default: every system)")
+    bench.add_argument("--systems", default=None, help="sweep: comma list (default: every system); transmit: the systems sent through (default: deepsc-st)")
     bench.add_argument("--link", default=DEFAULT_LINK_POLICY, help="sweep: the conventional systems' link policy")
     bench.add_argument("--no-speech-quality", action="store_true", help="sweep: cells without FDSD / KDSD")
     bench.add_argument("--json", action="store_true")

@@ -33,6 +33,12 @@ REPEATS = 5
 CONCURRENT = 20
 
 
+def spoken_clip(path: Path) -> Path:
+    """``BENCH_SENTENCE`` spoken by the default registered voice (espeak-ng, about 5 s at 16 kHz), written to ``path``."""
+    write_audio(path, RegisteredVoices().synthesize(BENCH_SENTENCE, DEFAULT_USER))
+    return path
+
+
 def run_demo_benchmark(input_path: str | None = None, system: str = BENCH_SYSTEM) -> dict:
     """Response times of ``system`` in the demo (seconds), and the load test's counts."""
     from gradio_client import Client, handle_file
@@ -40,9 +46,7 @@ def run_demo_benchmark(input_path: str | None = None, system: str = BENCH_SYSTEM
     from experiments.demo import DEFAULT_HOST, DemoSession, free_port, serve
 
     with tempfile.TemporaryDirectory() as scratch:
-        clip = Path(input_path) if input_path else Path(scratch) / "clip.wav"
-        if input_path is None:
-            write_audio(clip, RegisteredVoices().synthesize(BENCH_SENTENCE, DEFAULT_USER))
+        clip = Path(input_path) if input_path else spoken_clip(Path(scratch) / "clip.wav")
         clip_seconds = len(load_audio(clip)) / SAMPLE_RATE
         start = time.perf_counter()
         session = DemoSession()

@@ -20,7 +20,7 @@ def test_bench_polar_prints_the_table_or_json(capsys, monkeypatch):
 def test_bench_unknown_benchmark(capsys):
     assert main(["bench", "ldpc"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["deepsc-st: error: unknown benchmark 'ldpc'; choose one of polar, pipeline, ctc, demo, bler, link, sweep, codecs"]
+    assert err == ["deepsc-st: error: unknown benchmark 'ldpc'; choose one of polar, pipeline, ctc, demo, bler, link, sweep, codecs, transmit"]
 
 
 @pytest.mark.slow  # compiles two LDPC decoders
