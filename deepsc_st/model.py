@@ -123,7 +123,7 @@ class ChannelEncoder(keras.layers.Layer):
         self.symbols_per_step = config.symbols_per_step
 
     def build(self, features_shape=(None, None, NUM_CLASSES)):
-        _build_dense_stack(self.dense_layers, features_shape[-1])
+        build_dense_stack(self.dense_layers, features_shape[-1])
 
     def call(self, features, steps):
         x = features
@@ -144,7 +144,7 @@ class ChannelDecoder(keras.layers.Layer):
         self.reals_per_step = 2 * config.symbols_per_step
 
     def build(self, symbols_shape=None):
-        _build_dense_stack(self.dense_layers, self.reals_per_step)
+        build_dense_stack(self.dense_layers, self.reals_per_step)
 
     def call(self, symbols):
         x = complex_to_real(symbols)
@@ -154,7 +154,7 @@ class ChannelDecoder(keras.layers.Layer):
         return x
 
 
-def _build_dense_stack(dense_layers, width: int) -> None:
+def build_dense_stack(dense_layers, width: int) -> None:
     """Create the weights of Dense layers applied one after the other to [..., width] inputs."""
     for dense in dense_layers:
         dense.build((None, None, width))

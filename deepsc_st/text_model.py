@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import TextConfig
+from deepsc_st.model import build_dense_stack
 from deepsc_st.words import PAD, START
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
 
@@ -53,6 +54,10 @@ class MultiHeadAttention(keras.layers.Layer):
         self.query, self.key, self.value = (keras.layers.Dense(units, use_bias=False) for _ in range(3))
         self.output_projection = keras.layers.Dense(units)
 
+    def build(self, queries_shape=None):
+        for dense in (self.query, self.key, self.value, self.output_projection):
+            dense.build((None, None, self.units))
+
     def _split(self, x):
         batch, length = tf.shape(x)[0], tf.shape(x)[1]
         return tf.transpose(tf.reshape(x, [batch, length, self.heads, self.units // self.heads]), [0, 2, 1, 3])
@@ -71,6 +76,10 @@ class FeedForward(keras.layers.Layer):
     def __init__(self, units: int | None, model_units: int, **kwargs):
         super().__init__(**kwargs)
         self.dense_layers = [] if units is None else [keras.layers.Dense(units, activation="relu"), keras.layers.Dense(model_units)]
+        self.model_units = model_units
+
+    def build(self, x_shape=None):
+        build_dense_stack(self.dense_layers, self.model_units)
 
     def call(self, x):
         for dense in self.dense_layers:
@@ -86,6 +95,9 @@ class ResidualNorm(keras.layers.Layer):
         self.dropout = keras.layers.Dropout(dropout)
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
 
+    def build(self, x_shape):
+        self.norm.build(x_shape)
+
     def call(self, x, update, training=False):
         return self.norm(x + self.dropout(update, training=training))
 
@@ -99,6 +111,10 @@ class TokenEmbedding(keras.layers.Layer):
         self.positions = tf.constant(sinusoidal_positions(config.max_tokens, config.model_units))
         self.scale = float(np.sqrt(config.model_units))
         self.dropout = keras.layers.Dropout(config.dropout)
+
+    def build(self, tokens_shape=None):
+        if not self.embedding.built:  # a shared table is built once
+            self.embedding.build()
 
     def call(self, tokens, training=False):
         x = self.embedding(tokens) * self.scale + self.positions[tf.newaxis, : tf.shape(tokens)[1]]
@@ -116,6 +132,11 @@ class TextEncoder(keras.layers.Layer):
              FeedForward(config.feed_forward_units, config.model_units), ResidualNorm(config.dropout))
             for _ in range(config.encoder_layers)
         ]
+        self.units = config.model_units
+
+    def build(self, tokens_shape=None):
+        self.embed.build()
+        _build_blocks(self.blocks, self.units)
 
     def call(self, tokens, training=False):
         x = self.embed(tokens, training=training)
@@ -144,6 +165,12 @@ class TextDecoder(keras.layers.Layer):
         ]
         self.shared = embedding is not None
         self.classifier = SharedClassifier(embedding) if self.shared else keras.layers.Dense(config.vocabulary_size)
+        self.units = config.model_units
+
+    def build(self, previous_shape=None):
+        self.embed.build()
+        _build_blocks(self.blocks, self.units)
+        self.classifier.build((None, None, self.units))
 
     def call(self, previous, memory, memory_mask, training=False):
         """``memory_mask``: bool [batch, tokens], True for the tokens that were sent."""
@@ -157,6 +184,13 @@ class TextDecoder(keras.layers.Layer):
             x = cross_residual(x, cross_attention(x, memory, cross_mask), training=training)
             x = feed_forward_residual(x, feed_forward(x), training=training)
         return self.classifier(x)
+
+
+def _build_blocks(blocks, units: int) -> None:
+    """Create the weights of transformer blocks (tuples of sublayers) on [batch, tokens, units] inputs."""
+    for block in blocks:
+        for sublayer in block:
+            sublayer.build((None, None, units))
 
 
 class SharedClassifier(keras.layers.Layer):
@@ -181,6 +215,10 @@ class TextChannelEncoder(keras.layers.Layer):
         *hidden, last = config.channel_encoder_units
         self.dense_layers = [keras.layers.Dense(units, activation="relu") for units in hidden] + [keras.layers.Dense(last)]
         self.symbols_per_token = config.symbols_per_token
+        self.units = config.model_units
+
+    def build(self, x_shape=None):
+        build_dense_stack(self.dense_layers, self.units)
 
     def call(self, x, token_mask):
         for dense in self.dense_layers:
@@ -200,6 +238,12 @@ class TextChannelDecoder(keras.layers.Layer):
         self.last = keras.layers.Dense(outer)
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.reals_per_token = 2 * config.symbols_per_token
+
+    def build(self, symbols_shape=None):
+        self.first.build((None, None, self.reals_per_token))
+        self.hidden.build((None, None, self.first.units))
+        self.last.build((None, None, self.hidden.units))
+        self.norm.build((None, None, self.first.units))
 
     def call(self, symbols):
         x = tf.reshape(complex_to_real(symbols), [tf.shape(symbols)[0], -1, self.reals_per_token])
@@ -239,7 +283,9 @@ class DeepSCText(PrebuiltModel):
         return [self.loss_tracker]
 
     def build(self, input_shape=None):
-        """Weights are created by the first eager call (:meth:`build_with_dummy_input`)."""
+        """Create every weight from the layers' shapes alone (no forward pass)."""
+        for part in (self.encoder, self.channel_encoder, self.channel_decoder, self.decoder):
+            part.build()
 
     def transmit(self, tokens, training=False):
         """Channel symbols complex64 [batch, tokens x symbols_per_token] of token ids int32 [batch, tokens]."""
@@ -290,14 +336,10 @@ class DeepSCText(PrebuiltModel):
             tokens = tf.where(tf.range(length)[tf.newaxis] == step, best[:, tf.newaxis], tokens)
         return tokens
 
-    def build_with_dummy_input(self):
-        """Create all weights by running one two-token sentence through the model."""
-        self(tf.constant([[START, PAD + 2]], tf.int32))
-        return self
-
-
 def build_text_model(config: TextConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> DeepSCText:
     """A DeepSC text transceiver trained under ``channel``; ``config.vocabulary_size`` must be set."""
     if config.vocabulary_size is None:
         raise ValueError(f"{config.name}: the vocabulary size is fixed when training starts (from the transcripts)")
-    return DeepSCText(config, Channel(channel, block_length=block_length, k_factor=k_factor), snr_db).build_with_dummy_input()
+    model = DeepSCText(config, Channel(channel, block_length=block_length, k_factor=k_factor), snr_db)
+    model.build()
+    return model
