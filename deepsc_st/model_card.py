@@ -50,6 +50,7 @@ HELDOUT = ("test_heldout", "awgn", 8.0)  # split, channel, SNR of the held-out-s
 CARD_SEED = 0
 HUMAN_SPLIT = "human"  # the card's name for the human-speech dev set
 TEXT_END_TO_END_SNRS = (8.0, 20.0)  # SR+DeepSC end to end, each channel
+UNKNOWN_WORDS = "unknown_words"  # the SR+DeepSC option whose every policy a text card measures end to end
 
 
 def read_history(run_dir: Path) -> list[dict]:
@@ -88,17 +89,22 @@ def measure_run(model, run: dict, data_dir, utterances: int | None = None, human
 def measure_text_run(transceiver: Transceiver, run: dict, data_dir, utterances: int | None = None, human_data=None) -> list[dict]:
     """SR+DeepSC rows (test split, seed :data:`CARD_SEED`): the text link alone on the reference transcripts
     (``input`` "text") on each channel at -4, 0, 8, 20 dB; the ASR alone on clean speech; the whole system
-    (``input`` "speech") on each channel at 8 and 20 dB; given ``human_data``, the whole system on human speech at AWGN 20 dB.
+    (``input`` "speech") on each channel at 8 and 20 dB under each ``--unknown-words`` policy (``unknown_words``);
+    given ``human_data``, the whole system on human speech at AWGN 20 dB, each policy too.
     Every row has BLEU-1 and the symbols the reference sentences would cost padded to ``max_tokens`` (the published code pads)."""
     config = run["config"]
     splits = _card_splits(data_dir, utterances, human_data, heldout=False)
-    cells = [("test", "text", channel, snr) for channel in CARD_CHANNELS for snr in CARD_SNRS]
-    cells += [("test", "speech", channel, snr) for channel in CARD_CHANNELS for snr in TEXT_END_TO_END_SNRS]
-    cells += [(HUMAN_SPLIT, "speech", "awgn", 20.0)] if HUMAN_SPLIT in splits else []
+    policies = next(option.choices for option in type(transceiver).options if option.name == UNKNOWN_WORDS)
+    systems = {policy: type(transceiver)(transceiver.asr_model, transceiver.text_model, transceiver.vocabulary, policy) for policy in policies}
+    for system in systems.values():
+        system.recognizer = transceiver.recognizer  # one ASR pass per split for every policy
+    cells = [("test", "text", channel, snr, None) for channel in CARD_CHANNELS for snr in CARD_SNRS]
+    speech = [("test", channel, snr) for channel in CARD_CHANNELS for snr in TEXT_END_TO_END_SNRS] + [(HUMAN_SPLIT, "awgn", 20.0)] * (HUMAN_SPLIT in splits)
+    cells += [(split, "speech", channel, snr, policy) for policy in policies for split, channel, snr in speech]
     rows = [_text_card_row("test", "speech", _asr_alone(transceiver, splits["test"]), splits["test"], config)]
-    for split, given, channel, snr in cells:
-        measured = measure(transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED, transcripts=given == "text")
-        rows.append(_text_card_row(split, given, measured, splits[split], config))
+    for split, given, channel, snr, policy in cells:
+        measured = measure(systems[policy] if policy else transceiver, splits[split], make_channel(channel), snr, seed=CARD_SEED, transcripts=given == "text")
+        rows.append({**_text_card_row(split, given, measured, splits[split], config), UNKNOWN_WORDS: policy})
     return rows
 
 
@@ -303,12 +309,13 @@ def _text_rows(facts: dict, rows: list[dict]) -> list[str]:
     return _measured_table(
         f"## Measured (seed {CARD_SEED}; greedy decoding; ASR in front: `{front}`)",
         "Input `text`: the test transcripts through the DeepSC text link alone. Input `speech`: the ASR alone "
-        "(channel none), then SR+DeepSC end to end. Words outside the vocabulary come back as nothing. "
+        "(channel none), then SR+DeepSC end to end with each `--unknown-words` policy: a recognised word outside the "
+        "vocabulary goes as UNK and comes back as nothing (unk), or goes as the nearest vocabulary word in edit distance (nearest). "
         "Symbols are sent per word token (START and END included); *padded* is what padding every sentence "
         "to the model's sentence length would cost, as the published code does.",
-        ["split", "input", "system", "channel", "SNR (dB)", "CER", "WER", "BLEU-1", "utterances", "symbols / 16,000 samples", "padded"],
+        ["split", "input", "system", "unknown words", "channel", "SNR (dB)", "CER", "WER", "BLEU-1", "utterances", "symbols / 16,000 samples", "padded"],
         [
-            [row["split"], row["input"], row["system"], row["channel"], _snr_cell(row), f"{row['cer']:.4f}", f"{row['wer']:.4f}", f"{row['bleu1']:.4f}",
+            [row["split"], row["input"], row["system"], row.get(UNKNOWN_WORDS) or "-", row["channel"], _snr_cell(row), f"{row['cer']:.4f}", f"{row['wer']:.4f}", f"{row['bleu1']:.4f}",
              str(row["utterances"]), f"{row['symbols_per_16000_samples']:.0f}", f"{row['padded_symbols_per_16000_samples']:.0f}"]
             for row in rows
         ],

@@ -79,7 +79,9 @@ def test_ship_measures_the_text_link_and_sr_deepsc_end_to_end(capsys, text_run, 
     assert at_20["padded_symbols_per_16000_samples"] > at_20["symbols_per_16000_samples"] > 0
     [asr] = [r for r in rows if r["system"] == "asr"]
     assert asr["channel"] == "none" and asr["symbols_per_16000_samples"] == 0
-    assert len([r for r in rows if r["system"] == "sr-deepsc"]) == 6
+    end_to_end = [r for r in rows if r["system"] == "sr-deepsc"]
+    assert [r["unknown_words"] for r in end_to_end] == ["unk"] * 6 + ["nearest"] * 6
+    assert "| test | speech | sr-deepsc | nearest | awgn | 20 |" in (shipped / "MODEL.md").read_text()
 
 
 def test_info_adds_the_paired_text_model(capsys):
