@@ -92,6 +92,10 @@ class TrainingSettings:
     )
     freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
     unspoken_text: bool = setting(False, "text configs: also train on the embedded corpus's unspoken sentences (its text pool minus every sentence it speaks)")
+    random_words: float = setting(
+        0.0, "text configs: replace this fraction of each training sentence's words by words drawn uniformly from the vocabulary, "
+        "anew each epoch (the link must carry any word in any context, not recall sentences)", render=lambda f: f"{f:g}",
+    )
 
     def __post_init__(self):
         self.snr_db = tuple(float(value) for value in self.snr_db)
@@ -212,13 +216,16 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
     if text and refused:
         raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
-    if codec and (refused or settings.init_from or settings.unspoken_text or settings.channel != "none" or strategy != "none"):
-        refused += ["--init-from"] * bool(settings.init_from) + ["--unspoken-text"] * settings.unspoken_text + ["--channel"] * (settings.channel != "none") + ["--strategy"] * (strategy != "none")
+    if codec and (refused or settings.init_from or settings.unspoken_text or settings.random_words or settings.channel != "none" or strategy != "none"):
+        refused += ["--init-from"] * bool(settings.init_from) + ["--unspoken-text"] * settings.unspoken_text + ["--random-words"] * bool(settings.random_words) + ["--channel"] * (settings.channel != "none") + ["--strategy"] * (strategy != "none")
         raise UserError(f"--config {settings.config.name} trains the speech codec on waveforms in one process; it takes no {', '.join(refused)}")
     if text:
         vocabulary, settings = run_vocabulary(settings, run_dir)
-    elif settings.unspoken_text:
-        raise UserError("--unspoken-text adds sentences to a text run (--config text-...); a speech run needs their speech")
+    elif settings.unspoken_text or settings.random_words:
+        flag = "--unspoken-text adds sentences to" if settings.unspoken_text else "--random-words changes the sentences of"
+        raise UserError(f"{flag} a text run (--config text-...); a speech run needs their speech")
+    if not 0.0 <= settings.random_words <= 1.0:
+        raise UserError(f"--random-words {settings.random_words:g}: a fraction of the words, from 0 to 1")
     run = json.loads(json.dumps(settings.to_run()))  # tuples -> lists, as stored in run.json
     state = {}
     if (run_dir / checkpoint.RUN_FILE).is_file():

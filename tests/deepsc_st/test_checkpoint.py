@@ -38,6 +38,11 @@ def test_version_2_runs_had_no_unspoken_text():
     assert migrate_run(version_2)["unspoken_text"] is False and migrate_run(version_2)["version"] == RUN_VERSION
 
 
+def test_version_3_runs_drew_no_random_words():
+    version_3 = {key: value for key, value in migrate_run(V1_COSINE_RUN).items() if key != "random_words"} | {"version": 3}
+    assert migrate_run(version_3)["random_words"] == 0.0 and migrate_run(version_3)["version"] == RUN_VERSION
+
+
 def test_files_are_replaced_whole(tmp_path):
     path = tmp_path / "values.json"
     write_json(path, {"a": 1})

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from deepsc_st.checkpoint import read_json, read_state
@@ -52,6 +53,24 @@ def test_a_text_run_starts_from_another_with_its_weights_and_vocabulary(text_run
     assert all((a == b).all() for a, b in zip(tuned.get_weights(), source.get_weights()))
     with pytest.raises(UserError, match="not a 'text-small' text run with the same configuration"):
         train(settings(espeak_corpus, init_from=str(text_run), config=get_config("text-small")), tmp_path / "other", progress=False)
+
+
+def test_random_words_replace_a_fraction_of_the_words_anew_each_epoch_under_the_seed():
+    from deepsc_st.text_training import token_batches
+
+    sentences = [[1, *range(10, 50), 2] for _ in range(50)]  # START, 40 words, END
+    def epochs(seed):
+        batches = token_batches(sentences, 25, seed=seed, random_words=0.25, vocabulary_size=1000)
+        return [np.concatenate([batch.numpy() for batch in batches]) for _ in range(2)]
+
+    first, second = epochs(0)
+    for epoch in (first, second):
+        assert (epoch[:, 0] == 1).all() and (epoch[:, -1] == 2).all()  # START and END stay
+        replaced = epoch[:, 1:-1] != np.arange(10, 50)
+        assert 0.2 < replaced.mean() < 0.3 and (epoch[:, 1:-1][replaced] >= 4).all()  # words only, never PAD/START/END/UNK
+    assert not np.array_equal(first, second)
+    assert all(np.array_equal(a, b) for a, b in zip(epochs(0), (first, second)))  # repeatable under the seed
+    assert np.array_equal(np.concatenate(list(token_batches(sentences, 25))), np.array(sentences))  # off without a seed
 
 
 def test_speech_only_settings_are_refused(capsys, espeak_corpus, tmp_path):
@@ -117,3 +136,5 @@ def test_unspoken_text_is_the_text_pool_minus_every_spoken_sentence(espeak_corpu
         unspoken_sentences(espeak_corpus)
     with pytest.raises(UserError, match="a speech run needs their speech"):
         train(TrainingSettings(config=get_config("tiny"), data=str(espeak_corpus), unspoken_text=True), tmp_path / "run", progress=False)
+    with pytest.raises(UserError, match="--random-words changes the sentences of a text run"):
+        train(TrainingSettings(config=get_config("tiny"), data=str(espeak_corpus), random_words=0.2), tmp_path / "run", progress=False)
