@@ -126,7 +126,7 @@ def load_run(run_dir) -> tuple[CTCModel | DeepSCText | SpeechCodec, dict]:
 
 def save_model_weights(model: CTCModel | DeepSCText, run: dict, run_dir: Path, clean: CTCModel | DeepSCText | None = None) -> None:
     """Write ``model.weights.h5`` without optimizer state: the weights copied into ``clean``, a model without an
-    optimizer of the same architecture (None: one built from ``run``, which costs an eager forward pass)."""
+    optimizer of the same architecture (None: one built from ``run``)."""
     clean = model_from_run(run) if clean is None else clean
     clean.set_weights(model.get_weights())
     write_atomically(Path(run_dir) / MODEL_WEIGHTS, lambda p: clean.save_weights(str(p)))

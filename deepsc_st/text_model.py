@@ -240,9 +240,7 @@ class TextChannelDecoder(keras.layers.Layer):
         self.reals_per_token = 2 * config.symbols_per_token
 
     def build(self, symbols_shape=None):
-        self.first.build((None, None, self.reals_per_token))
-        self.hidden.build((None, None, self.first.units))
-        self.last.build((None, None, self.hidden.units))
+        build_dense_stack([self.first, self.hidden, self.last], self.reals_per_token)
         self.norm.build((None, None, self.first.units))
 
     def call(self, symbols):
@@ -335,6 +333,7 @@ class DeepSCText(PrebuiltModel):
             best = tf.cast(tf.argmax(logits[:, step - 1], axis=-1), tf.int32)
             tokens = tf.where(tf.range(length)[tf.newaxis] == step, best[:, tf.newaxis], tokens)
         return tokens
+
 
 def build_text_model(config: TextConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> DeepSCText:
     """A DeepSC text transceiver trained under ``channel``; ``config.vocabulary_size`` must be set."""

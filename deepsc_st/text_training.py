@@ -49,8 +49,9 @@ def run_vocabulary(settings, run_dir: Path) -> tuple[WordVocabulary, object]:
     """The run's vocabulary and the settings with its size fixed in the config.
 
     A run that has started keeps the ``vocabulary.json`` in its folder; a run
-    that starts from another (``init_from``) takes that run's; otherwise the words of its training sentences (:func:`training_texts`), at
-    most ``config.vocabulary_size`` of them (None: all).
+    that starts from another (``init_from``) takes that run's; otherwise the
+    words of its training sentences (:func:`training_texts`), at most
+    ``config.vocabulary_size`` of them (None: all).
     """
     if (Path(run_dir) / VOCABULARY_FILE).is_file():
         vocabulary = WordVocabulary.load(run_dir)

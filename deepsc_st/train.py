@@ -216,8 +216,13 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
     if text and refused:
         raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
-    if codec and (refused or settings.init_from or settings.unspoken_text or settings.random_words or settings.channel != "none" or strategy != "none"):
-        refused += ["--init-from"] * bool(settings.init_from) + ["--unspoken-text"] * settings.unspoken_text + ["--random-words"] * bool(settings.random_words) + ["--channel"] * (settings.channel != "none") + ["--strategy"] * (strategy != "none")
+    if codec:
+        given = {
+            "--init-from": settings.init_from, "--unspoken-text": settings.unspoken_text, "--random-words": settings.random_words,
+            "--channel": settings.channel != "none", "--strategy": strategy != "none",
+        }
+        refused += [flag for flag, value in given.items() if value]
+    if codec and refused:
         raise UserError(f"--config {settings.config.name} trains the speech codec on waveforms in one process; it takes no {', '.join(refused)}")
     if text:
         vocabulary, settings = run_vocabulary(settings, run_dir)
