@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from deepsc_st.config import CodecConfig
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
+from deepsc_st.griffin_lim import griffin_lim_waveform
 
 CODEC_KIND = "codec"  # run.json's kind of a codec run
 
@@ -406,17 +407,13 @@ def magnitude_losses(reference, predicted, config: CodecConfig):
 
 def griffin_lim(magnitudes: np.ndarray, config: CodecConfig, num_samples: int) -> np.ndarray:
     """float32 waveforms [batch, num_samples] of magnitudes [batch, frames, n_fft / 2 + 1] (:class:`MagnitudeHead` framing):
-    librosa's fast Griffin-Lim (momentum 0.99), ``griffin_lim_iterations`` iterations from a seeded random phase (repeatable)."""
-    import librosa
-
+    :func:`deepsc_st.griffin_lim.griffin_lim_waveform` (librosa's fast Griffin-Lim), ``griffin_lim_iterations`` iterations
+    from a seeded random phase (repeatable)."""
     waveforms = np.zeros((len(magnitudes), num_samples), np.float32)
     for row, magnitude in zip(waveforms, magnitudes):
         frames = magnitude.shape[0]
-        silent_end = np.concatenate([magnitude, np.zeros_like(magnitude[:1])])  # librosa frames frames x hop samples as frames + 1 centred frames
-        waveform = librosa.griffinlim(
-            silent_end.T, n_iter=config.griffin_lim_iterations, hop_length=config.hop, n_fft=config.n_fft, window="hann", center=True,
-            length=frames * config.hop, random_state=0,
-        )
+        silent_end = np.concatenate([magnitude, np.zeros_like(magnitude[:1])])  # frames x hop samples are frames + 1 centred frames
+        waveform = griffin_lim_waveform(silent_end, config.n_fft, config.hop, frames * config.hop, config.griffin_lim_iterations)
         row[: min(num_samples, waveform.size)] = waveform[:num_samples]
     return waveforms
 

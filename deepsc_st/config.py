@@ -167,7 +167,7 @@ TEXT_CONFIGS = {
 
 PHASE_RECONSTRUCTIONS = {
     "learned": "Vocos's head: magnitude and phase per STFT bin, inverse STFT; trained on the waveform (mel + compressed complex STFT losses)",
-    "griffin-lim": "the decoder gives STFT magnitudes only (trained on them: mel + compressed magnitude losses); Griffin-Lim (librosa) finds a phase",
+    "griffin-lim": "the decoder gives STFT magnitudes only (trained on them: mel + compressed magnitude losses); Griffin-Lim (librosa's algorithm, deepsc_st.griffin_lim) finds a phase",
 }
 
 

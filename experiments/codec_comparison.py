@@ -8,18 +8,24 @@ decoded speech; the first row is the ASR on the sent speech itself. Every
 row goes through :func:`deepsc_st.measure.measure`, the sweep's path (the
 codec and speech systems over the noiseless channel). The codec's speed is
 timed on the same utterances: encode + decode (Griffin-Lim included) with all
-codebooks, as seconds of speech per wall second (:func:`codec_real_time_factor`).
+codebooks, as seconds of speech per wall second (:func:`codec_real_time_factor`),
+and the project's Griffin-Lim against librosa's on the same decoded magnitudes
+(:func:`griffin_lim_against_librosa`).
 """
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
+import tensorflow as tf
+
 from baselines.codec_transceiver import CodecTransceiver
 from baselines.speech_transceiver import SpeechTransceiver
 from channels import make_channel
 from deepsc_st.audio_quality import mean_quality
 from deepsc_st.data import load_utterances
+from deepsc_st.griffin_lim import griffin_lim_waveform
 from deepsc_st.measure import measure
 from deepsc_st.transceiver import DeepSCSTTransceiver
 
@@ -36,6 +42,8 @@ def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "tes
     none = make_channel("none")
     asr = measure(DeepSCSTTransceiver(codec_system.asr_model), loaded, none, 0.0, seed=SEED)
     speed = codec_real_time_factor(codec_system, sent)
+    if codec_system.codec.config.phase == "griffin-lim":
+        speed["griffin_lim"] = griffin_lim_against_librosa(codec_system, sent)
     rows = [{"codec": "sent speech", "bits_per_second": None, "pesq": None, "stoi": None, "cer": asr.cer, "wer": asr.wer, "utterances": asr.utterances}]
     systems = [(f"{codec_system.codec.config.name}, {k} codebooks", CodecTransceiver(codec_system.asr_model, codec_system.codec, k)) for k in range(codec_system.codebooks, 1, -1)]
     systems += [(f"AMR-WB {mode:.2f} kbit/s", SpeechTransceiver(codec_system.asr_model, mode_kbps=mode)) for mode in AMR_WB_MODES_KBPS]
@@ -60,6 +68,29 @@ def codec_real_time_factor(codec_system: CodecTransceiver, waveforms: list) -> d
     return {"speech_s": speech_s, "encode_s": encoded - start, "decode_s": done - encoded, "real_time_factor": speech_s / (done - start)}
 
 
+def griffin_lim_against_librosa(codec_system: CodecTransceiver, waveforms: list) -> dict:
+    """{"ours_s", "librosa_s", "max_difference"}: :func:`deepsc_st.griffin_lim.griffin_lim_waveform` and
+    ``librosa.griffinlim`` on the codec's decoded magnitudes of ``waveforms`` (all codebooks), their summed
+    seconds and the largest |difference| of their waveforms relative to librosa's peak."""
+    import librosa
+
+    config = codec_system.codec.config
+    ours_s = librosa_s = difference = 0.0
+    for tokens in codec_system.encode(waveforms):
+        magnitudes = np.asarray(codec_system.codec.decoder_output(tf.constant(tokens[np.newaxis], tf.int32)))[0]
+        silent_end = np.concatenate([magnitudes, np.zeros_like(magnitudes[:1])])
+        length = magnitudes.shape[0] * config.hop
+        start = time.perf_counter()
+        ours = griffin_lim_waveform(silent_end, config.n_fft, config.hop, length, config.griffin_lim_iterations)
+        middle = time.perf_counter()
+        theirs = librosa.griffinlim(
+            silent_end.T, n_iter=config.griffin_lim_iterations, hop_length=config.hop, n_fft=config.n_fft, center=True, length=length, random_state=0
+        )
+        ours_s, librosa_s = ours_s + middle - start, librosa_s + time.perf_counter() - middle
+        difference = max(difference, float(np.max(np.abs(ours - theirs)) / max(np.max(np.abs(theirs)), 1e-9)))
+    return {"ours_s": ours_s, "librosa_s": librosa_s, "max_difference": difference}
+
+
 def format_codec_comparison(result: dict) -> str:
     """A Markdown table of :func:`run_codec_comparison`'s rows and a line on the codec's speed."""
     rows, speed = result["rows"], result["codec_speed"]
@@ -73,4 +104,10 @@ def format_codec_comparison(result: dict) -> str:
         f"\nCodec encode + decode, all codebooks: {speed['speech_s']:.1f} s of speech in {speed['encode_s']:.2f} + {speed['decode_s']:.2f} s "
         f"= {speed['real_time_factor']:.1f}x real time"
     )
+    if "griffin_lim" in speed:
+        gl = speed["griffin_lim"]
+        lines.append(
+            f"Griffin-Lim on the same magnitudes: deepsc_st.griffin_lim {gl['ours_s']:.2f} s, librosa.griffinlim {gl['librosa_s']:.2f} s "
+            f"({gl['librosa_s'] / gl['ours_s']:.1f}x); largest waveform difference {gl['max_difference']:.1e} of librosa's peak"
+        )
     return "\n".join(lines)

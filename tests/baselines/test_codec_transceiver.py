@@ -95,6 +95,7 @@ def test_bench_codecs_sets_the_codec_beside_amr_wb_on_the_same_utterances(capsys
     result = json.loads(out)
     rows, speed = result["rows"], result["codec_speed"]
     assert speed["real_time_factor"] > 0 and speed["speech_s"] > 1
+    assert speed["griffin_lim"]["max_difference"] < 1e-3 and speed["griffin_lim"]["librosa_s"] > 0  # the same waveforms as librosa's
     assert [row["codec"] for row in rows] == [
         "sent speech", "codec-tiny, 4 codebooks", "codec-tiny, 3 codebooks", "codec-tiny, 2 codebooks",
         "AMR-WB 6.60 kbit/s", "AMR-WB 12.65 kbit/s", "AMR-WB 23.85 kbit/s",

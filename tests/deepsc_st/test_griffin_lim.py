@@ -1,0 +1,41 @@
+import librosa
+import numpy as np
+import pytest
+
+from deepsc_st.griffin_lim import griffin_lim_waveform
+
+
+def chirp_magnitudes(n_fft: int, hop: int, frames: int, seed: int = 0):
+    """A rising chirp with a little noise and its centred STFT magnitudes [frames + 1, bins] (librosa's framing)."""
+    t = np.arange(frames * hop) / 16_000
+    rng = np.random.default_rng(seed)
+    signal = (0.5 * np.sin(2 * np.pi * (200 + 900 * t) * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    return signal, np.abs(librosa.stft(signal, n_fft=n_fft, hop_length=hop, center=True, pad_mode="constant")).T.astype(np.float32)
+
+
+@pytest.mark.parametrize("n_fft, hop", [(1024, 320), (640, 160), (512, 128)])
+def test_it_gives_librosas_griffin_lim(n_fft, hop):
+    _, magnitudes = chirp_magnitudes(n_fft, hop, frames=60)
+    length = 60 * hop
+    ours = griffin_lim_waveform(magnitudes, n_fft, hop, length, iterations=32, seed=3)
+    theirs = librosa.griffinlim(magnitudes.T, n_iter=32, hop_length=hop, n_fft=n_fft, window="hann", center=True, length=length, random_state=3)
+    assert ours.dtype == np.float32 and ours.shape == (length,)
+    assert np.max(np.abs(ours - theirs)) < 1e-3 * np.max(np.abs(theirs))
+
+
+def test_it_is_repeatable_and_the_seed_matters():
+    _, magnitudes = chirp_magnitudes(1024, 320, frames=30)
+    first = griffin_lim_waveform(magnitudes, 1024, 320, 30 * 320, iterations=4, seed=0)
+    assert np.array_equal(first, griffin_lim_waveform(magnitudes, 1024, 320, 30 * 320, iterations=4, seed=0))
+    assert not np.allclose(first, griffin_lim_waveform(magnitudes, 1024, 320, 30 * 320, iterations=4, seed=1))
+
+
+def test_more_iterations_match_the_magnitudes_better():
+    _, magnitudes = chirp_magnitudes(1024, 320, frames=40)
+
+    def spectral_error(iterations):
+        rebuilt = griffin_lim_waveform(magnitudes, 1024, 320, 40 * 320, iterations=iterations)
+        again = np.abs(librosa.stft(rebuilt, n_fft=1024, hop_length=320, center=True, pad_mode="constant")).T
+        return np.mean(np.abs(again - magnitudes))
+
+    assert spectral_error(32) < 0.5 * spectral_error(1)
