@@ -69,6 +69,9 @@ def bits_to_tokens(bits: np.ndarray, codebooks: int, bits_per_token: int) -> np.
     return (np.asarray(bits, np.int64).reshape(-1, codebooks, bits_per_token) @ weights).astype(np.int32)
 
 
+DECODING_THREADS = 2
+
+
 class CodecTransceiver(ConventionalTransceiver):
     """Neural codec tokens over the digital link, then ASR on the decoded speech.
 
@@ -102,9 +105,10 @@ class CodecTransceiver(ConventionalTransceiver):
         self._encode = tf.function(lambda waveform: codec.encode(waveform, self.codebooks), input_signature=signature)
         self._decoder_output = tf.function(codec.decoder_output, input_signature=[tf.TensorSpec([None, None, self.codebooks], tf.int32)])
         # Both depend on one utterance's samples or tokens only: a sweep encodes the clean speech once per
-        # worker, and decodes tokens that arrived unchanged (error-free cells) once.
+        # worker, and decodes tokens that arrived unchanged (error-free cells) once. Two utterances are
+        # decoded at a time: one's Griffin-Lim (numpy) runs while the other's decoder (TensorFlow) does.
         self._encode_one = PerItemMemory(lambda waveform: self._encode(tf.constant(waveform[np.newaxis], tf.float32)).numpy()[0])
-        self._decode_one = PerItemMemory(self._decoded_waveform)
+        self._decode_one = PerItemMemory(self._decoded_waveform, threads=DECODING_THREADS)
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "CodecTransceiver":

@@ -11,6 +11,7 @@ result is exactly the one the computation would give again.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Generic, TypeVar
 
 import numpy as np
@@ -50,17 +51,26 @@ class PerItemMemory(Generic[Result]):
     """``function(*item)`` for each item of a call, remembering the results of the previous call's items by content.
 
     Only the last call's items are kept, so memory stays at one cell's worth.
-    ``function`` must depend on nothing but its arrays.
+    ``function`` must depend on nothing but its arrays. With ``threads`` > 1
+    the new items are computed that many at a time (for work that releases
+    the GIL: TensorFlow, numpy / scipy FFTs); results keep the items' order.
     """
 
-    def __init__(self, function: Callable[..., Result]):
+    def __init__(self, function: Callable[..., Result], threads: int = 1):
         self.function = function
+        self.threads = threads
         self._last: dict[str, Result] = {}
 
     def __call__(self, *columns: list[np.ndarray]) -> list[Result]:
         """``columns``: equally long lists of arrays; item i is (column[i] for each column)."""
         items = list(zip(*columns))
         keys = [content_key(*item) for item in items]
-        results = [self._last[key] if key in self._last else self.function(*item) for key, item in zip(keys, items)]
+        new = {key: item for key, item in zip(keys, items) if key not in self._last}
+        if self.threads > 1 and len(new) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                computed = dict(zip(new, pool.map(lambda item: self.function(*item), new.values())))
+        else:
+            computed = {key: self.function(*item) for key, item in new.items()}
+        results = [self._last[key] if key in self._last else computed[key] for key in keys]
         self._last = dict(zip(keys, results))
         return results

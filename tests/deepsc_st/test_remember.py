@@ -28,6 +28,15 @@ def test_per_item_memory_computes_only_items_the_last_call_did_not_have():
     assert calls == [1.0, 2.0, 3.0, 2.0]
 
 
+def test_per_item_memory_with_threads_gives_the_same_results_in_order():
+    items = [np.full(3, v, np.float32) for v in (1, 2, 3, 2, 4)]  # a repeated item is computed once
+    calls = []
+    threaded = PerItemMemory(lambda x: calls.append(float(x[0])) or x * 3, threads=2)
+    for result, item in zip(threaded(items), items):
+        np.testing.assert_array_equal(result, item * 3)
+    assert sorted(calls) == [1.0, 2.0, 3.0, 4.0]
+
+
 def test_last_list_memory_reuses_only_an_identical_list():
     calls = []
     memory = LastListMemory(lambda arrays: calls.append(len(arrays)) or sum(float(a.sum()) for a in arrays))
