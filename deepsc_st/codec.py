@@ -405,15 +405,21 @@ def magnitude_losses(reference, predicted, config: CodecConfig):
     return tf.reduce_mean(tf.abs(mels[0] - mels[1])), tf.reduce_mean(tf.abs(compressed[0] - compressed[1]))
 
 
+def griffin_lim_framing(magnitude: np.ndarray, config: CodecConfig) -> tuple[np.ndarray, int]:
+    """(magnitudes [frames + 1, n_fft / 2 + 1], samples = frames x hop) that Griffin-Lim turns into one utterance's
+    waveform, from its :class:`MagnitudeHead` output [frames, n_fft / 2 + 1]: frames x hop samples are frames + 1
+    centred frames, the last one silent."""
+    frames = magnitude.shape[0]
+    return np.concatenate([magnitude, np.zeros_like(magnitude[:1])]), frames * config.hop
+
+
 def griffin_lim(magnitudes: np.ndarray, config: CodecConfig, num_samples: int) -> np.ndarray:
     """float32 waveforms [batch, num_samples] of magnitudes [batch, frames, n_fft / 2 + 1] (:class:`MagnitudeHead` framing):
     :func:`deepsc_st.griffin_lim.griffin_lim_waveform` (librosa's fast Griffin-Lim), ``griffin_lim_iterations`` iterations
     from a seeded random phase (repeatable)."""
     waveforms = np.zeros((len(magnitudes), num_samples), np.float32)
     for row, magnitude in zip(waveforms, magnitudes):
-        frames = magnitude.shape[0]
-        silent_end = np.concatenate([magnitude, np.zeros_like(magnitude[:1])])  # frames x hop samples are frames + 1 centred frames
-        waveform = griffin_lim_waveform(silent_end, config.n_fft, config.hop, frames * config.hop, config.griffin_lim_iterations)
+        waveform = griffin_lim_waveform(*griffin_lim_framing(magnitude, config), config.n_fft, config.hop, config.griffin_lim_iterations)
         row[: min(num_samples, waveform.size)] = waveform[:num_samples]
     return waveforms
 

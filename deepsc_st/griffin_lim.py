@@ -21,7 +21,7 @@ import scipy.signal
 MOMENTUM = 0.99  # librosa's default
 
 
-def griffin_lim_waveform(magnitudes: np.ndarray, n_fft: int, hop: int, length: int, iterations: int = 32, seed: int = 0) -> np.ndarray:
+def griffin_lim_waveform(magnitudes: np.ndarray, length: int, n_fft: int, hop: int, iterations: int = 32, seed: int = 0) -> np.ndarray:
     """float32 waveform [length] whose centred STFT (Hann window of n_fft, hop ``hop`` samples) has magnitudes
     ``magnitudes`` float32 [frames, n_fft / 2 + 1], frame t centred on sample t x hop; ``length`` <= (frames - 1) x hop.
 

@@ -24,6 +24,7 @@ from baselines.codec_transceiver import CodecTransceiver
 from baselines.speech_transceiver import SpeechTransceiver
 from channels import make_channel
 from deepsc_st.audio_quality import mean_quality
+from deepsc_st.codec import griffin_lim_framing
 from deepsc_st.data import load_utterances
 from deepsc_st.griffin_lim import griffin_lim_waveform
 from deepsc_st.measure import measure
@@ -75,19 +76,17 @@ def griffin_lim_against_librosa(codec_system: CodecTransceiver, waveforms: list)
     import librosa
 
     config = codec_system.codec.config
-    ours_s = librosa_s = difference = 0.0
-    for tokens in codec_system.encode(waveforms):
-        magnitudes = np.asarray(codec_system.codec.decoder_output(tf.constant(tokens[np.newaxis], tf.int32)))[0]
-        silent_end = np.concatenate([magnitudes, np.zeros_like(magnitudes[:1])])
-        length = magnitudes.shape[0] * config.hop
-        start = time.perf_counter()
-        ours = griffin_lim_waveform(silent_end, config.n_fft, config.hop, length, config.griffin_lim_iterations)
-        middle = time.perf_counter()
-        theirs = librosa.griffinlim(
-            silent_end.T, n_iter=config.griffin_lim_iterations, hop_length=config.hop, n_fft=config.n_fft, center=True, length=length, random_state=0
-        )
-        ours_s, librosa_s = ours_s + middle - start, librosa_s + time.perf_counter() - middle
-        difference = max(difference, float(np.max(np.abs(ours - theirs)) / max(np.max(np.abs(theirs)), 1e-9)))
+    decoded = [np.asarray(codec_system.codec.decoder_output(tf.constant(t[np.newaxis], tf.int32)))[0] for t in codec_system.encode(waveforms)]
+    cases = [griffin_lim_framing(m, config) for m in decoded]
+    start = time.perf_counter()
+    ours = [griffin_lim_waveform(m, length, config.n_fft, config.hop, config.griffin_lim_iterations) for m, length in cases]
+    middle = time.perf_counter()
+    theirs = [
+        librosa.griffinlim(m.T, n_iter=config.griffin_lim_iterations, hop_length=config.hop, n_fft=config.n_fft, center=True, length=length, random_state=0)
+        for m, length in cases
+    ]
+    ours_s, librosa_s = middle - start, time.perf_counter() - middle
+    difference = max(float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-9)) for a, b in zip(ours, theirs))
     return {"ours_s": ours_s, "librosa_s": librosa_s, "max_difference": difference}
 
 

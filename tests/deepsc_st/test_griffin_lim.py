@@ -17,7 +17,7 @@ def chirp_magnitudes(n_fft: int, hop: int, frames: int, seed: int = 0):
 def test_it_gives_librosas_griffin_lim(n_fft, hop):
     _, magnitudes = chirp_magnitudes(n_fft, hop, frames=60)
     length = 60 * hop
-    ours = griffin_lim_waveform(magnitudes, n_fft, hop, length, iterations=32, seed=3)
+    ours = griffin_lim_waveform(magnitudes, length, n_fft, hop, iterations=32, seed=3)
     theirs = librosa.griffinlim(magnitudes.T, n_iter=32, hop_length=hop, n_fft=n_fft, window="hann", center=True, length=length, random_state=3)
     assert ours.dtype == np.float32 and ours.shape == (length,)
     assert np.max(np.abs(ours - theirs)) < 1e-3 * np.max(np.abs(theirs))
@@ -25,16 +25,16 @@ def test_it_gives_librosas_griffin_lim(n_fft, hop):
 
 def test_it_is_repeatable_and_the_seed_matters():
     _, magnitudes = chirp_magnitudes(1024, 320, frames=30)
-    first = griffin_lim_waveform(magnitudes, 1024, 320, 30 * 320, iterations=4, seed=0)
-    assert np.array_equal(first, griffin_lim_waveform(magnitudes, 1024, 320, 30 * 320, iterations=4, seed=0))
-    assert not np.allclose(first, griffin_lim_waveform(magnitudes, 1024, 320, 30 * 320, iterations=4, seed=1))
+    first = griffin_lim_waveform(magnitudes, 30 * 320, 1024, 320, iterations=4, seed=0)
+    assert np.array_equal(first, griffin_lim_waveform(magnitudes, 30 * 320, 1024, 320, iterations=4, seed=0))
+    assert not np.allclose(first, griffin_lim_waveform(magnitudes, 30 * 320, 1024, 320, iterations=4, seed=1))
 
 
 def test_more_iterations_match_the_magnitudes_better():
     _, magnitudes = chirp_magnitudes(1024, 320, frames=40)
 
     def spectral_error(iterations):
-        rebuilt = griffin_lim_waveform(magnitudes, 1024, 320, 40 * 320, iterations=iterations)
+        rebuilt = griffin_lim_waveform(magnitudes, 40 * 320, 1024, 320, iterations=iterations)
         again = np.abs(librosa.stft(rebuilt, n_fft=1024, hop_length=320, center=True, pad_mode="constant")).T
         return np.mean(np.abs(again - magnitudes))
 
