@@ -13,7 +13,6 @@ grow as the sets drift apart; KDSD can be slightly negative.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import tensorflow as tf
 
 from deepsc_st.frontend import NUM_BINS
@@ -66,15 +65,23 @@ def _feature_sets(real, generated) -> tuple[np.ndarray, np.ndarray]:
 def frechet_distance(real: np.ndarray, generated: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to ``real`` [m, d] and ``generated`` [n, d], in squared feature units.
 
-    ||mu_r - mu_g||^2 + Tr(S_r + S_g - 2 sqrtm(S_r S_g)), with sample covariances
-    S; the square root's tiny imaginary round-off is dropped. m, n >= 2.
+    ||mu_r - mu_g||^2 + Tr(S_r + S_g - 2 sqrtm(S_r S_g)), with sample covariances S. m, n >= 2.
+
+    Tr sqrtm(S_r S_g) is taken as the sum of the square roots of the
+    eigenvalues of R S_g R, R = S_r^(1/2) (both symmetric, so ``eigh``): the
+    same matrix square root's trace as ``scipy.linalg.sqrtm(S_r @ S_g)``
+    (tests compare the two within 1e-6), about 10x faster on 384-wide
+    features of 40 utterances, whose covariance is singular (there sqrtm
+    takes about 0.75 s per call and leaves round-off in an imaginary part).
     """
     real, generated = _feature_sets(real, generated)
     mean_gap = real.mean(axis=0) - generated.mean(axis=0)
     cov_real = np.atleast_2d(np.cov(real, rowvar=False))
     cov_generated = np.atleast_2d(np.cov(generated, rowvar=False))
-    cross = scipy.linalg.sqrtm(cov_real @ cov_generated).real
-    return float(mean_gap @ mean_gap + np.trace(cov_real) + np.trace(cov_generated) - 2 * np.trace(cross))
+    eigenvalues, eigenvectors = np.linalg.eigh(cov_real)
+    root = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T
+    cross_trace = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(root @ cov_generated @ root), 0, None)))
+    return float(mean_gap @ mean_gap + np.trace(cov_real) + np.trace(cov_generated) - 2 * cross_trace)
 
 
 def _off_diagonal_mean(kernel: np.ndarray) -> float:

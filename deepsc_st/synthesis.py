@@ -33,6 +33,10 @@ class Synthesizer:
     def synthesize(self, text: str, user: str) -> np.ndarray:
         raise NotImplementedError
 
+    def deterministic(self, user: str) -> bool:
+        """Whether ``user``'s voice gives the same samples for the same text every time (safe to remember)."""
+        return False
+
     def check_user(self, user: str) -> None:
         """A one-line :class:`UserError` listing the registered users when ``user`` is not one."""
         if user not in self.users:
@@ -56,6 +60,9 @@ class RegisteredVoices(Synthesizer):
             return np.zeros(SILENCE_SAMPLES, np.float32)
         return voices.synthesize(self.speakers[user], text)
 
+    def deterministic(self, user: str) -> bool:
+        return voices.is_deterministic(self.speakers[user])
+
 
 class PiperSynthesizer(RegisteredVoices):
     """Piper's neural voice (en_US-joe-medium) for every user; a Piper user keeps their own settings."""
@@ -64,6 +71,38 @@ class PiperSynthesizer(RegisteredVoices):
         self.check_user(user)
         voice = self.speakers[user] if self.speakers[user].get("engine") == "piper" else PIPER_DEFAULT
         return voices.synthesize(voice, text) if text.strip() else np.zeros(SILENCE_SAMPLES, np.float32)
+
+    def deterministic(self, user: str) -> bool:
+        return False
+
+
+class RememberingSynthesizer(Synthesizer):
+    """``synthesizer`` that remembers what deterministic voices said during the current and the previous cell.
+
+    A sweep speaks each cell's recovered texts; at high SNR most are the
+    previous cell's again. Call :meth:`next_cell` before each cell; memory
+    stays at two cells' worth. Speech of other voices (Piper) is made anew.
+    """
+
+    def __init__(self, synthesizer: Synthesizer):
+        self.synthesizer = synthesizer
+        self.users = synthesizer.users
+        self._previous: dict[tuple[str, str], np.ndarray] = {}
+        self._current: dict[tuple[str, str], np.ndarray] = {}
+
+    def next_cell(self) -> None:
+        self._previous, self._current = self._current, {}
+
+    def synthesize(self, text: str, user: str) -> np.ndarray:
+        if not self.synthesizer.deterministic(user):
+            return self.synthesizer.synthesize(text, user)
+        key = (text, user)
+        if key not in self._current:
+            self._current[key] = self._previous[key] if key in self._previous else self.synthesizer.synthesize(text, user)
+        return self._current[key]
+
+    def deterministic(self, user: str) -> bool:
+        return self.synthesizer.deterministic(user)
 
 
 PIPER_DEFAULT = {"engine": "piper", "length_scale": 1.0, "noise_scale": 0.667, "noise_w_scale": 0.8}  # Piper's own defaults

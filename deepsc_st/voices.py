@@ -157,6 +157,12 @@ def piper(voice: dict, text: str) -> np.ndarray:
 
 
 ENGINES = {"espeak-ng": espeak, "flite": flite, "festival": festival, "piper": piper}
+DETERMINISTIC_ENGINES = frozenset({"espeak-ng", "flite", "festival"})  # the same text gives the same samples every time
+
+
+def is_deterministic(voice: dict) -> bool:
+    """Whether ``voice`` speaks a text with the same samples every time (not Piper: it draws noise inside ONNX)."""
+    return voice.get("engine", "espeak-ng") in DETERMINISTIC_ENGINES
 
 
 def synthesize(voice: dict, text: str) -> np.ndarray:

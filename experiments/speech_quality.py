@@ -27,7 +27,7 @@ from deepsc_st.audio_quality import mean_quality, utterance_quality
 from deepsc_st.checkpoint import load_run
 from deepsc_st.remember import LastListMemory, PerItemMemory
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
-from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, receiver_speech
+from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, RememberingSynthesizer, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech
 
 SPEAKER_TABLE = "utterance_speakers.json"
@@ -61,7 +61,7 @@ class SpeechQualityMeter:
     def __init__(self, setup: SpeechQualitySetup):
         self.model, _ = load_run(setup.asr_run_dir)
         self.users = setup.users
-        self.synthesizer = RegisteredVoices()
+        self.synthesizer = RememberingSynthesizer(RegisteredVoices())  # error-free cells speak the same texts again
         self.reference_features = asr_speech_features(self.model, setup.reference)
         self.quality_scores = PerItemMemory(utterance_quality)  # error-free cells decode the same speech again
         self.features = LastListMemory(lambda speech: asr_speech_features(self.model, speech))  # same speech again: same features
@@ -77,6 +77,7 @@ class SpeechQualityMeter:
         (:func:`deepsc_st.audio_quality.mean_quality`; None for the others)."""
         if transceiver.receiver_speech is ReceiverSpeech.NONE:
             return {"fdsd": None, "kdsd": None}
+        self.synthesizer.next_cell()
         speech = [receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)]
         quality = mean_quality(sent, speech, scores=self.quality_scores) if transceiver.receiver_speech is ReceiverSpeech.DECODED else {}
         return {**self.distances(speech), "pesq": quality.get("pesq"), "stoi": quality.get("stoi")}

@@ -3,7 +3,7 @@ import pytest
 
 from deepsc_st.corpus import SPEAKERS
 from deepsc_st.errors import UserError
-from deepsc_st.synthesis import DEFAULT_USER, SILENCE_SAMPLES, RegisteredVoices, receiver_speech
+from deepsc_st.synthesis import DEFAULT_USER, SILENCE_SAMPLES, RegisteredVoices, RememberingSynthesizer, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech, Transceiver, Transmission
 
 
@@ -67,3 +67,37 @@ def test_piper_speaks_for_every_user(tmp_path):
     assert PIPER_DEFAULT["engine"] == "piper"
     with pytest.raises(UserError, match="unknown synthesizer 'tacotron'; choose one of registered, piper"):
         make_synthesizer("tacotron")
+
+
+class CountingVoices(RegisteredVoices):
+    """Registered voices that count what they are asked to speak, without running an engine."""
+
+    def __init__(self):
+        super().__init__({"det": {"engine": "espeak-ng"}, "neural": {"engine": "piper"}})
+        self.spoken = []
+
+    def synthesize(self, text, user):
+        self.spoken.append((text, user))
+        return np.full(len(text), len(self.spoken), np.float32)
+
+
+def test_remembering_synthesizer_speaks_a_deterministic_voice_once_per_text_over_two_cells():
+    voices = CountingVoices()
+    remembering = RememberingSynthesizer(voices)
+    remembering.next_cell()
+    first = remembering.synthesize("hello there", "det")
+    assert remembering.synthesize("hello there", "det") is first
+    remembering.next_cell()
+    assert remembering.synthesize("hello there", "det") is first  # the previous cell's speech
+    remembering.synthesize("hello there", "neural")
+    remembering.synthesize("hello there", "neural")  # Piper draws noise: made anew each time
+    assert voices.spoken == [("hello there", "det"), ("hello there", "neural"), ("hello there", "neural")]
+    remembering.next_cell()
+    remembering.next_cell()  # two cells without it: forgotten
+    remembering.synthesize("hello there", "det")
+    assert voices.spoken[-1] == ("hello there", "det") and len(voices.spoken) == 4
+
+
+def test_engines_that_repeat_themselves_are_known():
+    assert RegisteredVoices().deterministic(DEFAULT_USER)
+    assert not CountingVoices().deterministic("neural")
