@@ -14,7 +14,7 @@ used by :mod:`deepsc_st.speech_distance` for its features.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -22,7 +22,7 @@ import tensorflow as tf
 from channels import Channel
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.frontend import NUM_BINS, spectrogram
-from deepsc_st.model import CTCModel
+from deepsc_st.model import ASRModel, CTCModel
 from deepsc_st.remember import LastListMemory
 
 BATCH_SIZE = 16  # utterances per forward pass
@@ -100,19 +100,79 @@ def _per_utterance(forward, waveforms: list[np.ndarray], snr_db: float, batch_si
     return logits_per_utterance
 
 
-class Recognizer(LastListMemory):
-    """An ASR-only model's token logits [steps_i, 29] of each float32 16 kHz waveform, remembering the last list it heard.
+class Heard(NamedTuple):
+    """What an ASR-only model makes of a list of waveforms in one pass (:func:`listen`)."""
+
+    logits: list[np.ndarray]  # token scores [steps_i, 29] of each waveform
+    features: np.ndarray  # float64 [num_waveforms, 2 x gru_units]: the last BiGRU block's output averaged over each waveform's own steps
+
+
+def _compiled_listening(model: ASRModel):
+    """``listen(spectrogram [B, T, 161], frames [B]) -> (logits [B, S, 29], steps [B], features [B, 2 x gru_units])``,
+    one graph for any B and T, kept on the model. The logits are :meth:`ASRModel.forward`'s (the classifier on the
+    hidden states), the features those hidden states averaged over each utterance's steps (batch padding left out)."""
+    if "_compiled_listening" in model.__dict__:
+        return model.__dict__["_compiled_listening"]
+
+    @tf.function(input_signature=FORWARD_SIGNATURE[:2], autograph=False)
+    def listening(spectrogram, frames):
+        encoder = model.semantic_encoder
+        hidden, steps = encoder.hidden_states(spectrogram, frames, training=False)
+        valid = tf.sequence_mask(steps, tf.shape(hidden)[1], hidden.dtype)[:, :, tf.newaxis]
+        features = tf.reduce_sum(hidden * valid, axis=1) / tf.cast(steps, hidden.dtype)[:, tf.newaxis]
+        return encoder.classifier(hidden), steps, features
+
+    model.__dict__["_compiled_listening"] = listening
+    return listening
+
+
+HEARD_LISTS = 4  # lists each model remembers: a sweep worker's clean test set, decoded and synthesised speech
+
+
+def listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> Heard:
+    """An ASR-only model's token logits and speech features of float32 16 kHz waveforms, in one pass over padded batches.
+
+    The recogniser of the conventional systems and SR+DeepSC and the FDSD /
+    KDSD features (:func:`deepsc_st.speech_distance.asr_speech_features`)
+    both read this, so speech that is both recognised and scored (a speech or
+    codec cell's decoded speech) goes through the model once. The last
+    :data:`HEARD_LISTS` lists are remembered by content per model and batch
+    size (an utterance's padding depends on its batch; the model is
+    deterministic at inference, so a remembered answer is the one it would
+    compute again). The arrays are shared: do not modify them.
+    """
+    if not waveforms:
+        raise ValueError("no waveforms to listen to")
+    memories = model.__dict__.setdefault("_heard", {})
+    if batch_size not in memories:
+        memories[batch_size] = LastListMemory(lambda speech: _listen(model, speech, batch_size), lists=HEARD_LISTS)
+    return memories[batch_size](waveforms)
+
+
+def _listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int) -> Heard:
+    listening = _compiled_listening(model)
+    logits_per_utterance, features = [], []
+    for batch in spectrogram_batches(waveforms, batch_size):
+        logits, steps, pooled = listening(batch["spectrogram"], batch["frames"])
+        logits_per_utterance.extend(row[:count] for row, count in zip(logits.numpy(), steps.numpy()))
+        features.append(pooled.numpy())
+    return Heard(logits_per_utterance, np.concatenate(features).astype(np.float64))
+
+
+class Recognizer:
+    """An ASR-only model's token logits [steps_i, 29] of each float32 16 kHz waveform (:func:`listen`'s, remembered).
 
     A sweep sends the same test set through a system at every channel and
     SNR; a transmitter that recognises the clean speech (text, feature,
-    SR+DeepSC) then does it once per worker instead of once per cell. Only an
-    identical list reuses the answer (an utterance's padding depends on its
-    batch), and the model is deterministic at inference, so a remembered
-    answer is the one it would compute again. The arrays are shared: do not modify them.
+    SR+DeepSC) then does it once per worker instead of once per cell.
     """
 
-    def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE):
-        super().__init__(lambda waveforms: token_logits(model, waveforms, batch_size=batch_size))
+    def __init__(self, model: ASRModel, batch_size: int = BATCH_SIZE):
+        self.model = model
+        self.batch_size = batch_size
+
+    def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
+        return listen(self.model, waveforms, self.batch_size).logits
 
 
 def decode_each(logits_per_utterance: list[np.ndarray]) -> list[str]:

@@ -30,21 +30,24 @@ def content_key(*arrays: np.ndarray) -> str:
 
 
 class LastListMemory(Generic[Result]):
-    """``function(arrays)`` of a whole list, remembering the answer to the last list by content.
+    """``function(arrays)`` of a whole list, remembering the answers to the last ``lists`` lists by content.
 
     For work whose answer for one item depends on the others (a model's
     padded batches), where only an identical list may reuse it.
     """
 
-    def __init__(self, function: Callable[[list[np.ndarray]], Result]):
+    def __init__(self, function: Callable[[list[np.ndarray]], Result], lists: int = 1):
         self.function = function
-        self._last: tuple[str, Result] | None = None
+        self.lists = lists
+        self._recent: dict[str, Result] = {}  # oldest first
 
     def __call__(self, arrays: list[np.ndarray]) -> Result:
         key = content_key(*arrays)
-        if self._last is None or self._last[0] != key:
-            self._last = (key, self.function(arrays))
-        return self._last[1]
+        result = self._recent.pop(key) if key in self._recent else self.function(arrays)
+        self._recent[key] = result
+        while len(self._recent) > self.lists:
+            del self._recent[next(iter(self._recent))]
+        return result
 
 
 class PerItemMemory(Generic[Result]):

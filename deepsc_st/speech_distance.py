@@ -13,40 +13,21 @@ grow as the sets drift apart; KDSD can be slightly negative.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
-from deepsc_st.frontend import NUM_BINS
 from deepsc_st.model import ASRModel
-from deepsc_st.inference import BATCH_SIZE, spectrogram_batches
-
-
-def _compiled_features(model: ASRModel):
-    """``features(spectrogram [B, T, 161], frames [B]) -> float32 [B, 2 x gru_units]`` as one graph for any B and T, kept on the model."""
-    if "_compiled_speech_features" in model.__dict__:
-        return model.__dict__["_compiled_speech_features"]
-    signature = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32)]
-
-    @tf.function(input_signature=signature, autograph=False)
-    def features(spectrogram, frames):
-        hidden, steps = model.semantic_encoder.hidden_states(spectrogram, frames, training=False)
-        valid = tf.sequence_mask(steps, tf.shape(hidden)[1], hidden.dtype)[:, :, tf.newaxis]
-        return tf.reduce_sum(hidden * valid, axis=1) / tf.cast(steps, hidden.dtype)[:, tf.newaxis]
-
-    model.__dict__["_compiled_speech_features"] = features
-    return features
+from deepsc_st.inference import BATCH_SIZE, listen
 
 
 def asr_speech_features(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """Float64 [num_waveforms, 2 x gru_units]: each float32 16 kHz waveform's hidden states averaged over its own steps.
+    """Float64 [num_waveforms, 2 x gru_units]: each float32 16 kHz waveform's hidden states averaged over its own steps
+    (:func:`deepsc_st.inference.listen`, which also recognises them in the same pass).
 
     Batch padding is left out of the average, so a waveform's features do not
     depend on the others in its batch.
     """
     if not waveforms:
         raise ValueError("no waveforms to take speech features of")
-    features = _compiled_features(model)
-    pooled = [features(batch["spectrogram"], batch["frames"]).numpy() for batch in spectrogram_batches(waveforms, batch_size)]
-    return np.concatenate(pooled).astype(np.float64)
+    return listen(model, waveforms, batch_size).features
 
 
 def _feature_sets(real, generated) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ import numpy as np
 
 from deepsc_st.audio_quality import mean_quality, utterance_quality
 from deepsc_st.checkpoint import load_run
-from deepsc_st.remember import LastListMemory, PerItemMemory
+from deepsc_st.remember import PerItemMemory
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance
 from deepsc_st.synthesis import DEFAULT_USER, RegisteredVoices, RememberingSynthesizer, receiver_speech
 from deepsc_st.transceiver import ReceiverSpeech
@@ -58,17 +58,17 @@ class SpeechQualitySetup:
 class SpeechQualityMeter:
     """Scores lists of received speech against the reference set (features computed once)."""
 
-    def __init__(self, setup: SpeechQualitySetup):
-        self.model, _ = load_run(setup.asr_run_dir)
+    def __init__(self, setup: SpeechQualitySetup, model=None):
+        """``model``: the ASR of ``setup.asr_run_dir`` if the caller has it loaded already (shared with its systems)."""
+        self.model = model if model is not None else load_run(setup.asr_run_dir)[0]
         self.users = setup.users
         self.synthesizer = RememberingSynthesizer(RegisteredVoices())  # error-free cells speak the same texts again
         self.reference_features = asr_speech_features(self.model, setup.reference)
         self.quality_scores = PerItemMemory(utterance_quality)  # error-free cells decode the same speech again
-        self.features = LastListMemory(lambda speech: asr_speech_features(self.model, speech))  # same speech again: same features
 
     def distances(self, speech: list[np.ndarray]) -> dict:
         """{"fdsd", "kdsd"} of float32 16 kHz waveforms (>= 2) against the reference set."""
-        features = self.features(speech)
+        features = asr_speech_features(self.model, speech)  # remembered: a decoded cell's speech was just recognised
         return {"fdsd": frechet_distance(self.reference_features, features), "kdsd": kernel_distance(self.reference_features, features)}
 
     def measure(self, transceiver, transmissions, sent: list[np.ndarray]) -> dict:

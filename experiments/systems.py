@@ -84,15 +84,16 @@ class Registry:
                     dirs[kind.name] = None
         return dirs
 
-    def build(self, name: str, model_dirs: dict | None = None, options: dict | None = None) -> Transceiver:
+    def build(self, name: str, model_dirs: dict | None = None, options: dict | None = None, parts: Parts | None = None) -> Transceiver:
         """The transceiver of system ``name``, ready to ``transmit``.
 
         ``model_dirs``: model kind name -> run folder (missing or None: the
         shipped model). ``options``: option name -> value (missing: its default).
+        ``parts``: instead of those two, a :class:`Parts` that other systems share (their models load once).
         Unknown names, bad option values, missing or wrong models, and a
         missing AMR-WB library raise :class:`UserError`.
         """
-        return self._build(self.system(name), Parts(model_dirs, options))
+        return self._build(self.system(name), parts if parts is not None else Parts(model_dirs, options))
 
     def build_each(self, model_dirs: dict | None = None, options: dict | None = None) -> dict[str, Transceiver | UserError]:
         """Every system by name: its transceiver, or the :class:`UserError` that stops it building.

@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import tensorflow as tf
 
@@ -24,6 +25,7 @@ from channels import make_channel
 from deepsc_st.data import LoadedUtterance
 from deepsc_st.distribute import trainable_parameter_count
 from deepsc_st.measure import measure, measurement_seed
+from deepsc_st.transceiver import ASR_MODEL, Parts
 from experiments.results import CellResult
 from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup
 from experiments.systems import Registry
@@ -61,13 +63,17 @@ def init_worker(
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+    parts = Parts(model_dirs, options)  # one ASR for every system and the meter: what it heard once is remembered
     transceivers = {}
     for name in systems:
         try:
-            transceivers[name] = registry.build(name, model_dirs, options)
+            transceivers[name] = registry.build(name, parts=parts)
         except Exception as error:  # noqa: BLE001 - raised again by run_cell
             transceivers[name] = error
-    meter = SpeechQualityMeter(speech_quality) if speech_quality is not None else None
+    meter = None
+    if speech_quality is not None:
+        same_asr = model_dirs.get(ASR_MODEL.name) is not None and Path(model_dirs[ASR_MODEL.name]) == speech_quality.asr_run_dir
+        meter = SpeechQualityMeter(speech_quality, parts.model(ASR_MODEL) if same_asr else None)
     _state.clear()
     _state.update(test_set=test_set, seed=seed, model_ids=model_ids, transceivers=transceivers, channels={}, meter=meter)
 

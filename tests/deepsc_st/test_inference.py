@@ -41,8 +41,14 @@ def test_recognizer_hears_the_same_waveforms_once(monkeypatch):
     import deepsc_st.inference as inference
 
     calls = []
-    monkeypatch.setattr(inference, "token_logits", lambda model, waveforms, batch_size: calls.append(len(waveforms)) or [np.full((2, 29), float(len(w))) for w in waveforms])
-    recognizer = inference.Recognizer(model=None)
+
+    def fake_listen(model, waveforms, batch_size):
+        calls.append(len(waveforms))
+        return inference.Heard([np.full((2, 29), float(len(w))) for w in waveforms], np.zeros((len(waveforms), 4)))
+
+    monkeypatch.setattr(inference, "_listen", fake_listen)
+    model = build_model(get_config("tiny"))
+    recognizer = inference.Recognizer(model)
     waves = [np.ones(160, np.float32), np.zeros(320, np.float32)]
     first = recognizer(waves)
     assert recognizer([w.copy() for w in waves]) is first  # same samples, other arrays: remembered
@@ -52,3 +58,14 @@ def test_recognizer_hears_the_same_waveforms_once(monkeypatch):
     recognizer([np.ones(80, np.float32), np.ones(80, np.float32)])
     recognizer([np.ones(160, np.float32)])  # the same samples cut differently is other speech
     assert calls == [2, 2, 2, 1]
+    assert inference.Recognizer(model)(waves) is first  # a second recogniser of the same model shares what it heard
+
+
+def test_listening_gives_the_forward_pass_logits_and_the_speech_features():
+    from deepsc_st.inference import listen
+
+    model = build_model(get_config("tiny"))
+    heard = listen(model, _waveforms())
+    for ours, forward in zip(heard.logits, token_logits(model, _waveforms())):
+        np.testing.assert_array_equal(ours, forward)
+    assert heard.features.shape == (len(_waveforms()), 2 * get_config("tiny").gru_units)

@@ -43,3 +43,14 @@ def test_last_list_memory_reuses_only_an_identical_list():
     ones = np.ones(3, np.float32)
     assert memory([ones, ones]) == memory([ones.copy(), ones]) == 6.0
     assert memory([ones]) == 3.0 and calls == [2, 1]
+
+
+def test_last_list_memory_keeps_the_most_recently_used_lists():
+    calls = []
+    memory = LastListMemory(lambda arrays: calls.append(len(arrays)) or len(arrays), lists=2)
+    one, two, three = ([np.full(2, v, np.float32)] * v for v in (1, 2, 3))
+    memory(one), memory(two), memory(one), memory(three)  # three pushes out two, the least recently used
+    assert calls == [1, 2, 3]
+    memory(one)
+    memory(two)
+    assert calls == [1, 2, 3, 2]
