@@ -48,11 +48,14 @@ class SpeechQualitySetup:
     ``asr_run_dir``: the ASR-only run whose features FDSD / KDSD use.
     ``reference``: float32 16 kHz waveforms of real speech (>= 2).
     ``users``: the sender's user ID for each test utterance, in order.
+    ``decoded_quality_snrs``: the SNRs (dB) at which PESQ / STOI of decoded
+    speech are measured (about 0.15 s per utterance); None: at every SNR.
     """
 
     asr_run_dir: Path
     reference: list[np.ndarray]
     users: list[str]
+    decoded_quality_snrs: tuple[float, ...] | None = None
 
 
 class SpeechQualityMeter:
@@ -62,6 +65,7 @@ class SpeechQualityMeter:
         """``model``: the ASR of ``setup.asr_run_dir`` if the caller has it loaded already (shared with its systems)."""
         self.model = model if model is not None else load_run(setup.asr_run_dir)[0]
         self.users = setup.users
+        self.decoded_quality_snrs = setup.decoded_quality_snrs
         self.synthesizer = RememberingSynthesizer(RegisteredVoices())  # error-free cells speak the same texts again
         self.reference_features = asr_speech_features(self.model, setup.reference)
         self.quality_scores = PerItemMemory(utterance_quality)  # error-free cells decode the same speech again
@@ -71,15 +75,17 @@ class SpeechQualityMeter:
         features = asr_speech_features(self.model, speech)  # remembered: a decoded cell's speech was just recognised
         return {"fdsd": frechet_distance(self.reference_features, features), "kdsd": kernel_distance(self.reference_features, features)}
 
-    def measure(self, transceiver, transmissions, sent: list[np.ndarray]) -> dict:
+    def measure(self, transceiver, transmissions, sent: list[np.ndarray], snr_db: float) -> dict:
         """FDSD / KDSD of what ``transceiver``'s receiver outputs for ``transmissions`` (None each if no speech),
         and for a receiver that decodes the sent speech (AMR-WB, the codec) PESQ (wb) / STOI against ``sent``
-        (:func:`deepsc_st.audio_quality.mean_quality`; None for the others)."""
+        (:func:`deepsc_st.audio_quality.mean_quality`) at the setup's ``decoded_quality_snrs``; None for the others."""
         if transceiver.receiver_speech is ReceiverSpeech.NONE:
             return {"fdsd": None, "kdsd": None}
         self.synthesizer.next_cell()
         speech = [receiver_speech(transceiver, t, self.synthesizer, user) for t, user in zip(transmissions, self.users)]
-        quality = mean_quality(sent, speech, scores=self.quality_scores) if transceiver.receiver_speech is ReceiverSpeech.DECODED else {}
+        quality = {}
+        if transceiver.receiver_speech is ReceiverSpeech.DECODED and (self.decoded_quality_snrs is None or snr_db in self.decoded_quality_snrs):
+            quality = mean_quality(sent, speech, scores=self.quality_scores)
         return {**self.distances(speech), "pesq": quality.get("pesq"), "stoi": quality.get("stoi")}
 
     def ground_truth(self, transcripts: list[str]) -> dict:

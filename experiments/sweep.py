@@ -51,6 +51,7 @@ from experiments.report import write_report
 from experiments.results import CellResult, ResultsFolder, write_text_atomically
 from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup, sender_users
 from experiments.systems import PROJECT_SYSTEMS, Registry
+from experiments.tables import speech_quality_snrs
 from experiments.worker import init_worker, run_cell
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,9 @@ class SweepSettings:
     backend: str = setting("local", "where cells run: local (a process pool) or ray (a Ray cluster, pip install 'deepsc-st[cluster]')")
     address: str | None = setting(None, "ray: the cluster's HOST:PORT (default: start a local Ray instance)")
     speech_quality: bool = setting(True, "skip FDSD / KDSD of the speech receivers output (faster)", flag="--no-speech-quality")
+    pesq_at_every_snr: bool = setting(
+        False, "measure PESQ / STOI of decoded speech at every SNR (default: at the lowest, nearest 0 dB and highest, the report's table)"
+    )
     reference_split: str = setting("validation", "real speech that FDSD / KDSD compare with")
 
 
@@ -251,7 +255,8 @@ def _speech_quality_setup(settings: SweepSettings, model_dirs: dict, test_set) -
     if len(reference) < 2:
         raise UserError(f"FDSD / KDSD need at least 2 reference utterances in split {settings.reference_split!r}")
     users = sender_users(settings.data, [item.utterance.id for item in test_set])
-    return SpeechQualitySetup(Path(asr_dir), [item.waveform for item in reference], users), fingerprint(reference)
+    decoded_quality_snrs = None if settings.pesq_at_every_snr else tuple(speech_quality_snrs(settings.snrs))
+    return SpeechQualitySetup(Path(asr_dir), [item.waveform for item in reference], users, decoded_quality_snrs), fingerprint(reference)
 
 
 def _ground_truth(folder: ResultsFolder, quality: SpeechQualitySetup, test_set, asr_model_id: str | None) -> dict:

@@ -178,11 +178,18 @@ def examples_table(cells: list[CellResult], snr_db: float) -> str:
     return "\n".join(sections)
 
 
+def speech_quality_snrs(snrs) -> list[float]:
+    """The SNRs (dB) the speech-quality table shows of a sweep over ``snrs``: the lowest, the nearest to 0 dB
+    (the lower one on a tie) and the highest; a sweep measures PESQ / STOI only there unless asked for every SNR."""
+    snrs = set(snrs)
+    return sorted({min(snrs), min(snrs, key=lambda s: (abs(s), s)), max(snrs)})
+
+
 def speech_quality_table(cells: list[CellResult], ground_truth: dict | None) -> str:
     """FDSD / KDSD per system and channel at the lowest, 0 dB (nearest) and highest swept SNR, plus the ground truth;
     PESQ (wb) / STOI where the receiver decodes the sent speech (AMR-WB, the codec), "—" for the others."""
     measured = [c for c in cells if c.fdsd is not None]
-    snrs = sorted({min(c.snr_db for c in measured), nearest_snr(measured, 0.0), max(c.snr_db for c in measured)})
+    snrs = speech_quality_snrs([c.snr_db for c in measured])
     metrics = (*SPEECH_METRICS, *DECODED_SPEECH_METRICS)
     header = ["system", "channel", *(f"{metric.upper()} at {format_db(snr)}" for snr in snrs for metric in metrics)]
 

@@ -99,7 +99,7 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
     except LinkDoesNotFit as error:
         return _unfit_cell(system, channel_name, snr_db, str(error), time.perf_counter() - start)
     sent = [item.waveform for item in _state["test_set"]]
-    speech_quality = _state["meter"].measure(transceiver, measurement.transmissions, sent) if _state["meter"] else {}
+    speech_quality = _state["meter"].measure(transceiver, measurement.transmissions, sent, snr_db) if _state["meter"] else {}
     return CellResult(
         **{**measurement.row(), "elapsed_s": time.perf_counter() - start},
         models={kind.name: _state["model_ids"].get(kind.name) for kind in transceiver.model_kinds},

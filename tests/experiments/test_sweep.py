@@ -119,6 +119,19 @@ def test_speech_quality_of_receivers_that_output_speech(espeak_corpus, overfit_a
     assert json.loads((folder / "sweep.json").read_text())["speech_reference"]["split"] == "validation"
 
 
+def test_pesq_only_where_the_report_shows_it_unless_asked_for_every_snr(espeak_corpus, overfit_asr_run, tmp_path):
+    def pesq_by_snr(**overrides):
+        summary = run_sweep(
+            settings(espeak_corpus, tmp_path, systems=("echo",), snrs=(0.0, 5.0, 10.0), models={"asr": str(overfit_asr_run[0])}, **overrides),
+            FAKES, progress=False,
+        )
+        return {float(r["snr_db"]): r["pesq"] for r in rows_without_time(summary["folder"])}
+
+    table_only = pesq_by_snr(name="table")
+    assert table_only[5.0] == "" and float(table_only[0.0]) == float(table_only[10.0]) == pytest.approx(4.644, abs=1e-3)
+    assert float(pesq_by_snr(name="every", pesq_at_every_snr=True)[5.0]) == pytest.approx(4.644, abs=1e-3)
+
+
 @pytest.mark.slow  # a subprocess killed mid-sweep
 def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path):
     resumed = settings(espeak_corpus, tmp_path)

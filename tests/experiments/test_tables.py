@@ -16,3 +16,10 @@ def test_sr_deepsc_rows_stand_next_to_the_papers_statements():
     assert "| sr-deepsc | rayleigh | not reached (CER > 0.15 at 8 dB) | — | never readable |" in thresholds
     assert "| sr-deepsc | 100 | 120 |" in symbols_table(cells)
     assert "92,212,016 (SR+DeepSC)" in parameters_table([cell("sr-deepsc", "awgn", 0.0, 0.4, parameters=5)])
+
+
+def test_speech_quality_snrs_are_the_lowest_the_nearest_0_db_and_the_highest():
+    from experiments.tables import speech_quality_snrs
+
+    assert speech_quality_snrs([-12.0, -2.0, 2.0, 8.0, 20.0]) == [-12.0, -2.0, 20.0]  # a tie at 0 dB goes to the lower
+    assert speech_quality_snrs([10.0, 12.0]) == [10.0, 12.0]
