@@ -7,8 +7,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# gcc, libc6-dev: pip builds pesq from source (no wheel)
-DEBIAN_PACKAGES := gcc libc6-dev espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr chromium chromium-driver
+# gcc, libc6-dev: pip builds pesq from source (no wheel); fortunes, wordnet-base: corpus text besides Austen (deepsc_st/text_sources.py)
+DEBIAN_PACKAGES := gcc libc6-dev espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr fortunes wordnet-base chromium chromium-driver
 SETUP_STAMP := $(VENV)/.setup-done
 
 .PHONY: setup test test-fast reproduce devset demo clean-results

@@ -90,6 +90,7 @@ from deepsc_st.audio import write_audio
 from deepsc_st import voices
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE  # Hz, output wavs
+from deepsc_st.text_sources import TEXT_SOURCES
 from deepsc_st.tokens import normalize_text
 
 MIN_SECONDS, MAX_SECONDS = 2.0, 12.0  # allowed utterance length
@@ -273,30 +274,62 @@ def _estimated_seconds(normalized: str, rate: int) -> float:
 
 
 def sentence_pool(novels: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """All usable ``(sentence, normalised text)`` pairs in book order, deduplicated by normalised text.
+    """All usable ``(sentence, normalised text)`` pairs of the novels in book order (:func:`usable_sentences`)."""
+    return usable_sentences(paragraph for name in NOVELS for paragraph in _paragraphs(novels[name]))
+
+
+def usable_sentences(paragraphs, seen: set[str] | None = None) -> list[tuple[str, str]]:
+    """The usable ``(sentence, normalised text)`` pairs of one-line ``paragraphs``, in order, deduplicated by
+    normalised text (also against ``seen``, which grows).
 
     Usable: no excluded characters or words (see the module docstring), nothing
     dropped by the normaliser, and an estimated length at least
     ``_ESTIMATE_MARGIN`` inside 2-12 s for the slowest and fastest voice.
     """
     rates = [speaker["rate"] for speaker in ESPEAK_SPEAKERS.values()]  # other engines' lengths are checked after synthesis
-    pool, seen = [], set()
-    for name in NOVELS:
-        for paragraph in _paragraphs(novels[name]):
-            for sentence in _split_sentences(paragraph):
-                if _EXCLUDED.search(sentence):
-                    continue
-                normalized = normalize_text(spoken_text(sentence))
-                words = normalized.text.split()
-                if normalized.removed or normalized.text in seen or any(len(w) == 1 and w not in ("a", "i") for w in words):
-                    continue
-                if _estimated_seconds(normalized.text, max(rates)) < MIN_SECONDS + _ESTIMATE_MARGIN:
-                    continue
-                if _estimated_seconds(normalized.text, min(rates)) > MAX_SECONDS - _ESTIMATE_MARGIN:
-                    continue
-                seen.add(normalized.text)
-                pool.append((sentence, normalized.text))
+    pool, seen = [], set() if seen is None else seen
+    for paragraph in paragraphs:
+        for sentence in _split_sentences(paragraph):
+            if _EXCLUDED.search(sentence):
+                continue
+            normalized = normalize_text(spoken_text(sentence))
+            words = normalized.text.split()
+            if normalized.removed or normalized.text in seen or any(len(w) == 1 and w not in ("a", "i") for w in words):
+                continue
+            if _estimated_seconds(normalized.text, max(rates)) < MIN_SECONDS + _ESTIMATE_MARGIN:
+                continue
+            if _estimated_seconds(normalized.text, min(rates)) > MAX_SECONDS - _ESTIMATE_MARGIN:
+                continue
+            seen.add(normalized.text)
+            pool.append((sentence, normalized.text))
     return pool
+
+
+TEXTS = ("austen", *TEXT_SOURCES)  # what a corpus can be read from (--texts)
+DEFAULT_TEXTS = ("austen",)
+
+
+def text_pool(texts: tuple[str, ...] = DEFAULT_TEXTS) -> tuple[list[tuple[str, str]], dict]:
+    """The usable sentences of ``texts`` (:data:`TEXTS`), one source after the other, deduplicated across them,
+    and the manifest's description of the sources; Austen alone gives :func:`sentence_pool` of the novels."""
+    unknown = [name for name in texts if name not in TEXTS]
+    if unknown or not texts or len(set(texts)) != len(texts):
+        raise UserError(f"--texts: {'unknown text ' + repr(unknown[0]) if unknown else 'each text once'}; choose from {', '.join(TEXTS)}")
+    pool, seen, described = [], set(), []
+    for name in texts:
+        if name == "austen":
+            novels = read_novels()
+            paragraphs = (paragraph for novel in NOVELS for paragraph in _paragraphs(novels[novel]))
+            description = TEXT_SOURCE
+        else:
+            paragraphs = TEXT_SOURCES[name]["paragraphs"]()
+            description = {key: value for key, value in TEXT_SOURCES[name].items() if key != "paragraphs"}
+        sentences = usable_sentences(paragraphs, seen)
+        pool += sentences
+        described.append({"name": name, **description, "usable_sentences": len(sentences)})
+    if texts == DEFAULT_TEXTS:
+        return pool, {**TEXT_SOURCE, "usable_sentences": len(pool)}
+    return pool, {"sources": described, "usable_sentences": len(pool)}
 
 
 # ----------------------------------------------------------------------------- speech
@@ -376,7 +409,8 @@ def _write_json(path: Path, value) -> None:
 
 
 def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0, workers: int | None = None,
-                    progress: bool = True, voice_set: str = DEFAULT_VOICE_SET, splits: tuple[str, ...] = CORPUS_SPLITS) -> dict:
+                    progress: bool = True, voice_set: str = DEFAULT_VOICE_SET, splits: tuple[str, ...] = CORPUS_SPLITS,
+                    texts: tuple[str, ...] = DEFAULT_TEXTS) -> dict:
     """Generate (or finish) the corpus in ``out_dir``; return its summary.
 
     ``utterances`` >= 4 sentences are spoken, each once, by the users of
@@ -385,6 +419,7 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     only these (``make reproduce`` needs test and validation, not the 5,280
     training utterances); each keeps the utterances, ids and files it has in
     the whole corpus, and running again with more splits adds the rest.
+    ``texts``: the text sources read (:func:`text_pool`; default Austen alone).
     Summary: ``hours`` of speech, ``utterances``, ``speakers``,
     ``distinct_words``, one count per split, ``rejected`` (synthesised but
     outside 2-12 s, replaced), ``checksum`` and ``elapsed_s`` (wall-clock
@@ -403,8 +438,11 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     out_dir = Path(out_dir)
     wav_dir = out_dir / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)
+    pool, text_description = text_pool(tuple(texts))
     parameters = {"seed": seed, "utterances": utterances, "espeak_ng": espeak_version(), "voice_set": voice_set,
                   "speakers": speakers, "heldout_speakers": list(chosen["heldout"])}
+    if tuple(texts) != DEFAULT_TEXTS:  # files written before other texts: Austen
+        parameters["texts"] = list(texts)
     parameters_path = out_dir / "generation.json"
     if parameters_path.is_file():
         stored = {"voice_set": DEFAULT_VOICE_SET, **json.loads(parameters_path.read_text())}  # files written before voice sets: espeak
@@ -413,7 +451,6 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     _write_json(parameters_path, parameters)
     _write_json(out_dir / "speakers.json", speakers)
 
-    pool = sentence_pool(read_novels())
     if utterances > len(pool):
         raise UserError(f"--utterances {utterances} is more than the {len(pool)} usable sentences")
     planned, spares = _plan(len(pool), utterances, seed, chosen)
@@ -465,7 +502,7 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     }
     manifest = {
         "espeak_ng": parameters["espeak_ng"],
-        "text_source": {**TEXT_SOURCE, "usable_sentences": len(pool)},
+        "text_source": text_description,
         "seed": seed,
         "voice_set": voice_set,
         "splits": generated,

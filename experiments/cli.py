@@ -348,7 +348,10 @@ def command_corpus(args) -> None:
     from deepsc_st.corpus import generate_corpus
 
     splits = tuple(part.strip() for part in args.splits.split(",") if part.strip())
-    summary = generate_corpus(args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices, splits=splits)
+    texts = tuple(part.strip() for part in args.texts.split(",") if part.strip())
+    summary = generate_corpus(
+        args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices, splits=splits, texts=texts,
+    )
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
 
 
@@ -506,7 +509,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 
-    from deepsc_st.corpus import CORPUS_SPLITS, DEFAULT_UTTERANCES, DEFAULT_VOICE_SET, VOICE_SETS
+    from deepsc_st.corpus import CORPUS_SPLITS, DEFAULT_TEXTS, DEFAULT_UTTERANCES, DEFAULT_VOICE_SET, TEXTS, VOICE_SETS
 
     corpus = commands.add_parser("corpus", help="generate the embedded synthetic speech corpus")
     corpus.add_argument("--out", default="data/synth", help="corpus folder (LJSpeech layout)")
@@ -515,6 +518,11 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     corpus.add_argument("--workers", type=int, default=None, help="synthesisers at a time")
     corpus.add_argument("--voices", default=DEFAULT_VOICE_SET, help=f"who speaks it: {' or '.join(VOICE_SETS)} (mixed: espeak-ng, flite, festival and Piper voices)")
     corpus.add_argument("--splits", default=",".join(CORPUS_SPLITS), help="comma list of the splits to synthesise (make reproduce: test,validation); rerun with more to add them")
+    corpus.add_argument(
+        "--texts", default=",".join(DEFAULT_TEXTS),
+        help=f"comma list of text sources read, from {', '.join(TEXTS)} (fortunes: Debian fortune cookies; wordnet: WordNet's example sentences, "
+        "kept out of training as an unseen domain)",
+    )
     corpus.add_argument("--json", action="store_true")
     corpus.set_defaults(run=command_corpus)
 
