@@ -1,11 +1,13 @@
-"""Running a trained model over many waveforms: the one batched forward loop.
+"""Running a trained model over many waveforms: the batched forward loops.
 
 Every place that turns speech into token scores goes through
-:func:`token_logits`: DeepSC-ST's transceiver, the conventional systems' ASR,
-validation during training, and (through those) ``evaluate``, the model cards
-and every sweep cell. :func:`spectrogram_batches` is the one batching rule
-(input order kept, zero padding to the longest utterance of each batch), also
-used by :mod:`deepsc_st.speech_distance` for its features.
+:func:`token_logits` (DeepSC-ST's transceiver, validation during training,
+and through those ``evaluate``, the model cards and every deepsc-st sweep
+cell) or, for an ASR-only model heard by the conventional systems, SR+DeepSC
+and the FDSD / KDSD features, :func:`listen` (the same logits and the
+speech features in one pass). :func:`spectrogram_batches` is the one
+batching rule (input order kept, zero padding to the longest utterance of
+each batch).
 
 >>> logits = token_logits(model, [waveform], make_channel("awgn"), snr_db=4.0)  # doctest: +SKIP
 >>> logits[0].shape  # doctest: +SKIP
