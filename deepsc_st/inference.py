@@ -144,7 +144,7 @@ def listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH
     compute again). The arrays are shared: do not modify them.
     """
     if not waveforms:
-        raise ValueError("no waveforms to listen to")
+        return Heard([], np.zeros((0, 2 * model.config.gru_units)))
     memories = model.__dict__.setdefault("_heard", {})
     if batch_size not in memories:
         memories[batch_size] = LastListMemory(lambda speech: _listen(model, speech, batch_size), lists=HEARD_LISTS)
