@@ -435,10 +435,10 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
         raise UserError(f"unknown voice set {voice_set!r}; choose one of {', '.join(VOICE_SETS)}")
     chosen = VOICE_SETS[voice_set]
     speakers = {user: SPEAKERS[user] for user in chosen["speakers"]}
+    pool, text_description = text_pool(tuple(texts))  # unknown or missing texts stop here, before any folder is made
     out_dir = Path(out_dir)
     wav_dir = out_dir / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)
-    pool, text_description = text_pool(tuple(texts))
     parameters = {"seed": seed, "utterances": utterances, "espeak_ng": espeak_version(), "voice_set": voice_set,
                   "speakers": speakers, "heldout_speakers": list(chosen["heldout"])}
     if tuple(texts) != DEFAULT_TEXTS:  # files written before other texts: Austen

@@ -48,7 +48,10 @@ def test_a_missing_source_names_its_package(tmp_path):
         list(wordnet_examples(tmp_path))
 
 
-def test_unknown_or_repeated_texts_are_refused():
+def test_unknown_or_repeated_texts_are_refused(tmp_path):
+    with pytest.raises(UserError, match="unknown text"):
+        corpus.generate_corpus(tmp_path / "c", utterances=4, texts=("bogus",), progress=False)
+    assert not (tmp_path / "c").exists()  # refused before anything is written
     with pytest.raises(UserError, match="unknown text 'bible'"):
         corpus.text_pool(("austen", "bible"))
     with pytest.raises(UserError, match="each text once"):
