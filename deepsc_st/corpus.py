@@ -275,7 +275,12 @@ def _estimated_seconds(normalized: str, rate: int) -> float:
 
 def sentence_pool(novels: dict[str, list[str]]) -> list[tuple[str, str]]:
     """All usable ``(sentence, normalised text)`` pairs of the novels in book order (:func:`usable_sentences`)."""
-    return usable_sentences(paragraph for name in NOVELS for paragraph in _paragraphs(novels[name]))
+    return usable_sentences(_novel_paragraphs(novels))
+
+
+def _novel_paragraphs(novels: dict[str, list[str]]):
+    """The prose paragraphs of every novel of :data:`NOVELS`, in book order."""
+    return (paragraph for name in NOVELS for paragraph in _paragraphs(novels[name]))
 
 
 def usable_sentences(paragraphs, seen: set[str] | None = None) -> list[tuple[str, str]]:
@@ -318,9 +323,7 @@ def text_pool(texts: tuple[str, ...] = DEFAULT_TEXTS) -> tuple[list[tuple[str, s
     pool, seen, described = [], set(), []
     for name in texts:
         if name == "austen":
-            novels = read_novels()
-            paragraphs = (paragraph for novel in NOVELS for paragraph in _paragraphs(novels[novel]))
-            description = TEXT_SOURCE
+            paragraphs, description = _novel_paragraphs(read_novels()), TEXT_SOURCE
         else:
             paragraphs = TEXT_SOURCES[name]["paragraphs"]()
             description = {key: value for key, value in TEXT_SOURCES[name].items() if key != "paragraphs"}

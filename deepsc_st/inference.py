@@ -97,9 +97,13 @@ def _per_utterance(forward, waveforms: list[np.ndarray], snr_db: float, batch_si
     snr = tf.constant(snr_db, tf.float32)
     logits_per_utterance = []
     for batch in spectrogram_batches(waveforms, batch_size):
-        logits, steps = forward(batch["spectrogram"], batch["frames"], snr)
-        logits_per_utterance.extend(row[:count] for row, count in zip(logits.numpy(), steps.numpy()))
+        logits_per_utterance.extend(_each_utterance(*forward(batch["spectrogram"], batch["frames"], snr)))
     return logits_per_utterance
+
+
+def _each_utterance(logits, steps) -> list[np.ndarray]:
+    """A batch's logits [B, S, 29] cut back to each utterance's own steps [B]: [steps_i, 29] each."""
+    return [row[:count] for row, count in zip(logits.numpy(), steps.numpy())]
 
 
 class Heard(NamedTuple):
@@ -156,7 +160,7 @@ def _listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int) -> He
     logits_per_utterance, features = [], []
     for batch in spectrogram_batches(waveforms, batch_size):
         logits, steps, pooled = listening(batch["spectrogram"], batch["frames"])
-        logits_per_utterance.extend(row[:count] for row, count in zip(logits.numpy(), steps.numpy()))
+        logits_per_utterance.extend(_each_utterance(logits, steps))
         features.append(pooled.numpy())
     return Heard(logits_per_utterance, np.concatenate(features).astype(np.float64))
 

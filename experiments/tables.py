@@ -156,7 +156,12 @@ def parameters_table(cells: list[CellResult]) -> str:
 
 def nearest_snr(cells: list[CellResult], snr_db: float) -> float:
     """The swept SNR closest to ``snr_db`` (the lower one on a tie)."""
-    return min({c.snr_db for c in cells}, key=lambda s: (abs(s - snr_db), s))
+    return _nearest({c.snr_db for c in cells}, snr_db)
+
+
+def _nearest(snrs, snr_db: float) -> float:
+    """The value of ``snrs`` closest to ``snr_db`` (the lower one on a tie)."""
+    return min(snrs, key=lambda s: (abs(s - snr_db), s))
 
 
 def examples_table(cells: list[CellResult], snr_db: float) -> str:
@@ -182,7 +187,7 @@ def speech_quality_snrs(snrs) -> list[float]:
     """The SNRs (dB) the speech-quality table shows of a sweep over ``snrs``: the lowest, the nearest to 0 dB
     (the lower one on a tie) and the highest; a sweep measures PESQ / STOI only there unless asked for every SNR."""
     snrs = set(snrs)
-    return sorted({min(snrs), min(snrs, key=lambda s: (abs(s), s)), max(snrs)})
+    return sorted({min(snrs), _nearest(snrs, 0.0), max(snrs)})
 
 
 def speech_quality_table(cells: list[CellResult], ground_truth: dict | None) -> str:
