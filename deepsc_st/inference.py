@@ -1,8 +1,9 @@
 """Running a trained model over many waveforms: the batched forward loops.
 
 Every place that turns speech into token scores goes through
-:func:`token_logits` (DeepSC-ST's transceiver, validation during training,
-and through those ``evaluate``, the model cards and every deepsc-st sweep
+:func:`token_logits` (validation during training; DeepSC-ST's transceiver
+runs its two halves, :func:`transmitted_symbols` and :func:`received_logits`,
+and through it ``evaluate``, the model cards and every deepsc-st sweep
 cell) or, for an ASR-only model heard by the conventional systems, SR+DeepSC
 and the FDSD / KDSD features, :func:`listen` (the same logits and the
 speech features in one pass). :func:`spectrogram_batches` is the one
@@ -24,12 +25,12 @@ import tensorflow as tf
 from channels import Channel
 from deepsc_st.decoding import greedy_decode
 from deepsc_st.frontend import NUM_BINS, spectrogram
-from deepsc_st.model import ASRModel, CTCModel
+from deepsc_st.model import ASRModel, CTCModel, DeepSCST
 from deepsc_st.remember import LastListMemory
 
 BATCH_SIZE = 16  # utterances per forward pass
-# (spectrogram [B, T, 161], frames [B], snr_db []) for any B and T: each compiled forward is traced once
-FORWARD_SIGNATURE = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)]
+# (spectrogram [B, T, 161], frames [B]) for any B and T: each compiled forward is traced once
+FORWARD_SIGNATURE = [tf.TensorSpec([None, None, NUM_BINS], tf.float32), tf.TensorSpec([None], tf.int32)]
 
 
 def _features_and_frames(waveform):
@@ -46,36 +47,16 @@ def spectrogram_batches(waveforms: list[np.ndarray], batch_size: int = BATCH_SIZ
         yield {"spectrogram": features, "frames": frames}
 
 
-def compiled_forward(model: CTCModel, channel: Channel | None = None):
-    """``forward(spectrogram [B, T, 161], frames [B], snr_db []) -> (logits [B, S, 29], steps [B])`` as one graph for any B and T.
-
-    ``channel=None`` uses the model's training channel and SNR range (``snr_db`` is then ignored).
-    Graphs are kept on the model, one per channel setting, so each is traced once. The model's Python
-    (loops over layers, no tensor-dependent branches) is traced as written: autograph would cost about
-    0.3 s more per trace (``transmit``) and change nothing.
-    """
-    key = None if channel is None else (channel.name, channel.block_length, channel.k_factor)
-    cache = model.__dict__.setdefault("_compiled_forward", {})
-    if key in cache:
-        return cache[key]
-    @tf.function(input_signature=FORWARD_SIGNATURE, autograph=False)
-    def forward(spectrogram, frames, snr_db):
-        batch = {"spectrogram": spectrogram, "frames": frames}
-        if channel is None:
-            return model.forward(batch, training=False)
-        return model.forward(batch, training=False, channel=channel, snr_db=snr_db)
-
-    cache[key] = forward
-    return forward
-
-
 def token_logits(model: CTCModel, waveforms: list[np.ndarray], channel: Channel | None = None, snr_db: float = 0.0, batch_size: int = BATCH_SIZE) -> list[np.ndarray]:
     """Float32 token logits [steps_i, 29] for each float32 16 kHz waveform.
 
-    ``channel``/``snr_db`` (Es/N0, dB): what a DeepSC-ST model's symbols cross;
-    an ASR-only model ignores both; None uses the model's training channel and SNR range.
+    ``channel``/``snr_db`` (Es/N0, dB): what a DeepSC-ST model's symbols cross
+    (:func:`transmitted_symbols`, then :func:`received_logits`); an ASR-only
+    model ignores both; None uses the model's training channel and SNR range.
     """
-    return _per_utterance(compiled_forward(model, channel), waveforms, snr_db, batch_size)
+    if not isinstance(model, DeepSCST):
+        return semantic_logits(model, waveforms, batch_size)
+    return received_logits(model, transmitted_symbols(model, waveforms, batch_size), channel, snr_db)
 
 
 def semantic_logits(model: CTCModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> list[np.ndarray]:
@@ -84,21 +65,60 @@ def semantic_logits(model: CTCModel, waveforms: list[np.ndarray], batch_size: in
     Their softmax is what DeepSC-ST's channel encoder sends (the semantic
     features); for an ASR-only model they equal :func:`token_logits`.
     """
-    cache = model.__dict__.setdefault("_compiled_forward", {})
-    if "semantic" not in cache:
-        cache["semantic"] = tf.function(
-            lambda spectrogram, frames, snr_db: model.semantic_encoder(spectrogram, frames), input_signature=FORWARD_SIGNATURE, autograph=False
-        )
-    return _per_utterance(cache["semantic"], waveforms, 0.0, batch_size)
-
-
-def _per_utterance(forward, waveforms: list[np.ndarray], snr_db: float, batch_size: int) -> list[np.ndarray]:
-    """``forward`` over padded batches of ``waveforms``, cut back to each utterance's own steps."""
-    snr = tf.constant(snr_db, tf.float32)
+    semantic = _compiled(model, "semantic", lambda spectrogram, frames: model.semantic_encoder(spectrogram, frames), FORWARD_SIGNATURE)
     logits_per_utterance = []
     for batch in spectrogram_batches(waveforms, batch_size):
-        logits_per_utterance.extend(_each_utterance(*forward(batch["spectrogram"], batch["frames"], snr)))
+        logits_per_utterance.extend(_each_utterance(*semantic(batch["spectrogram"], batch["frames"])))
     return logits_per_utterance
+
+
+class Sent(NamedTuple):
+    """One padded batch as DeepSC-ST's transmitter sends it (:func:`transmitted_symbols`)."""
+
+    symbols: tf.Tensor  # complex64 [B, S x symbols_per_step], unit average energy
+    steps: tf.Tensor  # int32 [B]: each utterance's own steps S_i
+
+
+def transmitted_symbols(model: DeepSCST, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> list[Sent]:
+    """DeepSC-ST's transmitter (semantic + channel encoder) over padded batches of float32 16 kHz waveforms, in order.
+
+    Deterministic at inference and independent of the channel, so a sweep's
+    cells can send the same batches (:class:`deepsc_st.transceiver.DeepSCSTTransceiver` remembers them).
+    """
+    transmit = _compiled(model, "transmit", lambda spectrogram, frames: model.transmit({"spectrogram": spectrogram, "frames": frames}), FORWARD_SIGNATURE)
+    return [Sent(*transmit(batch["spectrogram"], batch["frames"])) for batch in spectrogram_batches(waveforms, batch_size)]
+
+
+def received_logits(model: DeepSCST, sent: list[Sent], channel: Channel | None, snr_db: float) -> list[np.ndarray]:
+    """Float32 token logits [steps_i, 29] of each utterance of ``sent`` after ``channel`` at ``snr_db`` (Es/N0, dB) and the channel decoder.
+
+    ``channel=None``: the model's training channel and SNR range (``snr_db`` ignored). The
+    noise and fading come from Sionna's generator, one draw per batch in order.
+    """
+    key = None if channel is None else (channel.name, channel.block_length, channel.k_factor)
+
+    def reception(symbols, snr):
+        return model.receive_over(symbols, channel, None if channel is None else snr)
+
+    receive = _compiled(model, ("receive", key), reception, [tf.TensorSpec([None, None], tf.complex64), tf.TensorSpec([], tf.float32)])
+    snr = tf.constant(snr_db, tf.float32)
+    logits_per_utterance = []
+    for batch in sent:
+        logits_per_utterance.extend(_each_utterance(receive(batch.symbols, snr), batch.steps))
+    return logits_per_utterance
+
+
+def _compiled(model, key, function, input_signature):
+    """``function`` as one graph for any batch and length (``input_signature``), kept on the model under ``key``: traced once.
+
+    The model's Python (loops over layers, no tensor-dependent branches) is
+    traced as written: autograph would cost about 0.3 s more per trace
+    (``transmit``) and change nothing.
+    """
+    graphs = model.__dict__.setdefault("_compiled_graphs", {})
+    if key not in graphs:
+        graphs[key] = tf.function(function, input_signature=input_signature, autograph=False)
+    return graphs[key]
 
 
 def _each_utterance(logits, steps) -> list[np.ndarray]:
@@ -113,23 +133,15 @@ class Heard(NamedTuple):
     features: np.ndarray  # float64 [num_waveforms, 2 x gru_units]: the last BiGRU block's output averaged over each waveform's own steps
 
 
-def _compiled_listening(model: ASRModel):
-    """``listen(spectrogram [B, T, 161], frames [B]) -> (logits [B, S, 29], steps [B], features [B, 2 x gru_units])``,
-    one graph for any B and T, kept on the model. The logits are :meth:`ASRModel.forward`'s (the classifier on the
-    hidden states), the features those hidden states averaged over each utterance's steps (batch padding left out)."""
-    if "_compiled_listening" in model.__dict__:
-        return model.__dict__["_compiled_listening"]
-
-    @tf.function(input_signature=FORWARD_SIGNATURE[:2], autograph=False)
-    def listening(spectrogram, frames):
-        encoder = model.semantic_encoder
-        hidden, steps = encoder.hidden_states(spectrogram, frames, training=False)
-        valid = tf.sequence_mask(steps, tf.shape(hidden)[1], hidden.dtype)[:, :, tf.newaxis]
-        features = tf.reduce_sum(hidden * valid, axis=1) / tf.cast(steps, hidden.dtype)[:, tf.newaxis]
-        return encoder.classifier(hidden), steps, features
-
-    model.__dict__["_compiled_listening"] = listening
-    return listening
+def _listening(model: ASRModel, spectrogram, frames):
+    """(logits [B, S, 29], steps [B], features [B, 2 x gru_units]) of a padded batch: the logits are
+    :meth:`ASRModel.forward`'s (the classifier on the hidden states), the features those hidden states
+    averaged over each utterance's steps (batch padding left out)."""
+    encoder = model.semantic_encoder
+    hidden, steps = encoder.hidden_states(spectrogram, frames, training=False)
+    valid = tf.sequence_mask(steps, tf.shape(hidden)[1], hidden.dtype)[:, :, tf.newaxis]
+    features = tf.reduce_sum(hidden * valid, axis=1) / tf.cast(steps, hidden.dtype)[:, tf.newaxis]
+    return encoder.classifier(hidden), steps, features
 
 
 HEARD_LISTS = 4  # lists each model remembers: a sweep worker's clean test set, decoded and synthesised speech
@@ -156,7 +168,7 @@ def listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH
 
 
 def _listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int) -> Heard:
-    listening = _compiled_listening(model)
+    listening = _compiled(model, "listen", lambda spectrogram, frames: _listening(model, spectrogram, frames), FORWARD_SIGNATURE)
     logits_per_utterance, features = [], []
     for batch in spectrogram_batches(waveforms, batch_size):
         logits, steps, pooled = listening(batch["spectrogram"], batch["frames"])

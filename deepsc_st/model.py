@@ -263,15 +263,21 @@ class DeepSCST(CTCModel):
         """Token logits [batch, steps, 29] from received (equalised) symbols."""
         return self.channel_decoder(symbols)
 
-    def forward(self, batch, training=False, channel: Channel | None = None, snr_db=None):
-        symbols, steps = self.transmit(batch, training=training)
+    def receive_over(self, symbols, channel: Channel | None = None, snr_db=None):
+        """Token logits [batch, steps, 29] of channel symbols complex64 [batch, steps * 20] sent over ``channel`` at ``snr_db`` (Es/N0, dB).
+
+        None: the training channel / an SNR drawn uniformly per utterance from the training range.
+        """
         if channel is None:
             channel = self.train_channel
         if snr_db is None:
             low, high = self.train_snr_db
             snr_db = tf.random.uniform([tf.shape(symbols)[0]], low, high) if high > low else low
-        received = channel(symbols, snr_db)
-        return self.receive(received.symbols), steps
+        return self.receive(channel(symbols, snr_db).symbols)
+
+    def forward(self, batch, training=False, channel: Channel | None = None, snr_db=None):
+        symbols, steps = self.transmit(batch, training=training)
+        return self.receive_over(symbols, channel, snr_db), steps
 
 
 def build_model(config: ModelConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> CTCModel:

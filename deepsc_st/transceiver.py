@@ -31,8 +31,9 @@ import numpy as np
 from channels import Channel
 from deepsc_st.checkpoint import load_run
 from deepsc_st.errors import UserError
-from deepsc_st.inference import BATCH_SIZE, decode_each, token_logits
+from deepsc_st.inference import BATCH_SIZE, decode_each, received_logits, token_logits, transmitted_symbols
 from deepsc_st.model import ASRModel, CTCModel, DeepSCST
+from deepsc_st.remember import LastListMemory
 from deepsc_st.shipped import shipped_model_dir
 
 
@@ -201,7 +202,15 @@ class DeepSCSTTransceiver(Transceiver):
     An ASR-only model (the semantic encoder alone) is accepted for the
     channel ``none`` only: it is what ``deepsc-st evaluate`` measures for an
     ASR run, and it sends no channel symbols.
+
+    The transmitter's symbols do not depend on the channel or the SNR: the
+    last :data:`SENT_LISTS` lists' are remembered by content, so a sweep
+    worker runs the semantic encoder once per test set and only the channel
+    and the channel decoder per cell (the same numbers: the noise is drawn
+    in the same batches and order).
     """
+
+    SENT_LISTS = 2
 
     name = "deepsc-st"
     model_kinds = (DEEPSC_ST_MODEL,)
@@ -210,6 +219,7 @@ class DeepSCSTTransceiver(Transceiver):
     def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE):
         self.model = model
         self.batch_size = batch_size
+        self._sent = LastListMemory(lambda speech: transmitted_symbols(model, speech, batch_size), lists=self.SENT_LISTS)
         if isinstance(model, ASRModel):
             self.name = ASR_MODEL.name  # measured as "asr": the ASR alone is not the deepsc-st system
 
@@ -224,7 +234,10 @@ class DeepSCSTTransceiver(Transceiver):
     def transmit(self, waveforms, channel, snr_db):
         if not isinstance(self.model, DeepSCST) and channel.name != "none":
             raise UserError("an ASR-only model sends no channel symbols; use --channel none")
-        logits = token_logits(self.model, waveforms, channel, snr_db, self.batch_size)
+        if isinstance(self.model, DeepSCST):
+            logits = received_logits(self.model, self._sent(waveforms), channel, snr_db)
+        else:
+            logits = token_logits(self.model, waveforms, batch_size=self.batch_size)
         symbols_per_step = self.model.config.symbols_per_step if isinstance(self.model, DeepSCST) else 0
         return [Transmission(text, len(scores) * symbols_per_step, token_scores=scores) for text, scores in zip(decode_each(logits), logits)]
 

@@ -37,6 +37,30 @@ def test_a_deepsc_transmission_carries_the_receivers_token_scores():
     assert sent.token_scores.shape == (sent.channel_symbols // model.config.symbols_per_step, 29)
 
 
+def test_a_deepsc_transceiver_sends_a_test_set_once_and_receives_it_per_cell_as_token_logits_would(monkeypatch):
+    import sionna
+
+    import deepsc_st.inference as inference
+    import deepsc_st.transceiver as transceiver
+
+    model = build_model(get_config("tiny"), "awgn")
+    sends = []
+
+    def counted(*args):
+        sends.append(len(args[1]))
+        return inference.transmitted_symbols(*args)
+
+    monkeypatch.setattr(transceiver, "transmitted_symbols", counted)
+    system = DeepSCSTTransceiver(model, batch_size=2)
+    for channel, snr_db in (("awgn", 0.0), ("rayleigh", 4.0)):
+        sionna.phy.config.seed = 3
+        cell = system.transmit(_waveforms(), make_channel(channel), snr_db)
+        sionna.phy.config.seed = 3
+        for sent, expected in zip(cell, token_logits(model, _waveforms(), make_channel(channel), snr_db, batch_size=2)):
+            np.testing.assert_array_equal(sent.token_scores, expected)
+    assert sends == [3]
+
+
 def test_recognizer_hears_the_same_waveforms_once(monkeypatch):
     import deepsc_st.inference as inference
 

@@ -7,7 +7,6 @@ from deepsc_st.audio import load_audio
 from deepsc_st.config import get_config
 from deepsc_st.data import read_utterances
 from deepsc_st.model import build_model
-from deepsc_st.inference import _compiled_listening
 from deepsc_st.speech_distance import asr_speech_features, frechet_distance, kernel_distance, speech_distances
 
 
@@ -106,7 +105,7 @@ def test_features_are_one_vector_per_waveform_whatever_the_batching(tiny_asr, es
     features = asr_speech_features(tiny_asr, espeak_waveforms)
     assert features.shape == (len(espeak_waveforms), 2 * get_config("tiny").gru_units) and features.dtype == np.float64
     np.testing.assert_allclose(asr_speech_features(tiny_asr, espeak_waveforms, batch_size=3), features, atol=1e-5)
-    assert _compiled_listening(tiny_asr).experimental_get_tracing_count() == 1
+    assert tiny_asr.__dict__["_compiled_graphs"]["listen"].experimental_get_tracing_count() == 1
 
 
 def test_batch_padding_does_not_change_a_short_waveforms_features(tiny_asr, espeak_waveforms):
