@@ -10,7 +10,9 @@ codec and speech systems over the noiseless channel). The codec's speed is
 timed on the same utterances: encode + decode (Griffin-Lim included) with all
 codebooks, as seconds of speech per wall second (:func:`codec_real_time_factor`),
 and the project's Griffin-Lim against librosa's on the same decoded magnitudes
-(:func:`griffin_lim_against_librosa`).
+(:func:`griffin_lim_against_librosa`). For a codec whose decoder predicts
+magnitudes only, :func:`griffin_lim_ceiling` scores Griffin-Lim from the sent
+speech's own magnitudes: what a perfect decoder would reach with that phase.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ SEED = 0
 
 
 def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "test", utterances: int | None = 100) -> dict:
-    """{"rows": [{"codec", "bits_per_second", "pesq", "stoi", "cer", "wer", "utterances"}], "codec_speed": :func:`codec_real_time_factor`}:
+    """{"rows": [{"codec", "bits_per_second", "pesq", "stoi", "cer", "wer", "utterances"}], "codec_speed": :func:`codec_real_time_factor`,
+    "griffin_lim_ceiling": :func:`griffin_lim_ceiling` (None for a codec that predicts its phase)}:
     rows for the sent speech, the codec with all its codebooks down to 2, then AMR-WB at :data:`AMR_WB_MODES_KBPS`
     (``codec_system``'s ASR recognises them all)."""
     loaded = load_utterances(data, split, utterances)
@@ -43,8 +46,10 @@ def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "tes
     none = make_channel("none")
     asr = measure(DeepSCSTTransceiver(codec_system.asr_model), loaded, none, 0.0, seed=SEED)
     speed = codec_real_time_factor(codec_system, sent)
+    ceiling = None
     if codec_system.codec.config.phase == "griffin-lim":
         speed["griffin_lim"] = griffin_lim_against_librosa(codec_system, sent)
+        ceiling = griffin_lim_ceiling(codec_system.codec.config, sent)
     rows = [{"codec": "sent speech", "bits_per_second": None, "pesq": None, "stoi": None, "cer": asr.cer, "wer": asr.wer, "utterances": asr.utterances}]
     systems = [(f"{codec_system.codec.config.name}, {k} codebooks", CodecTransceiver(codec_system.asr_model, codec_system.codec, k)) for k in range(codec_system.codebooks, 1, -1)]
     systems += [(f"AMR-WB {mode:.2f} kbit/s", SpeechTransceiver(codec_system.asr_model, mode_kbps=mode)) for mode in AMR_WB_MODES_KBPS]
@@ -53,7 +58,7 @@ def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "tes
         quality = mean_quality(sent, [t.waveform for t in measured.transmissions])
         rate = system.bits_per_second if isinstance(system, CodecTransceiver) else system.codec.mode_kbps * 1000
         rows.append({"codec": label, "bits_per_second": rate, "pesq": quality["pesq"], "stoi": quality["stoi"], "cer": measured.cer, "wer": measured.wer, "utterances": measured.utterances})
-    return {"rows": rows, "codec_speed": speed}
+    return {"rows": rows, "codec_speed": speed, "griffin_lim_ceiling": ceiling}
 
 
 def codec_real_time_factor(codec_system: CodecTransceiver, waveforms: list) -> dict:
@@ -90,6 +95,20 @@ def griffin_lim_against_librosa(codec_system: CodecTransceiver, waveforms: list)
     return {"ours_s": ours_s, "librosa_s": librosa_s, "max_difference": difference}
 
 
+def griffin_lim_ceiling(config, waveforms: list) -> dict:
+    """{"pesq", "stoi", "scored"} of Griffin-Lim (``config``'s n_fft, hop and iterations) from the STFT magnitudes of
+    ``waveforms`` themselves (``librosa.stft``, centred Hann frames; each waveform zero-padded to a multiple of the hop,
+    as the codec pads it): the speech quality of a magnitude-only decoder whose magnitudes were exact."""
+    import librosa
+
+    rebuilt = []
+    for waveform in waveforms:
+        padded = np.pad(waveform, (0, -len(waveform) % config.hop))
+        magnitudes = np.abs(librosa.stft(padded, n_fft=config.n_fft, hop_length=config.hop, center=True)).T
+        rebuilt.append(griffin_lim_waveform(magnitudes, len(padded), config.n_fft, config.hop, config.griffin_lim_iterations)[: len(waveform)])
+    return mean_quality(waveforms, rebuilt)
+
+
 def format_codec_comparison(result: dict) -> str:
     """A Markdown table of :func:`run_codec_comparison`'s rows and a line on the codec's speed."""
     rows, speed = result["rows"], result["codec_speed"]
@@ -103,6 +122,12 @@ def format_codec_comparison(result: dict) -> str:
         f"\nCodec encode + decode, all codebooks: {speed['speech_s']:.1f} s of speech in {speed['encode_s']:.2f} + {speed['decode_s']:.2f} s "
         f"= {speed['real_time_factor']:.1f}x real time"
     )
+    ceiling = result.get("griffin_lim_ceiling")
+    if ceiling is not None:
+        lines.append(
+            f"Griffin-Lim from the sent speech's own magnitudes (the ceiling of a magnitude-only decoder): PESQ {ceiling['pesq']:.3f}, "
+            f"STOI {ceiling['stoi']:.3f}"
+        )
     if "griffin_lim" in speed:
         gl = speed["griffin_lim"]
         lines.append(
