@@ -46,12 +46,13 @@ def plot_metric_vs_snr(cells: list[CellResult], metric: str, stem: Path, ground_
     FDSD / KDSD draw ``ground_truth`` (the transcripts through the synthesiser) when
     given. Cells without the metric (None or NaN: e.g. bits that do not fit
     the budget) are left out. ``cells`` sorted by system, channel and SNR
-    (their order gives panel and legend order). Returns the PNG and PDF paths.
+    (their order gives panel and legend order, and each system's colour and
+    marker, the same in every figure of a sweep). Returns the PNG and PDF paths.
     """
+    systems = list(dict.fromkeys(c.system for c in cells))
     cells = [c for c in cells if getattr(c, metric) is not None and not math.isnan(getattr(c, metric))]
     if not cells:
         return []
-    systems = list(dict.fromkeys(c.system for c in cells))
     channels = list(dict.fromkeys(c.channel for c in cells))
     figure = Figure(figsize=(4.2 * len(channels), 3.9), layout="constrained")
     axes = figure.subplots(1, len(channels), sharey=True, squeeze=False)[0]
