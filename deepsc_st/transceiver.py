@@ -203,8 +203,8 @@ class DeepSCSTTransceiver(Transceiver):
     channel ``none`` only: it is what ``deepsc-st evaluate`` measures for an
     ASR run, and it sends no channel symbols.
 
-    The transmitter's symbols do not depend on the channel or the SNR: the
-    last :data:`SENT_LISTS` lists' are remembered by content, so a sweep
+    The transmitter's symbols do not depend on the channel or the SNR: those
+    of the last :attr:`SENT_LISTS` lists are remembered by content, so a sweep
     worker runs the semantic encoder once per test set and only the channel
     and the channel decoder per cell (the same numbers: the noise is drawn
     in the same batches and order).
@@ -232,12 +232,12 @@ class DeepSCSTTransceiver(Transceiver):
         return {self.name: self.model}
 
     def transmit(self, waveforms, channel, snr_db):
-        if not isinstance(self.model, DeepSCST) and channel.name != "none":
-            raise UserError("an ASR-only model sends no channel symbols; use --channel none")
         if isinstance(self.model, DeepSCST):
             logits = received_logits(self.model, self._sent(waveforms), channel, snr_db)
+            symbols_per_step = self.model.config.symbols_per_step
+        elif channel.name != "none":
+            raise UserError("an ASR-only model sends no channel symbols; use --channel none")
         else:
-            logits = token_logits(self.model, waveforms, batch_size=self.batch_size)
-        symbols_per_step = self.model.config.symbols_per_step if isinstance(self.model, DeepSCST) else 0
+            logits, symbols_per_step = token_logits(self.model, waveforms, batch_size=self.batch_size), 0
         return [Transmission(text, len(scores) * symbols_per_step, token_scores=scores) for text, scores in zip(decode_each(logits), logits)]
 
