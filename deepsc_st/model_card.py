@@ -211,8 +211,6 @@ def card_facts(
 ) -> dict:
     """What the card says besides the measurements and the per-epoch table, as stored in ``measurements.json``."""
     commands, ancestors = _lineage(run)
-    manifest_path = Path(data_dir) / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     return {
         "title": _title(run),
         "config": run["config"]["name"],
@@ -220,13 +218,24 @@ def card_facts(
         "weights_mb": round((Path(run_dir) / checkpoint.MODEL_WEIGHTS).stat().st_size / 1e6, 1),
         "commands": commands + [_command(run, history, run_dir)],
         "ancestors": ancestors,
-        "corpus": {"data": run["data"], "seed": manifest.get("seed", "unknown"), "checksum": manifest.get("checksum_sha256", "unknown")},
+        "corpus": _corpus_facts(run["data"], data_dir),
         "training_seconds": training_seconds if training_seconds is not None else _recorded_seconds(history),
         "hardware": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU",
         "commit": run.get("commit") or "unknown",
         "note": note,
         **({"measured_with": measured_with} if measured_with else {}),
     }
+
+
+def _corpus_facts(data: str, data_dir) -> dict | list[dict]:
+    """Seed and manifest checksum of the run's corpus: ``data_dir``'s manifest; for a run on several corpora, a list of each one's."""
+    folders = data.split(",")
+    manifests = [Path(data_dir) / "manifest.json"] if len(folders) == 1 else [Path(folder) / "manifest.json" for folder in folders]
+    facts = []
+    for folder, path in zip(folders, manifests):
+        manifest = json.loads(path.read_text()) if path.is_file() else {}
+        facts.append({"data": folder, "seed": manifest.get("seed", "unknown"), "checksum": manifest.get("checksum_sha256", "unknown")})
+    return facts[0] if len(folders) == 1 else facts
 
 
 def _progress_lines(history: list[dict]) -> list[str]:
@@ -268,7 +277,7 @@ def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
         "```",
         "",
         *(_ancestor_line(ancestor) for ancestor in facts["ancestors"]),
-        f"- Corpus: `{corpus['data']}`, seed {corpus['seed']}, manifest checksum `{corpus['checksum']}`.",
+        *(f"- Corpus: `{one['data']}`, seed {one['seed']}, manifest checksum `{one['checksum']}`." for one in (corpus if isinstance(corpus, list) else [corpus])),
         f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, {_validation(history[-1])[0]} {_validation(history[-1])[1]:.4f}.",
         (f"- Training time: {seconds / 60:.1f} min" + (" (this run)" if facts["ancestors"] else "")) if seconds else "- Training time: not recorded",
         f"- Hardware: {facts['hardware']}.",

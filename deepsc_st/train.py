@@ -68,7 +68,7 @@ class TrainingSettings:
         MISSING,
         "paper, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC); "
         "codec-paper, codec-small or codec-tiny (the speech codec)", parse=parse_config, render=lambda config: config.name, always=True)
-    data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt)", always=True)
+    data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt), or several, comma-separated, to train on all of them", always=True)
     channel: str = setting("none", "none (the ASR; the codec), awgn, rayleigh or rician (train: rician for all but the codec)", parse=parse_channel, always=True)
     snr_db: tuple[float, float] = setting(
         (8.0, 8.0), "Es/N0 in dB, or LOW:HIGH to draw one per utterance", flag="--snr", parse=parse_snr_range, render=snr_range_text,
@@ -85,8 +85,8 @@ class TrainingSettings:
     seed: int = setting(0, "seed of initialisation, shuffling, augmentation and channel draws", always=True)
     block_length: int = setting(DEFAULT_BLOCK_LENGTH, "complex symbols per fading block")
     k_factor: float = setting(DEFAULT_K_FACTOR, "Rician K factor (linear)", render=lambda k: f"{k:g}")
-    max_utterances: int | None = setting(None, "use only the first N training utterances", parse=int)
-    validation_utterances: int = setting(200, "validation utterances scored after each epoch")
+    max_utterances: int | None = setting(None, "use only the first N training utterances (of each corpus)", parse=int)
+    validation_utterances: int = setting(200, "validation utterances scored after each epoch (of each corpus)")
     init_from: str | None = setting(
         None, "ASR run folder to initialise the semantic encoder from; text configs: a text run of the same config to start from (its weights and vocabulary)"
     )
@@ -203,6 +203,11 @@ def _write_rows(path, rows):
         csv.writer(handle).writerows(rows)
 
 
+def load_corpora(data: str, split: str, max_utterances: int | None, progress: bool) -> list[LoadedUtterance]:
+    """``split`` of every corpus folder in ``data`` (one, or a comma-separated list), in that order; ``max_utterances`` of each."""
+    return [item for folder in data.split(",") for item in load_utterances(folder.strip(), split, max_utterances, progress=progress)]
+
+
 def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: bool = True, strategy: str = "none") -> dict:
     """Train (or continue) the run in ``run_dir``; returns the last epoch's logs and timing.
 
@@ -253,8 +258,8 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         sentences = text_training_data(settings, vocabulary)
         batches_per_epoch = sentences.batches_per_epoch
     else:
-        train_set = load_utterances(settings.data, "train", settings.max_utterances, progress=progress)
-        validation = load_utterances(settings.data, "validation", settings.validation_utterances, progress=progress)
+        train_set = load_corpora(settings.data, "train", settings.max_utterances, progress)
+        validation = load_corpora(settings.data, "validation", settings.validation_utterances, progress)
         batches_per_epoch = (crop_batches_per_epoch if codec else training_batches_per_epoch)(train_set, settings.batch_size)
 
     with distribution.scope():

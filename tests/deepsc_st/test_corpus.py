@@ -134,10 +134,13 @@ def test_held_out_voices_never_speak_in_training(name):
     if name == "mixed":  # whole engine voices are held out, not only speaker settings
         assert {voice[user] for user in voice_set["heldout"]} - trained_voices == {("flite", "rms"), ("festival", "ked_diphone")}
         assert {engine for engine, _ in trained_voices} == {"espeak-ng", "flite", "festival", "piper"}
+    if name == "kokoro":  # one voice of each accent and sex never trained on
+        assert sorted(voice[user][1] for user in voice_set["heldout"]) == ["af_river", "am_puck", "bf_lily", "bm_lewis"]
+        assert {engine for engine, _ in trained_voices} == {"kokoro"} and len(trained_voices) == 24
 
 
 def test_unknown_voice_set(tmp_path):
-    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed"):
+    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed, kokoro"):
         corpus.generate_corpus(tmp_path, utterances=8, voice_set="robots", progress=False)
 
 

@@ -147,3 +147,19 @@ def test_warmup_cosine_rises_over_two_epochs_then_decays():
 def test_unknown_schedule_is_refused_before_training(tmp_path):
     with pytest.raises(UserError, match="unknown learning-rate schedule 'step'"):
         train(TrainingSettings(config=get_config("tiny"), data=str(tmp_path), lr_schedule="step"), tmp_path / "run", progress=False)
+
+
+def test_several_corpora_train_together(espeak_corpus, tmp_path):
+    from deepsc_st.model_card import card_facts
+    from deepsc_st.train import load_corpora
+    from tests.conftest import write_espeak_corpus
+
+    other = write_espeak_corpus(tmp_path / "other", voice="en-gb", rate=170)
+    both = f"{espeak_corpus},{other}"
+    loaded = load_corpora(both, "train", 3, progress=False)
+    assert [item.utterance.wav_path.parents[1] for item in loaded] == [espeak_corpus] * 3 + [other] * 3
+    result = train(settings(both, epochs=1, max_utterances=4, validation_utterances=2), tmp_path / "run", progress=False)
+    assert result["epochs_done"] == 1
+    model, run = load_run(tmp_path / "run")
+    facts = card_facts(tmp_path / "run", model, run, [], espeak_corpus, 1.0, None)
+    assert [corpus["data"] for corpus in facts["corpus"]] == [str(espeak_corpus), str(other)]

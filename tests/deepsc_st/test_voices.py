@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deepsc_st import voices
-from deepsc_st.corpus import SPEAKERS
+from deepsc_st.corpus import KOKORO_SPEAKERS, SPEAKERS
 from deepsc_st.errors import UserError
 
 pytestmark = pytest.mark.slow  # about 20 engine runs, Piper's model load among them
@@ -12,7 +12,12 @@ pytestmark = pytest.mark.slow  # about 20 engine runs, Piper's model load among 
 SENTENCE = "The cat sat on the mat, and Mr. Smith's dog ran home."
 
 
-@pytest.mark.parametrize("user", sorted(SPEAKERS))
+# Kokoro runs at about real time on one core: one user of each accent and sex speaks here, and every
+# Kokoro user's voice is checked to exist in the voice package below.
+KOKORO_SAMPLE = ("spk22", "spk33", "spk42", "spk46")  # af_alloy, am_adam, bf_alice, bm_daniel
+
+
+@pytest.mark.parametrize("user", sorted(set(SPEAKERS) - set(KOKORO_SPEAKERS)) + list(KOKORO_SAMPLE))
 def test_each_registered_user_speaks(user):
     speech = voices.synthesize(SPEAKERS[user], SENTENCE)
     assert speech.dtype == np.float32 and speech.ndim == 1
@@ -20,7 +25,23 @@ def test_each_registered_user_speaks(user):
     assert np.max(np.abs(speech)) <= 1.0 and np.sqrt(np.mean(speech**2)) > 0.01
 
 
-@pytest.mark.parametrize("engine", ["espeak-ng", "flite", "festival"])
+def test_every_kokoro_user_names_a_voice_of_the_package():
+    styles = np.load(voices._kokoro_voices_file(voices.kokoro_folder()))
+    assert {voice["name"] for voice in KOKORO_SPEAKERS.values()} <= set(styles.files) and len(KOKORO_SPEAKERS) == 28
+    assert all(styles[name].shape == voices.KOKORO_STYLE_SHAPE for name in styles.files)
+    assert {voice["lang"] for voice in KOKORO_SPEAKERS.values()} == {"en-us", "en-gb"}
+
+
+def test_kokoro_without_its_voice_package_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPSC_ST_KOKORO", str(tmp_path))
+    with pytest.raises(UserError, match=r"kokoro-js-1\.2\.1\.tgz is missing \(make setup runs npm pack kokoro-js@1\.2\.1"):
+        voices._kokoro_voices_file(voices.kokoro_folder())
+    (tmp_path / voices.KOKORO_VOICES_PACKAGE).write_bytes(b"not the package")
+    with pytest.raises(UserError, match="not the expected file"):
+        voices._kokoro_voices_file(voices.kokoro_folder())
+
+
+@pytest.mark.parametrize("engine", ["espeak-ng", "flite", "festival", "kokoro"])
 def test_deterministic_engines_repeat_themselves(engine):
     user = next(user for user, voice in SPEAKERS.items() if voice.get("engine", "espeak-ng") == engine)
     assert np.array_equal(voices.synthesize(SPEAKERS[user], "open the red door"), voices.synthesize(SPEAKERS[user], "open the red door"))
