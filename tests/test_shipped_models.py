@@ -20,6 +20,7 @@ SHIPPED = [
     ("asr-small", ASRModel, "small"),
     ("deepsc-st-small", DeepSCST, "small"),
     ("asr-small-mixed", ASRModel, "small"),
+    ("asr-small-kokoro", ASRModel, "small"),
     ("asr-small-texts", ASRModel, "small"),
     ("deepsc-st-small-mixed", DeepSCST, "small"),
     ("sr-deepsc-small", DeepSCText, "text-small"),
