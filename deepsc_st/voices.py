@@ -235,8 +235,14 @@ def _kokoro_model():
 
 
 def kokoro(voice: dict, text: str) -> np.ndarray:
-    """Kokoro-82M's voice ``name`` (e.g. af_heart: American female), phonemised as ``lang`` (en-us, en-gb), at ``speed`` (> 1 faster)."""
-    audio, rate = _kokoro_model().create(text, voice=voice["name"], speed=voice["speed"], lang=voice["lang"])
+    """Kokoro-82M's voice ``name`` (e.g. af_heart: American female), or a ``blend`` of voices ({name: weight},
+    the weighted sum of their style vectors), phonemised as ``lang`` (en-us, en-gb), at ``speed`` (> 1 faster)."""
+    model = _kokoro_model()
+    if "blend" in voice:
+        style = sum(weight * model.get_voice_style(name) for name, weight in voice["blend"].items())
+    else:
+        style = voice["name"]
+    audio, rate = model.create(text, voice=style, speed=voice["speed"], lang=voice["lang"])
     return to_16k(audio, rate)
 
 

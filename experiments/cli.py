@@ -1,4 +1,4 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, compare, ship, bench.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, compare, ship, bench, devset, lm.
 
 It sits at the top of the packages (channels <- deepsc_st <- baselines <-
 experiments), so it imports downwards only. The system flags of ``transmit``
@@ -193,6 +193,8 @@ def command_evaluate(args) -> None:
     from deepsc_st.checkpoint import load_run
     from deepsc_st.data import load_utterances
     from deepsc_st.measure import measure
+    from deepsc_st.inference import decode_each
+    from deepsc_st.language_model import BeamSearchDecoder
     from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, DeepSCSTTransceiver
 
     channel = make_channel(parse_channel(args.channel))
@@ -200,9 +202,11 @@ def command_evaluate(args) -> None:
     model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
     model, run = load_run(model_dir)
     if run["kind"] == "deepsc-text":  # a text transceiver hears speech through SR+DeepSC's ASR
+        if args.lm is not None:
+            raise UserError("--lm: SR+DeepSC's receiver decodes words with its text transformer, not CTC")
         transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir})
     else:
-        transceiver = DeepSCSTTransceiver(model)
+        transceiver = DeepSCSTTransceiver(model, decoder=decode_each if args.lm is None else BeamSearchDecoder(args.lm))
     utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
     result = measure(transceiver, utterances, channel, snr_db, seed=args.seed).row()
     _print_json_or_table({"model": str(model_dir), "split": args.split, **result}, args.json)
@@ -361,6 +365,13 @@ def command_devset(args) -> None:
     _print_json_or_table({"devset": str(args.out), **build_human_devset(args.out)}, args.json)
 
 
+def command_lm(args) -> None:
+    from deepsc_st.language_model import build_language_model
+
+    corpora = [part.strip() for part in args.data.split(",") if part.strip()]
+    _print_json_or_table({"lm": str(args.out), **build_language_model(corpora, args.out, order=args.order)}, args.json)
+
+
 def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     from deepsc_st.settings import from_arguments
     from experiments.sweep import SweepSettings, run_sweep
@@ -447,6 +458,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     evaluate.add_argument("--snr", default="0", help="Es/N0 in dB")
     evaluate.add_argument("--utterances", type=int, default=None, help="evaluate only the first N")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the noise and fading draws")
+    evaluate.add_argument("--lm", default=None, help="a word language model folder (deepsc-st lm): CTC beam search with it instead of greedy decoding")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=command_evaluate)
 
@@ -530,6 +542,13 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     devset.add_argument("--out", default="data/human", help="folder of SOURCE/ID.wav + .txt")
     devset.add_argument("--json", action="store_true")
     devset.set_defaults(run=command_devset)
+
+    lm = commands.add_parser("lm", help="count a word n-gram language model (KenLM) from corpora's train-split transcripts, for --lm")
+    lm.add_argument("--data", required=True, help="corpus folder(s), comma-separated; only their train split is read")
+    lm.add_argument("--out", required=True, help="folder for the model (refused if it already holds one)")
+    lm.add_argument("--order", type=int, default=4, help="n-gram order")
+    lm.add_argument("--json", action="store_true")
+    lm.set_defaults(run=command_lm)
 
     sweep = commands.add_parser("sweep", help="CER/WER of every system x channel x SNR, figures, tables and report (resumable)")
     add_arguments(sweep, SweepSettings)

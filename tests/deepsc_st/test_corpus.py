@@ -137,10 +137,15 @@ def test_held_out_voices_never_speak_in_training(name):
     if name == "kokoro":  # one voice of each accent and sex never trained on
         assert sorted(voice[user][1] for user in voice_set["heldout"]) == ["af_river", "am_puck", "bf_lily", "bm_lewis"]
         assert {engine for engine, _ in trained_voices} == {"kokoro"} and len(trained_voices) == 24
+    if name == "kokoro-blends":  # no trained blend holds a held-out Kokoro voice; the held-out blends hold nothing else
+        components = {split: {n for user in speakers[split] for n in corpus.SPEAKERS[user]["blend"]} for split in ("train", "test_heldout")}
+        assert components["test_heldout"] == set(corpus.KOKORO_HELDOUT_VOICES)
+        assert not components["train"] & set(corpus.KOKORO_HELDOUT_VOICES) and len(speakers["train"]) == 56
+        assert all(abs(sum(corpus.SPEAKERS[user]["blend"].values()) - 1) < 1e-9 for user in corpus.KOKORO_BLEND_SPEAKERS)
 
 
 def test_unknown_voice_set(tmp_path):
-    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed, kokoro"):
+    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed, kokoro, kokoro-blends"):
         corpus.generate_corpus(tmp_path, utterances=8, voice_set="robots", progress=False)
 
 

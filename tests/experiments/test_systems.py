@@ -83,7 +83,7 @@ def test_transmit_without_a_model(capsys, speech_wav, tmp_path, monkeypatch):
 def test_registry_and_defaults(tmp_path, monkeypatch):
     assert PROJECT_SYSTEMS.names == ("deepsc-st", "speech", "text", "feature", "sr-deepsc", "codec")
     assert [kind.option for kind in PROJECT_SYSTEMS.model_kinds] == ["--model", "--asr-model", "--text-model", "--codec-model"]
-    assert [option.flag for option in PROJECT_SYSTEMS.options] == ["--decoder", "--link", "--symbol-budget", "--huffman-table", "--unknown-words", "--codebooks"]
+    assert [option.flag for option in PROJECT_SYSTEMS.options] == ["--lm", "--decoder", "--link", "--symbol-budget", "--huffman-table", "--unknown-words", "--codebooks"]
     monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
     with pytest.raises(UserError, match=r"no shipped asr-small model found; pass --asr-model"):
         ASR_MODEL.default_dir()

@@ -1,0 +1,110 @@
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from deepsc_st import language_model
+from deepsc_st.errors import UserError
+from deepsc_st.inference import decode_each
+from deepsc_st.language_model import BeamSearchDecoder, build_language_model, check_language_model
+from deepsc_st.tokens import BLANK_INDEX, TOKENS
+
+TRAIN = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog", "the cat sat down"]
+TEST = ["zebras graze quietly"]
+
+
+def _corpus(folder, train=TRAIN, test=TEST):
+    """A corpus folder as read_utterances sees it: metadata.csv and splits.json (no audio is read)."""
+    folder.mkdir()
+    ids = {"train": [f"spk00-{k:05d}" for k in range(len(train))], "test": [f"spk01-{k:05d}" for k in range(len(test))]}
+    rows = [f"{i}|{text}|{text}" for i, text in zip(ids["train"] + ids["test"], train + test)]
+    (folder / "metadata.csv").write_text("\n".join(rows) + "\n")
+    (folder / "splits.json").write_text(json.dumps(ids))
+    (folder / "manifest.json").write_text(json.dumps({"seed": 3, "checksum_sha256": "abc"}))
+    return folder
+
+
+def _scores(frames: list[dict[str, float]]) -> np.ndarray:
+    """Token log-scores [frames, 29] from each frame's {token: probability} (the rest of the mass on blank)."""
+    probabilities = np.full((len(frames), BLANK_INDEX + 1), 1e-4)
+    for row, frame in zip(probabilities, frames):
+        for token, p in frame.items():
+            row[TOKENS.index(token)] = p
+        row[BLANK_INDEX] = max(1.0 - sum(frame.values()), 1e-4)
+    return np.log(probabilities / probabilities.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _spelled(text: str, confusions: dict[int, str] | None = None) -> list[dict[str, float]]:
+    """One frame per character then a blank frame; at the positions of ``confusions`` another letter is likelier."""
+    frames = []
+    for k, character in enumerate(text):
+        wrong = (confusions or {}).get(k)
+        frames.append({character: 0.4, wrong: 0.55} if wrong else {character: 0.95})
+        frames.append({})
+    return frames
+
+
+@pytest.fixture(scope="module")
+def lm_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lm")
+    out = root / "lm"
+    build_language_model([_corpus(root / "corpus")], out, order=3)
+    return out
+
+
+def test_the_model_is_counted_from_the_train_split_only(lm_dir):
+    facts = json.loads((lm_dir / language_model.FACTS_FILE).read_text())
+    assert facts["sentences"] == len(TRAIN) and facts["words"] == sum(len(s.split()) for s in TRAIN) and facts["order"] == 3
+    assert facts["corpora"][0]["seed"] == 3 and facts["corpora"][0]["checksum"] == "abc"
+    vocabulary = set((lm_dir / language_model.UNIGRAMS_FILE).read_text().split())
+    assert vocabulary == {word for sentence in TRAIN for word in sentence.split()}  # no test word
+    assert check_language_model(lm_dir) == lm_dir
+
+
+def test_beam_search_with_the_language_model_spells_known_words(lm_dir):
+    scores = _scores(_spelled("the cat sat", confusions={2: "a", 5: "u"}))
+    assert decode_each([scores]) == ["tha cut sat"]
+    assert BeamSearchDecoder(lm_dir)([scores]) == ["the cat sat"]
+
+
+def test_clear_scores_decode_the_same_with_and_without_the_model(lm_dir):
+    scores = [_scores(_spelled(text)) for text in ("the dog sat on the log", "a cat")]
+    assert BeamSearchDecoder(lm_dir)(scores) == decode_each(scores) == ["the dog sat on the log", "a cat"]
+
+
+def test_an_existing_model_is_never_overwritten(lm_dir, tmp_path):
+    before = (lm_dir / language_model.BINARY_FILE).read_bytes()
+    with pytest.raises(UserError, match="already holds a language model; choose a new --out folder"):
+        build_language_model([_corpus(tmp_path / "corpus")], lm_dir)
+    assert (lm_dir / language_model.BINARY_FILE).read_bytes() == before
+
+
+def test_bad_language_model_folders_and_missing_tools(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match=r"^--lm .*: no language model there \(words.arpa.bin missing\); make one with deepsc-st lm$"):
+        check_language_model(tmp_path)
+    with pytest.raises(UserError, match="split 'train' is empty"):
+        build_language_model([_corpus(tmp_path / "corpus", train=[])], tmp_path / "lm")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UserError, match="KenLM's lmplz is missing: make setup builds it"):
+        build_language_model([_corpus(tmp_path / "corpus2")], tmp_path / "lm2")
+
+
+def test_the_deepsc_st_receiver_decodes_with_the_language_model_of_its_lm_option(lm_dir):
+    from channels import make_channel
+    from deepsc_st.config import get_config
+    from deepsc_st.model import build_model
+    from deepsc_st.transceiver import LM_OPTION, DeepSCSTTransceiver, Parts
+
+    parts = Parts(options={LM_OPTION.name: str(lm_dir)})
+    model = build_model(get_config("tiny"), channel="awgn")
+    parts.model = lambda kind: model
+    transceiver = DeepSCSTTransceiver.from_parts(parts)
+    assert isinstance(transceiver.decoder, BeamSearchDecoder) and transceiver.decoder.lm_dir == lm_dir
+    waveforms = [np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32)]
+    [sent] = transceiver.transmit(waveforms, make_channel("awgn"), 10.0)
+    assert [sent.text] == transceiver.decoder([sent.token_scores])
+    greedy = Parts()
+    greedy.model = lambda kind: model
+    assert DeepSCSTTransceiver.from_parts(greedy).decoder is decode_each
