@@ -4,8 +4,9 @@ Greedy decoding (:mod:`deepsc_st.decoding`) spells what each frame sounds
 like; a beam search over the same token scores, weighted by a word language
 model, prefers hypotheses made of likely word sequences. The model is counted
 by KenLM's ``lmplz`` (modified Kneser-Ney) from the **train split's**
-transcripts of one or more corpora, never from a test split, and stored as a
-KenLM binary beside its word list and facts:
+transcripts of one or more corpora, less every sentence that a validation
+or test split of those corpora (or of others named to be held out) speaks,
+and stored as a KenLM binary beside its word list and facts:
 
 ``DIR/words.arpa.bin``  KenLM binary (trie)
 ``DIR/unigrams.txt``    every word of the model, one per line (pyctcdecode's vocabulary)
@@ -29,9 +30,11 @@ import scipy.special
 
 from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
+from deepsc_st.shipped import shipped_model_dir
 from deepsc_st.tokens import BLANK_INDEX, TOKENS
 
 DEFAULT_ORDER = 4
+MEASURED_SPLITS = ("validation", "test", "test_heldout")
 BINARY_FILE = "words.arpa.bin"
 UNIGRAMS_FILE = "unigrams.txt"
 FACTS_FILE = "lm.json"
@@ -55,15 +58,32 @@ def _run(command: list[str], stdin=None, stdout=subprocess.DEVNULL) -> None:
         raise UserError(f"{Path(command[0]).name} failed: {last}")
 
 
-def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER) -> dict:
-    """Count an ``order``-gram word model of the train-split transcripts of ``corpora`` into ``out_dir``; its facts."""
+def measured_sentences(corpora: list) -> set[str]:
+    """Every transcript of the splits that measure a model (validation, test, test_heldout) of ``corpora``;
+    all of a folder without ``splits.json`` (recordings with transcripts, e.g. the human dev set)."""
+    measured = set()
+    for corpus in corpora:
+        splits_file = Path(corpus) / "splits.json"
+        splits = json.loads(splits_file.read_text()) if splits_file.is_file() else {"all": True}
+        for split in [name for name in (*MEASURED_SPLITS, "all") if splits.get(name)]:
+            measured |= {utterance.text for utterance in read_utterances(corpus, split)}
+    return measured
+
+
+def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER, hold_out: list = ()) -> dict:
+    """Count an ``order``-gram word model of the train-split transcripts of ``corpora`` into ``out_dir``; its facts.
+
+    Corpora made with other seeds or sizes share sentences across splits: a train sentence of one can be a
+    test sentence of another. Train sentences found in a measured split of any of ``corpora`` or ``hold_out``
+    are left out, so the model never knows a sentence that any of them tests with.
+    """
     if order < 2:
         raise UserError(f"--order must be at least 2, got {order}")
     if (Path(out_dir) / FACTS_FILE).is_file():
         raise UserError(f"{out_dir} already holds a language model; choose a new --out folder")
-    sentences, described = [], []
+    sentences, described, measured = [], [], measured_sentences([*corpora, *hold_out])
     for corpus in corpora:
-        texts = [utterance.text for utterance in read_utterances(corpus, "train")]
+        texts = [utterance.text for utterance in read_utterances(corpus, "train") if utterance.text not in measured]
         manifest = Path(corpus) / "manifest.json"
         facts = json.loads(manifest.read_text()) if manifest.is_file() else {}
         described.append({"data": str(corpus), "seed": facts.get("seed"), "checksum": facts.get("checksum_sha256"), "sentences": len(texts)})
@@ -78,7 +98,8 @@ def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER) -> 
         _run([kenlm_tool("build_binary"), "trie", str(arpa_file), str(out_dir / BINARY_FILE)])
     words = sorted({word for sentence in sentences for word in sentence.split()})
     (out_dir / UNIGRAMS_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
-    facts = {"order": order, "corpora": described, "sentences": len(sentences),
+    facts = {"order": order, "corpora": described, "held_out_from": [str(corpus) for corpus in [*corpora, *hold_out]],
+             "held_out_sentences": len(measured), "sentences": len(sentences),
              "words": sum(len(sentence.split()) for sentence in sentences), "vocabulary": len(words),
              "counted_by": "KenLM lmplz (modified Kneser-Ney), --discount_fallback"}
     (out_dir / FACTS_FILE).write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
@@ -86,8 +107,11 @@ def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER) -> 
 
 
 def check_language_model(lm_dir) -> Path:
-    """``lm_dir`` if it holds a language model made by :func:`build_language_model`, else a :class:`UserError`."""
+    """The folder of a language model made by :func:`build_language_model`: ``lm_dir`` itself, or the shipped
+    model of that name (:mod:`deepsc_st.shipped`, e.g. ``lm-words``); else a :class:`UserError`."""
     lm_dir = Path(lm_dir)
+    if not lm_dir.is_dir() and shipped_model_dir(str(lm_dir)) is not None:
+        lm_dir = shipped_model_dir(str(lm_dir))
     missing = [name for name in (BINARY_FILE, UNIGRAMS_FILE) if not (lm_dir / name).is_file()]
     if missing:
         raise UserError(f"--lm {lm_dir}: no language model there ({missing[0]} missing); make one with deepsc-st lm")

@@ -368,8 +368,8 @@ def command_devset(args) -> None:
 def command_lm(args) -> None:
     from deepsc_st.language_model import build_language_model
 
-    corpora = [part.strip() for part in args.data.split(",") if part.strip()]
-    _print_json_or_table({"lm": str(args.out), **build_language_model(corpora, args.out, order=args.order)}, args.json)
+    corpora, hold_out = ([part.strip() for part in value.split(",") if part.strip()] for value in (args.data, args.hold_out))
+    _print_json_or_table({"lm": str(args.out), **build_language_model(corpora, args.out, order=args.order, hold_out=hold_out)}, args.json)
 
 
 def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
@@ -547,6 +547,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     lm.add_argument("--data", required=True, help="corpus folder(s), comma-separated; only their train split is read")
     lm.add_argument("--out", required=True, help="folder for the model (refused if it already holds one)")
     lm.add_argument("--order", type=int, default=4, help="n-gram order")
+    lm.add_argument("--hold-out", default="", help="corpus folder(s), comma-separated, whose validation and test sentences the model must not contain (those of --data never are)")
     lm.add_argument("--json", action="store_true")
     lm.set_defaults(run=command_lm)
 

@@ -21,6 +21,8 @@ SHIPPED = [
     ("deepsc-st-small", DeepSCST, "small"),
     ("asr-small-mixed", ASRModel, "small"),
     ("asr-small-kokoro", ASRModel, "small"),
+    ("asr-small-blends", ASRModel, "small"),
+    ("deepsc-st-small-blends", DeepSCST, "small"),
     ("asr-small-texts", ASRModel, "small"),
     ("deepsc-st-small-mixed", DeepSCST, "small"),
     ("sr-deepsc-small", DeepSCText, "text-small"),

@@ -73,6 +73,17 @@ def test_clear_scores_decode_the_same_with_and_without_the_model(lm_dir):
     assert BeamSearchDecoder(lm_dir)(scores) == decode_each(scores) == ["the dog sat on the log", "a cat"]
 
 
+def test_sentences_that_another_corpus_tests_with_are_held_out(tmp_path):
+    other = _corpus(tmp_path / "other", train=["zebras graze quietly"], test=["the cat sat down", "a cat and a dog"])
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    (recordings / "clip.txt").write_text("the dog sat on the log")
+    (recordings / "clip.wav").write_bytes(b"")
+    facts = build_language_model([_corpus(tmp_path / "corpus")], tmp_path / "lm", order=3, hold_out=[other, recordings])
+    assert facts["sentences"] == 1 and facts["held_out_sentences"] == 4  # TEST's sentence, other's two, the recording's
+    assert set((tmp_path / "lm" / language_model.UNIGRAMS_FILE).read_text().split()) == {"the", "cat", "sat", "on", "mat"}
+
+
 def test_an_existing_model_is_never_overwritten(lm_dir, tmp_path):
     before = (lm_dir / language_model.BINARY_FILE).read_bytes()
     with pytest.raises(UserError, match="already holds a language model; choose a new --out folder"):
@@ -108,3 +119,16 @@ def test_the_deepsc_st_receiver_decodes_with_the_language_model_of_its_lm_option
     greedy = Parts()
     greedy.model = lambda kind: model
     assert DeepSCSTTransceiver.from_parts(greedy).decoder is decode_each
+
+
+def test_the_shipped_language_model_is_found_by_name_and_spells_corpus_words():
+    from deepsc_st.shipped import PACKAGE_MODELS
+
+    folder = check_language_model("lm-words")
+    assert folder == PACKAGE_MODELS / "lm-words"
+    facts = json.loads((folder / language_model.FACTS_FILE).read_text())
+    assert facts["vocabulary"] == len((folder / language_model.UNIGRAMS_FILE).read_text().split()) and facts["order"] == 4
+    assert (folder / language_model.BINARY_FILE).stat().st_size < 10e6
+    scores = _scores(_spelled("mister darcy", confusions={1: "e", 8: "o"}))
+    assert decode_each([scores]) == ["mester dorcy"]
+    assert BeamSearchDecoder("lm-words")([scores]) == ["mister darcy"]
