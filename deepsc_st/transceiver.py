@@ -196,10 +196,11 @@ class Transceiver:
         raise NotImplementedError
 
 
-def _language_model_folder(value) -> Path | None:
+def _language_model_folder(value) -> str | None:
+    """``--lm``: the folder of the language model it names (a folder or a shipped name), as a string (a sweep records it)."""
     from deepsc_st.language_model import check_language_model
 
-    return None if value is None else check_language_model(value)
+    return None if value is None else str(check_language_model(value))
 
 
 LM_OPTION = SystemOption(

@@ -132,3 +132,13 @@ def test_the_shipped_language_model_is_found_by_name_and_spells_corpus_words():
     scores = _scores(_spelled("mister darcy", confusions={1: "e", 8: "o"}))
     assert decode_each([scores]) == ["mester dorcy"]
     assert BeamSearchDecoder("lm-words")([scores]) == ["mister darcy"]
+
+
+def test_a_sweep_records_the_language_model_it_decoded_with():
+    from deepsc_st.shipped import PACKAGE_MODELS
+    from experiments.sweep import changed_options
+    from experiments.systems import PROJECT_SYSTEMS
+
+    recorded = changed_options({"lm": "lm-words"}, PROJECT_SYSTEMS)
+    assert json.loads(json.dumps(recorded)) == {"lm": str(PACKAGE_MODELS / "lm-words")}
+    assert changed_options({}, PROJECT_SYSTEMS) == {}
