@@ -112,7 +112,7 @@ class CodecTransceiver(ConventionalTransceiver):
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "CodecTransceiver":
-        return cls(parts.model(ASR_MODEL), parts.model(CODEC_MODEL), parts.option(CODEBOOKS_OPTION), link=cls.link_from_parts(parts))
+        return cls(parts.model(ASR_MODEL), parts.model(CODEC_MODEL), parts.option(CODEBOOKS_OPTION), link=cls.link_from_parts(parts), decoder=parts.ctc_decoder())
 
     @property
     def models(self):

@@ -22,9 +22,10 @@ import numpy as np
 from baselines.link import DECODERS, DEFAULT_DECODER, LinkResult
 from baselines.link_policy import DEFAULT_LINK_POLICY, LINK_POLICIES, PaperLink, make_link_policy, parse_symbol_budget
 from channels import Channel
-from deepsc_st.inference import BATCH_SIZE, Recognizer, decode_each
+from deepsc_st.decoding import GREEDY
+from deepsc_st.inference import BATCH_SIZE, Recognizer
 from deepsc_st.model import ASRModel
-from deepsc_st.transceiver import ASR_MODEL, Parts, SystemOption, Transceiver
+from deepsc_st.transceiver import ASR_MODEL, LM_OPTION, Parts, SystemOption, Transceiver
 
 DECODER_OPTION = SystemOption("decoder", "--decoder", DEFAULT_DECODER, "polar SCL decoder of the paper's link: fast or sionna", DECODERS, "polar decoder")
 LINK_OPTION = SystemOption(
@@ -54,15 +55,16 @@ class ConventionalTransceiver(Transceiver):
     """
 
     model_kinds = (ASR_MODEL,)
-    options = (DECODER_OPTION, LINK_OPTION, BUDGET_OPTION)
+    options = (DECODER_OPTION, LINK_OPTION, BUDGET_OPTION, LM_OPTION)
     code_k: int  # information bits per polar codeword of the system's paper link
 
-    def __init__(self, asr_model: ASRModel, link=None, batch_size: int = BATCH_SIZE):
+    def __init__(self, asr_model: ASRModel, link=None, batch_size: int = BATCH_SIZE, decoder=GREEDY):
         if not isinstance(asr_model, ASRModel):
             raise TypeError(f"{type(self).__name__} needs the ASR-only model (ASRModel), got {type(asr_model).__name__}")
         self.asr_model = asr_model
         self.link = link if link is not None else PaperLink(self.code_k)
         self.recognizer = Recognizer(asr_model, batch_size)
+        self.decoder = decoder  # CTC decoding of token scores: greedy or beam search with --lm (Parts.ctc_decoder)
 
     @classmethod
     def link_from_parts(cls, parts: Parts):
@@ -78,8 +80,8 @@ class ConventionalTransceiver(Transceiver):
         return self.recognizer(waveforms)
 
     def transcribe(self, waveforms: list[np.ndarray]) -> list[str]:
-        """ASR text of each 16 kHz waveform (CTC greedy decoding)."""
-        return decode_each(self.semantic_logits(waveforms))
+        """ASR text of each 16 kHz waveform (CTC decoding with :attr:`decoder`)."""
+        return self.decoder(self.semantic_logits(waveforms))
 
     def send(self, messages: list[np.ndarray], waveforms: list[np.ndarray], channel: Channel, snr_db: float) -> list[LinkResult]:
         """Send uint8 0/1 bits [num_bits_i] per utterance (``waveforms``: its speech, for the budget) over ``channel`` at Es/N0 ``snr_db`` dB."""

@@ -1,4 +1,4 @@
-"""The feature transceiver: semantic features as float32 bits -> polar + 64-QAM -> CTC greedy decoding.
+"""The feature transceiver: semantic features as float32 bits -> polar + 64-QAM -> CTC decoding (greedy, or beam search with --lm).
 
 Benchmark (3) of the paper (section V-A): the transmitter runs the semantic
 encoder (the ASR-only model; softmax of its logits = 29 token posteriors per
@@ -16,20 +16,18 @@ per second (paper: 6,264; see :mod:`baselines.link`).
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from baselines.codecs import Float32FeatureCodec
 from baselines.conventional import ConventionalTransceiver
 from baselines.link import FEATURE_CODE_K
-from deepsc_st.decoding import greedy_decode
 from deepsc_st.model import ASRModel
 from deepsc_st.tokens import NUM_CLASSES
 from deepsc_st.transceiver import ASR_MODEL, Parts, Transmission
 
 
 class FeatureTransceiver(ConventionalTransceiver):
-    """Token posteriors [steps, 29] as float32 bits over the digital link, then CTC greedy decoding.
+    """Token posteriors [steps, 29] as float32 bits over the digital link, then CTC decoding at the receiver (greedy, or beam search with ``--lm``).
 
     Parameters
     ----------
@@ -51,12 +49,10 @@ class FeatureTransceiver(ConventionalTransceiver):
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "FeatureTransceiver":
-        return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts))
+        return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts), decoder=parts.ctc_decoder())
 
     def transmit(self, waveforms, channel, snr_db):
         posteriors = [tf.nn.softmax(logits).numpy() for logits in self.semantic_logits(waveforms)]
         received = self.send([self.codec.encode(p) for p in posteriors], waveforms, channel, snr_db)
-        texts = [
-            greedy_decode(self.codec.decode(r.bits, len(p))[np.newaxis], [len(p)])[0] for r, p in zip(received, posteriors)
-        ]
+        texts = self.decoder.from_posteriors([self.codec.decode(r.bits, len(p)) for r, p in zip(received, posteriors)])
         return [Transmission(t, r.channel_symbols, link_bits_per_symbol=r.bits_per_symbol) for t, r in zip(texts, received)]

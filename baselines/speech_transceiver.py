@@ -48,7 +48,7 @@ class SpeechTransceiver(ConventionalTransceiver):
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "SpeechTransceiver":
-        return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts))
+        return cls(parts.model(ASR_MODEL), link=cls.link_from_parts(parts), decoder=parts.ctc_decoder())
 
     def transmit(self, waveforms, channel, snr_db):
         received = self.send(self.encode(waveforms), waveforms, channel, snr_db)

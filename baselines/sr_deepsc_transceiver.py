@@ -21,11 +21,12 @@ in edit distance instead (:meth:`deepsc_st.words.WordVocabulary.nearest_known`).
 from __future__ import annotations
 
 from deepsc_st.errors import UserError
-from deepsc_st.inference import BATCH_SIZE, Recognizer, decode_each
+from deepsc_st.decoding import GREEDY
+from deepsc_st.inference import BATCH_SIZE, Recognizer
 from deepsc_st.model import ASRModel
 from deepsc_st.text_link import send_texts
 from deepsc_st.text_model import TEXT_KIND, DeepSCText
-from deepsc_st.transceiver import ASR_MODEL, RUN_LABELS, ModelKind, Parts, ReceiverSpeech, SystemOption, Transceiver, Transmission
+from deepsc_st.transceiver import ASR_MODEL, LM_OPTION, RUN_LABELS, ModelKind, Parts, ReceiverSpeech, SystemOption, Transceiver, Transmission
 from deepsc_st.words import WordVocabulary
 
 DEEPSC_TEXT_MODEL = ModelKind(TEXT_KIND, "--text-model", RUN_LABELS[TEXT_KIND], shipped="sr-deepsc-small")
@@ -47,25 +48,28 @@ class SRDeepSCTransceiver(Transceiver):
     vocabulary : its word tokens (``vocabulary.json`` in its run folder).
     unknown_words : "unk" (a word outside the vocabulary goes as UNK) or "nearest" (as the nearest vocabulary word).
     batch_size : utterances per ASR forward pass.
+    decoder : the ASR's CTC decoding (greedy, or a beam search with a word language model, ``--lm``).
     """
 
     name = "sr-deepsc"
     model_kinds = (ASR_MODEL, DEEPSC_TEXT_MODEL)
-    options = (UNKNOWN_WORDS_OPTION,)
+    options = (UNKNOWN_WORDS_OPTION, LM_OPTION)
     receiver_speech = ReceiverSpeech.SYNTHESIZED
 
-    def __init__(self, asr_model: ASRModel, text_model: DeepSCText, vocabulary: WordVocabulary, unknown_words: str = "unk", batch_size: int = BATCH_SIZE):
+    def __init__(self, asr_model: ASRModel, text_model: DeepSCText, vocabulary: WordVocabulary, unknown_words: str = "unk", batch_size: int = BATCH_SIZE,
+                 decoder=GREEDY):
         if not isinstance(asr_model, ASRModel):
             raise UserError(f"sr-deepsc needs the ASR-only model at the transmitter, got {type(asr_model).__name__}")
         self.asr_model, self.text_model, self.vocabulary = asr_model, text_model, vocabulary
         self.unknown_words = UNKNOWN_WORDS_OPTION.check(unknown_words)
         self.recognizer = Recognizer(asr_model, batch_size)
+        self.decoder = decoder  # the transmitter's CTC decoding: greedy or beam search with --lm
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "SRDeepSCTransceiver":
         return cls(
             parts.model(ASR_MODEL), parts.model(DEEPSC_TEXT_MODEL), WordVocabulary.load(parts.run_dir(DEEPSC_TEXT_MODEL)),
-            parts.option(UNKNOWN_WORDS_OPTION),
+            parts.option(UNKNOWN_WORDS_OPTION), decoder=parts.ctc_decoder(),
         )
 
     @property
@@ -73,9 +77,9 @@ class SRDeepSCTransceiver(Transceiver):
         return {ASR_MODEL.name: self.asr_model, DEEPSC_TEXT_MODEL.name: self.text_model}
 
     def transcribe(self, waveforms) -> list[str]:
-        """The text the transmitter sends for each 16 kHz waveform: ASR text (CTC greedy decoding), words outside
+        """The text the transmitter sends for each 16 kHz waveform: ASR text (CTC decoding: greedy, or beam search with --lm), words outside
         the vocabulary replaced by their nearest vocabulary word under ``unknown_words`` "nearest"."""
-        texts = decode_each(self.recognizer(waveforms))
+        texts = self.decoder(self.recognizer(waveforms))
         return [self.vocabulary.nearest_known(text) for text in texts] if self.unknown_words == "nearest" else texts
 
     def transmit_text(self, texts: list[str], channel, snr_db) -> list[Transmission]:

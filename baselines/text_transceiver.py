@@ -63,7 +63,7 @@ class TextTransceiver(ConventionalTransceiver):
     def from_parts(cls, parts: Parts) -> "TextTransceiver":
         asr_model = parts.model(ASR_MODEL)
         codec = load_huffman_codec(parts.option(HUFFMAN_OPTION), parts.run_dir(ASR_MODEL), parts.run(ASR_MODEL))
-        return cls(asr_model, codec, cls.link_from_parts(parts))
+        return cls(asr_model, codec, cls.link_from_parts(parts), decoder=parts.ctc_decoder())
 
     def transmit(self, waveforms, channel, snr_db):
         received = self.send([self.codec.encode(t) for t in self.transcribe(waveforms)], waveforms, channel, snr_db)

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from channels import Channel
-from deepsc_st.decoding import greedy_decode
+from deepsc_st.decoding import GREEDY
 from deepsc_st.frontend import NUM_BINS, spectrogram
 from deepsc_st.model import ASRModel, CTCModel, DeepSCST
 from deepsc_st.remember import LastListMemory
@@ -195,4 +195,4 @@ class Recognizer:
 
 def decode_each(logits_per_utterance: list[np.ndarray]) -> list[str]:
     """CTC greedy text of each utterance's token scores [steps_i, 29]."""
-    return [greedy_decode(logits[np.newaxis], [len(logits)])[0] for logits in logits_per_utterance]
+    return GREEDY(logits_per_utterance)

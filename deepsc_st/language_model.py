@@ -138,6 +138,11 @@ class BeamSearchDecoder:
         unigrams = (lm_dir / UNIGRAMS_FILE).read_text(encoding="utf-8").split()
         self._decoder = build_ctcdecoder(labels, kenlm_model_path=str(lm_dir / BINARY_FILE), unigrams=unigrams, alpha=alpha, beta=beta)
 
+    def from_posteriors(self, posteriors_per_utterance: list[np.ndarray]) -> list[str]:
+        """Texts of token posteriors [steps_i, 29] (e.g. received over a link: NaN, negative or huge values
+        from corrupted floats count as 0 or 1)."""
+        return self([np.log(np.clip(np.nan_to_num(np.asarray(p, np.float64), nan=0.0), 1e-30, 1.0)) for p in posteriors_per_utterance])
+
     def __call__(self, logits_per_utterance: list[np.ndarray]) -> list[str]:
         return [self._decoder.decode(scipy.special.log_softmax(np.asarray(logits, np.float32), axis=-1), beam_width=self.beam_width).strip()
                 for logits in logits_per_utterance]

@@ -31,7 +31,8 @@ import numpy as np
 from channels import Channel
 from deepsc_st.checkpoint import load_run
 from deepsc_st.errors import UserError
-from deepsc_st.inference import BATCH_SIZE, decode_each, received_logits, token_logits, transmitted_symbols
+from deepsc_st.decoding import GREEDY
+from deepsc_st.inference import BATCH_SIZE, received_logits, token_logits, transmitted_symbols
 from deepsc_st.model import ASRModel, CTCModel, DeepSCST
 from deepsc_st.remember import LastListMemory
 from deepsc_st.shipped import shipped_model_dir
@@ -147,6 +148,7 @@ class Parts:
         self.model_dirs = dict(model_dirs or {})
         self.options = dict(options or {})
         self._loaded: dict[str, tuple[Any, dict, Path]] = {}
+        self._decoder = None
 
     def model(self, kind: ModelKind):
         if kind.name not in self._loaded:
@@ -166,6 +168,19 @@ class Parts:
 
     def option(self, option: SystemOption):
         return option.check(self.options.get(option.name, option.default))
+
+    def ctc_decoder(self):
+        """The receivers' CTC decoding (every system that reads token scores): greedy, or beam search with
+        the ``--lm`` word language model (:data:`LM_OPTION`), loaded once."""
+        if self._decoder is None:
+            folder = self.option(LM_OPTION)
+            if folder is None:
+                self._decoder = GREEDY
+            else:
+                from deepsc_st.language_model import BeamSearchDecoder
+
+                self._decoder = BeamSearchDecoder(folder)
+        return self._decoder
 
 
 class Transceiver:
@@ -204,7 +219,7 @@ def _language_model_folder(value) -> str | None:
 
 
 LM_OPTION = SystemOption(
-    "lm", "--lm", None, "deepsc-st system: a word language model folder (deepsc-st lm) for CTC beam search at the receiver (default: greedy decoding)",
+    "lm", "--lm", None, "every system that decodes CTC token scores: a word language model (folder or shipped name; deepsc-st lm) for beam search instead of greedy decoding",
     parse=_language_model_folder,
 )
 
@@ -212,9 +227,8 @@ LM_OPTION = SystemOption(
 class DeepSCSTTransceiver(Transceiver):
     """DeepSC-ST: semantic encoder + channel encoder -> channel -> channel decoder + CTC decoding.
 
-    The receiver decodes the token scores greedily, or with ``decoder`` (e.g. a
-    :class:`deepsc_st.language_model.BeamSearchDecoder`: its texts of each
-    utterance's scores [steps_i, 29]).
+    The receiver decodes the token scores with ``decoder``: greedily, or a
+    :class:`deepsc_st.language_model.BeamSearchDecoder` (``--lm``).
 
     An ASR-only model (the semantic encoder alone) is accepted for the
     channel ``none`` only: it is what ``deepsc-st evaluate`` measures for an
@@ -234,7 +248,7 @@ class DeepSCSTTransceiver(Transceiver):
     options = (LM_OPTION,)
     receiver_speech = ReceiverSpeech.SYNTHESIZED
 
-    def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE, decoder: Callable[[list[np.ndarray]], list[str]] = decode_each):
+    def __init__(self, model: CTCModel, batch_size: int = BATCH_SIZE, decoder: Callable[[list[np.ndarray]], list[str]] = GREEDY):
         self.model = model
         self.batch_size = batch_size
         self.decoder = decoder
@@ -244,12 +258,7 @@ class DeepSCSTTransceiver(Transceiver):
 
     @classmethod
     def from_parts(cls, parts: Parts) -> "DeepSCSTTransceiver":
-        lm_folder = parts.option(LM_OPTION)
-        if lm_folder is None:
-            return cls(parts.model(DEEPSC_ST_MODEL))
-        from deepsc_st.language_model import BeamSearchDecoder
-
-        return cls(parts.model(DEEPSC_ST_MODEL), decoder=BeamSearchDecoder(lm_folder))
+        return cls(parts.model(DEEPSC_ST_MODEL), decoder=parts.ctc_decoder())
 
     @property
     def models(self) -> dict[str, CTCModel]:

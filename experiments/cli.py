@@ -193,7 +193,7 @@ def command_evaluate(args) -> None:
     from deepsc_st.checkpoint import load_run
     from deepsc_st.data import load_utterances
     from deepsc_st.measure import measure
-    from deepsc_st.inference import decode_each
+    from deepsc_st.decoding import GREEDY
     from deepsc_st.language_model import BeamSearchDecoder
     from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, DeepSCSTTransceiver
 
@@ -202,11 +202,9 @@ def command_evaluate(args) -> None:
     model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
     model, run = load_run(model_dir)
     if run["kind"] == "deepsc-text":  # a text transceiver hears speech through SR+DeepSC's ASR
-        if args.lm is not None:
-            raise UserError("--lm: SR+DeepSC's receiver decodes words with its text transformer, not CTC")
-        transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir})
+        transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir}, {"lm": args.lm})  # --lm: its transmitter's ASR
     else:
-        transceiver = DeepSCSTTransceiver(model, decoder=decode_each if args.lm is None else BeamSearchDecoder(args.lm))
+        transceiver = DeepSCSTTransceiver(model, decoder=GREEDY if args.lm is None else BeamSearchDecoder(args.lm))
     utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
     result = measure(transceiver, utterances, channel, snr_db, seed=args.seed).row()
     _print_json_or_table({"model": str(model_dir), "split": args.split, **result}, args.json)

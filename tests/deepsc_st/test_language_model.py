@@ -6,6 +6,7 @@ import pytest
 
 from deepsc_st import language_model
 from deepsc_st.errors import UserError
+from deepsc_st.decoding import GREEDY
 from deepsc_st.inference import decode_each
 from deepsc_st.language_model import BeamSearchDecoder, build_language_model, check_language_model
 from deepsc_st.tokens import BLANK_INDEX, TOKENS
@@ -118,7 +119,7 @@ def test_the_deepsc_st_receiver_decodes_with_the_language_model_of_its_lm_option
     assert [sent.text] == transceiver.decoder([sent.token_scores])
     greedy = Parts()
     greedy.model = lambda kind: model
-    assert DeepSCSTTransceiver.from_parts(greedy).decoder is decode_each
+    assert DeepSCSTTransceiver.from_parts(greedy).decoder is GREEDY
 
 
 def test_the_shipped_language_model_is_found_by_name_and_spells_corpus_words():
@@ -142,3 +143,24 @@ def test_a_sweep_records_the_language_model_it_decoded_with():
     recorded = changed_options({"lm": "lm-words"}, PROJECT_SYSTEMS)
     assert json.loads(json.dumps(recorded)) == {"lm": str(PACKAGE_MODELS / "lm-words")}
     assert changed_options({}, PROJECT_SYSTEMS) == {}
+
+
+def test_every_system_that_decodes_ctc_scores_takes_the_language_model_once_per_parts(lm_dir):
+    from deepsc_st.transceiver import LM_OPTION, Parts
+    from experiments.systems import PROJECT_SYSTEMS
+
+    assert all(LM_OPTION in system.options for system in PROJECT_SYSTEMS.systems)  # deepsc-st, speech, text, feature, sr-deepsc, codec
+    parts = Parts(options={LM_OPTION.name: str(lm_dir)})
+    assert isinstance(parts.ctc_decoder(), BeamSearchDecoder) and parts.ctc_decoder() is parts.ctc_decoder()
+    assert Parts().ctc_decoder() is GREEDY
+
+
+def test_received_posteriors_decode_even_when_the_link_corrupted_some(lm_dir):
+    """The feature system's receiver gets posteriors back as float32 bits: NaN, negative or huge values count as 0 or 1."""
+    posteriors = np.exp(_scores(_spelled("the cat sat", confusions={2: "a", 5: "u"})))
+    assert GREEDY.from_posteriors([posteriors]) == ["tha cut sat"]
+    corrupted = posteriors.copy()
+    corrupted[1, 3], corrupted[3, 5], corrupted[7, 0] = np.nan, -3.0, 1e30  # blank frames: a letter corrupted in each
+    assert BeamSearchDecoder(lm_dir).from_posteriors([posteriors]) == ["the cat sat"]
+    assert GREEDY.from_posteriors([corrupted]) == ["tcha cut sat"]  # the NaN frame reads as "c" (argmax takes NaN)
+    assert BeamSearchDecoder(lm_dir).from_posteriors([corrupted]) == ["the cat sat"]
