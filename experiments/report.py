@@ -79,6 +79,7 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
         f"- data: `{identity['data']}`, split `{identity['split']}`, {cells[0].utterances} utterances, seed {identity['seed']}",
         f"- models: {models}",
         f"- link of the conventional systems: `{identity.get('link', 'paper')}` ({LINK_POLICY_DESCRIPTIONS[identity.get('link', 'paper').split(':')[0]]})",
+        f"- CTC decoding: {'beam search with the word language model `' + identity['options']['lm'] + '` (`--lm`)' if identity.get('options', {}).get('lm') else 'greedy'}",
         f"- systems: {', '.join(dict.fromkeys(c.system for c in cells))}; channels: {', '.join(dict.fromkeys(c.channel for c in cells))}",
         f"- SNR (Es/N0 per complex symbol): {', '.join(f'{s:g}' for s in snrs)} dB; {len(cells)} cells, all numbers in [{RESULTS_CSV}]({RESULTS_CSV})\n",
         f"## Readable text: lowest SNR with CER ≤ {READABLE_CER}\n",

@@ -83,7 +83,7 @@ def test_sweep_writes_every_file(swept):
         assert (folder / f"{stem}.pdf").read_bytes()[:4] == b"%PDF"
         assert (folder / f"{stem}.png").stat().st_size > 5_000
     report = (folder / "report.md").read_text()
-    for fragment in ("CER ≤ 0.15", "cer_vs_snr.png", "loss_vs_epoch.png", "Table II", "section V-B", "Table IV", "about −2 dB", "6,600", "85,796,042"):
+    for fragment in ("CER ≤ 0.15", "- CTC decoding: greedy", "cer_vs_snr.png", "loss_vs_epoch.png", "Table II", "section V-B", "Table IV", "about −2 dB", "6,600", "85,796,042"):
         assert fragment in report
     for table in ("thresholds", "symbols", "parameters", "examples"):
         assert (folder / f"{table}.md").read_text().startswith(("|", "Example sentences at 0 dB"))
