@@ -122,6 +122,18 @@ def measure(transceiver: Transceiver, utterances: list[LoadedUtterance], channel
     )
 
 
+def cer_by_folder(measurement: Measurement, utterances: list[LoadedUtterance]) -> dict[str, float]:
+    """The corpus CER of each first-level folder of the utterance ids (``asterisk/agent-pass`` -> ``asterisk``),
+    e.g. each source of the human dev set; empty when the ids have no folders."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for item, received in zip(utterances, measurement.transmissions):
+        if "/" in item.utterance.id:
+            references, hypotheses = groups.setdefault(item.utterance.id.split("/")[0], ([], []))
+            references.append(item.utterance.text)
+            hypotheses.append(received.text)
+    return {folder: character_error_rate(*groups[folder]) for folder in sorted(groups)}
+
+
 def _link_bits_per_symbol(received: list[Transmission]) -> float | None:
     """Information bits per complex symbol of the digital link's code, weighted by symbols; None without a link."""
     sent = [(r.link_bits_per_symbol, r.channel_symbols) for r in received if r.link_bits_per_symbol is not None]

@@ -192,7 +192,7 @@ def command_evaluate(args) -> None:
     from channels import make_channel
     from deepsc_st.checkpoint import load_run
     from deepsc_st.data import load_utterances
-    from deepsc_st.measure import measure
+    from deepsc_st.measure import cer_by_folder, measure
     from deepsc_st.decoding import GREEDY
     from deepsc_st.language_model import BeamSearchDecoder
     from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, DeepSCSTTransceiver
@@ -206,8 +206,9 @@ def command_evaluate(args) -> None:
     else:
         transceiver = DeepSCSTTransceiver(model, decoder=GREEDY if args.lm is None else BeamSearchDecoder(args.lm))
     utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
-    result = measure(transceiver, utterances, channel, snr_db, seed=args.seed).row()
-    _print_json_or_table({"model": str(model_dir), "split": args.split, **result}, args.json)
+    measurement = measure(transceiver, utterances, channel, snr_db, seed=args.seed)
+    by_folder = cer_by_folder(measurement, utterances)  # e.g. each source of the human dev set
+    _print_json_or_table({"model": str(model_dir), "split": args.split, **measurement.row(), **({"cer_by_folder": by_folder} if by_folder else {})}, args.json)
 
 
 def _system_arguments(args, registry: Registry) -> tuple[dict, dict]:
