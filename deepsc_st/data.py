@@ -161,6 +161,14 @@ def load_utterances(data_dir, split: str, max_utterances: int | None = None, pro
     return loaded
 
 
+def corpus_facts(folder, name: str | None = None) -> dict:
+    """``{"data": name (default: folder), "seed", "checksum"}`` of a corpus from its ``manifest.json``
+    (``"unknown"`` for a folder without one, e.g. LJSpeech or recordings)."""
+    path = Path(folder) / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    return {"data": str(folder) if name is None else name, "seed": manifest.get("seed", "unknown"), "checksum": manifest.get("checksum_sha256", "unknown")}
+
+
 def fingerprint(loaded: list[LoadedUtterance]) -> str:
     """sha256 of the utterances' ids, texts and samples: what a stored result was measured on."""
     digest = hashlib.sha256()

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import scipy.special
 
-from deepsc_st.data import read_utterances
+from deepsc_st.data import corpus_facts, read_utterances
 from deepsc_st.errors import UserError
 from deepsc_st.shipped import shipped_model_dir
 from deepsc_st.tokens import BLANK_INDEX, TOKENS
@@ -84,9 +84,7 @@ def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER, hol
     sentences, described, measured = [], [], measured_sentences([*corpora, *hold_out])
     for corpus in corpora:
         texts = [utterance.text for utterance in read_utterances(corpus, "train") if utterance.text not in measured]
-        manifest = Path(corpus) / "manifest.json"
-        facts = json.loads(manifest.read_text()) if manifest.is_file() else {}
-        described.append({"data": str(corpus), "seed": facts.get("seed"), "checksum": facts.get("checksum_sha256"), "sentences": len(texts)})
+        described.append({**corpus_facts(corpus), "sentences": len(texts)})
         sentences += texts
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -110,8 +108,8 @@ def check_language_model(lm_dir) -> Path:
     """The folder of a language model made by :func:`build_language_model`: ``lm_dir`` itself, or the shipped
     model of that name (:mod:`deepsc_st.shipped`, e.g. ``lm-words``); else a :class:`UserError`."""
     lm_dir = Path(lm_dir)
-    if not lm_dir.is_dir() and shipped_model_dir(str(lm_dir)) is not None:
-        lm_dir = shipped_model_dir(str(lm_dir))
+    if not lm_dir.is_dir():
+        lm_dir = shipped_model_dir(str(lm_dir)) or lm_dir
     missing = [name for name in (BINARY_FILE, UNIGRAMS_FILE) if not (lm_dir / name).is_file()]
     if missing:
         raise UserError(f"--lm {lm_dir}: no language model there ({missing[0]} missing); make one with deepsc-st lm")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import os
 import platform
 import shutil
@@ -28,7 +27,7 @@ from channels import make_channel
 from deepsc_st import checkpoint
 from deepsc_st.audio_quality import mean_quality
 from deepsc_st.codec import CODEC_KIND
-from deepsc_st.data import load_utterances
+from deepsc_st.data import corpus_facts, load_utterances
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
 from deepsc_st.measure import Measurement, measure
@@ -230,12 +229,9 @@ def card_facts(
 def _corpus_facts(data: str, data_dir) -> dict | list[dict]:
     """Seed and manifest checksum of the run's corpus: ``data_dir``'s manifest; for a run on several corpora, a list of each one's."""
     folders = data.split(",")
-    manifests = [Path(data_dir) / "manifest.json"] if len(folders) == 1 else [Path(folder) / "manifest.json" for folder in folders]
-    facts = []
-    for folder, path in zip(folders, manifests):
-        manifest = json.loads(path.read_text()) if path.is_file() else {}
-        facts.append({"data": folder, "seed": manifest.get("seed", "unknown"), "checksum": manifest.get("checksum_sha256", "unknown")})
-    return facts[0] if len(folders) == 1 else facts
+    if len(folders) == 1:
+        return corpus_facts(data_dir, name=data)
+    return [corpus_facts(folder) for folder in folders]
 
 
 def _progress_lines(history: list[dict]) -> list[str]:

@@ -193,18 +193,17 @@ def command_evaluate(args) -> None:
     from deepsc_st.checkpoint import load_run
     from deepsc_st.data import load_utterances
     from deepsc_st.measure import cer_by_folder, measure
-    from deepsc_st.decoding import GREEDY
-    from deepsc_st.language_model import BeamSearchDecoder
-    from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, DeepSCSTTransceiver
+    from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, LM_OPTION, DeepSCSTTransceiver, Parts
 
     channel = make_channel(parse_channel(args.channel))
     snr_db = parse_snr_db(args.snr)
     model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
     model, run = load_run(model_dir)
-    if run["kind"] == "deepsc-text":  # a text transceiver hears speech through SR+DeepSC's ASR
-        transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir}, {"lm": args.lm})  # --lm: its transmitter's ASR
+    options = {LM_OPTION.name: args.lm}
+    if run["kind"] == "deepsc-text":  # a text transceiver hears speech through SR+DeepSC's ASR (--lm: its transmitter's)
+        transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir}, options)
     else:
-        transceiver = DeepSCSTTransceiver(model, decoder=GREEDY if args.lm is None else BeamSearchDecoder(args.lm))
+        transceiver = DeepSCSTTransceiver(model, decoder=Parts(options=options).ctc_decoder())
     utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
     measurement = measure(transceiver, utterances, channel, snr_db, seed=args.seed)
     by_folder = cer_by_folder(measurement, utterances)  # e.g. each source of the human dev set
@@ -366,9 +365,10 @@ def command_devset(args) -> None:
 
 def command_lm(args) -> None:
     from deepsc_st.language_model import build_language_model
+    from experiments.sweep import parse_list
 
-    corpora, hold_out = ([part.strip() for part in value.split(",") if part.strip()] for value in (args.data, args.hold_out))
-    _print_json_or_table({"lm": str(args.out), **build_language_model(corpora, args.out, order=args.order, hold_out=hold_out)}, args.json)
+    facts = build_language_model(list(parse_list(args.data)), args.out, order=args.order, hold_out=list(parse_list(args.hold_out)))
+    _print_json_or_table({"lm": str(args.out), **facts}, args.json)
 
 
 def command_sweep(args, registry: Registry = PROJECT_SYSTEMS) -> None:
