@@ -34,7 +34,8 @@ Voices
     espeak-ng users and two whole engine voices, flite's rms and festival's
     ked_diphone), ``kokoro`` (the 28 Kokoro voices, 4 held out) or
     ``kokoro-blends`` (60 new voices, each a mix of two Kokoro voices' styles:
-    56 from the 24 trained ones, 4 held out made of the 4 held-out ones).
+    56 from the 24 trained ones, 4 held out made of the 4 held-out ones) or
+    ``kokoro-all`` (both Kokoro sets: 80 trained voices, 8 held out).
 
 Layout of the output folder (LJSpeech-compatible)
     ``wavs/ID.wav``
@@ -174,6 +175,7 @@ VOICE_SETS: dict[str, dict] = {
     "kokoro": {"speakers": tuple(KOKORO_SPEAKERS), "heldout": ("spk30", "spk40", "spk45", "spk49")},
     "kokoro-blends": {"speakers": tuple(KOKORO_BLEND_SPEAKERS), "heldout": tuple(KOKORO_BLEND_SPEAKERS)[-4:]},
 }
+VOICE_SETS["kokoro-all"] = {key: VOICE_SETS["kokoro"][key] + VOICE_SETS["kokoro-blends"][key] for key in ("speakers", "heldout")}
 DEFAULT_VOICE_SET = "espeak"
 HELDOUT_SPEAKERS = VOICE_SETS[DEFAULT_VOICE_SET]["heldout"]
 
@@ -446,7 +448,7 @@ def _write_json(path: Path, value) -> None:
 
 def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0, workers: int | None = None,
                     progress: bool = True, voice_set: str = DEFAULT_VOICE_SET, splits: tuple[str, ...] = CORPUS_SPLITS,
-                    texts: tuple[str, ...] = DEFAULT_TEXTS) -> dict:
+                    texts: tuple[str, ...] = DEFAULT_TEXTS, exclude_sentences_of: tuple[str, ...] = ()) -> dict:
     """Generate (or finish) the corpus in ``out_dir``; return its summary.
 
     ``utterances`` >= 4 sentences are spoken, each once, by the users of
@@ -456,6 +458,9 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     training utterances); each keeps the utterances, ids and files it has in
     the whole corpus, and running again with more splits adds the rest.
     ``texts``: the text sources read (:func:`text_pool`; default Austen alone).
+    ``exclude_sentences_of``: corpus folders none of whose sentences (any
+    split) is spoken here, so a corpus made to add training speech brings new
+    text only and never a sentence that another corpus tests with.
     Summary: ``hours`` of speech, ``utterances``, ``speakers``,
     ``distinct_words``, one count per split, ``rejected`` (synthesised but
     outside 2-12 s, replaced), ``checksum`` and ``elapsed_s`` (wall-clock
@@ -472,6 +477,11 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     chosen = VOICE_SETS[voice_set]
     speakers = {user: SPEAKERS[user] for user in chosen["speakers"]}
     pool, text_description = text_pool(tuple(texts))  # unknown or missing texts stop here, before any folder is made
+    if exclude_sentences_of:
+        from deepsc_st.data import read_utterances  # here: deepsc_st.data imports TensorFlow, which synthesis does not need
+
+        spoken = {utterance.text for corpus in exclude_sentences_of for utterance in read_utterances(corpus)}
+        pool = [(sentence, normalized) for sentence, normalized in pool if normalized not in spoken]
     out_dir = Path(out_dir)
     wav_dir = out_dir / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)
@@ -479,6 +489,8 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
                   "speakers": speakers, "heldout_speakers": list(chosen["heldout"])}
     if tuple(texts) != DEFAULT_TEXTS:  # files written before other texts: Austen
         parameters["texts"] = list(texts)
+    if exclude_sentences_of:
+        parameters["exclude_sentences_of"] = [str(corpus) for corpus in exclude_sentences_of]
     parameters_path = out_dir / "generation.json"
     if parameters_path.is_file():
         stored = {"voice_set": DEFAULT_VOICE_SET, **json.loads(parameters_path.read_text())}  # files written before voice sets: espeak

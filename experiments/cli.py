@@ -351,8 +351,10 @@ def command_corpus(args) -> None:
 
     splits = tuple(part.strip() for part in args.splits.split(",") if part.strip())
     texts = tuple(part.strip() for part in args.texts.split(",") if part.strip())
+    excluded = tuple(part.strip() for part in args.exclude_sentences_of.split(",") if part.strip())
     summary = generate_corpus(
         args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices, splits=splits, texts=texts,
+        exclude_sentences_of=excluded,
     )
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
 
@@ -533,6 +535,10 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
         "--texts", default=",".join(DEFAULT_TEXTS),
         help=f"comma list of text sources read, from {', '.join(TEXTS)} (fortunes: Debian fortune cookies; wordnet: WordNet's example sentences, "
         "kept out of training as an unseen domain)",
+    )
+    corpus.add_argument(
+        "--exclude-sentences-of", default="", metavar="CORPORA",
+        help="comma list of corpus folders none of whose sentences (any split) this corpus speaks: new text only, e.g. more training speech",
     )
     corpus.add_argument("--json", action="store_true")
     corpus.set_defaults(run=command_corpus)

@@ -142,10 +142,23 @@ def test_held_out_voices_never_speak_in_training(name):
         assert components["test_heldout"] == set(corpus.KOKORO_HELDOUT_VOICES)
         assert not components["train"] & set(corpus.KOKORO_HELDOUT_VOICES) and len(speakers["train"]) == 56
         assert all(abs(sum(corpus.SPEAKERS[user]["blend"].values()) - 1) < 1e-9 for user in corpus.KOKORO_BLEND_SPEAKERS)
+    if name == "kokoro-all":  # the Kokoro voices and blends together: no held-out Kokoro voice is trained on, alone or blended
+        styles = {split: {n for user in speakers[split] for n in corpus.SPEAKERS[user].get("blend") or [corpus.SPEAKERS[user]["name"]]}
+                  for split in ("train", "test_heldout")}
+        assert styles["test_heldout"] == set(corpus.KOKORO_HELDOUT_VOICES) and not styles["train"] & styles["test_heldout"]
+        assert len(speakers["train"]) == 24 + 56
+
+
+def test_a_corpus_can_exclude_every_sentence_of_others(tiny, tmp_path):
+    out_dir, _ = tiny
+    spoken = {row[2] for row in _metadata(out_dir)}
+    corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False, exclude_sentences_of=(str(out_dir),))
+    assert spoken and not spoken & {row[2] for row in _metadata(tmp_path)}  # the same seed, no sentence in common
+    assert json.loads((tmp_path / "generation.json").read_text())["exclude_sentences_of"] == [str(out_dir)]
 
 
 def test_unknown_voice_set(tmp_path):
-    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed, kokoro, kokoro-blends"):
+    with pytest.raises(UserError, match="unknown voice set 'robots'; choose one of espeak, mixed, kokoro, kokoro-blends, kokoro-all"):
         corpus.generate_corpus(tmp_path, utterances=8, voice_set="robots", progress=False)
 
 
