@@ -348,13 +348,11 @@ def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
 
 def command_corpus(args) -> None:
     from deepsc_st.corpus import generate_corpus
+    from experiments.sweep import parse_list
 
-    splits = tuple(part.strip() for part in args.splits.split(",") if part.strip())
-    texts = tuple(part.strip() for part in args.texts.split(",") if part.strip())
-    excluded = tuple(part.strip() for part in args.exclude_sentences_of.split(",") if part.strip())
     summary = generate_corpus(
-        args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices, splits=splits, texts=texts,
-        exclude_sentences_of=excluded,
+        args.out, utterances=args.utterances, seed=args.seed, workers=args.workers, progress=not args.json, voice_set=args.voices,
+        splits=parse_list(args.splits), texts=parse_list(args.texts), exclude_sentences_of=parse_list(args.exclude_sentences_of),
     )
     _print_json_or_table({"corpus": str(args.out), **summary}, args.json)
 
