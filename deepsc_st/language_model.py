@@ -4,9 +4,11 @@ Greedy decoding (:mod:`deepsc_st.decoding`) spells what each frame sounds
 like; a beam search over the same token scores, weighted by a word language
 model, prefers hypotheses made of likely word sequences. The model is counted
 by KenLM's ``lmplz`` (modified Kneser-Ney) from the **train split's**
-transcripts of one or more corpora, less every sentence that a validation
-or test split of those corpora (or of others named to be held out) speaks,
-and stored as a KenLM binary beside its word list and facts:
+transcripts of one or more corpora and, optionally, every usable sentence of
+the corpus's text sources (:func:`deepsc_st.corpus.text_pool`: more words and
+word sequences than any corpus speaks), less every sentence that a
+validation or test split of those corpora (or of others named to be held
+out) speaks, and stored as a KenLM binary beside its word list and facts:
 
 ``DIR/words.arpa.bin``  KenLM binary (trie)
 ``DIR/unigrams.txt``    every word of the model, one per line (pyctcdecode's vocabulary)
@@ -70,11 +72,20 @@ def measured_sentences(corpora: list) -> set[str]:
     return measured
 
 
-def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER, hold_out: list = ()) -> dict:
-    """Count an ``order``-gram word model of the train-split transcripts of ``corpora`` into ``out_dir``; its facts.
+def quotes(sentence: str, sentences: set[str], min_words: int = 3) -> bool:
+    """Whether ``sentence`` contains one of ``sentences`` of at least ``min_words`` words as a run of whole words
+    (a fortune cookie can quote a telephone prompt of the human dev set)."""
+    words = sentence.split()
+    return any(" ".join(words[start:stop]) in sentences
+               for start in range(len(words)) for stop in range(start + min_words, len(words) + 1))
+
+
+def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER, hold_out: list = (), texts: tuple = ()) -> dict:
+    """Count an ``order``-gram word model of the train-split transcripts of ``corpora`` and the usable sentences
+    of the text sources ``texts`` (e.g. ("austen", "fortunes")) into ``out_dir``; its facts.
 
     Corpora made with other seeds or sizes share sentences across splits: a train sentence of one can be a
-    test sentence of another. Train sentences found in a measured split of any of ``corpora`` or ``hold_out``
+    test sentence of another. Sentences found in a measured split of any of ``corpora`` or ``hold_out``
     are left out, so the model never knows a sentence that any of them tests with.
     """
     if order < 2:
@@ -83,9 +94,16 @@ def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER, hol
         raise UserError(f"{out_dir} already holds a language model; choose a new --out folder")
     sentences, described, measured = [], [], measured_sentences([*corpora, *hold_out])
     for corpus in corpora:
-        texts = [utterance.text for utterance in read_utterances(corpus, "train") if utterance.text not in measured]
-        described.append({**corpus_facts(corpus), "sentences": len(texts)})
-        sentences += texts
+        spoken = [utterance.text for utterance in read_utterances(corpus, "train") if utterance.text not in measured]
+        described.append({**corpus_facts(corpus), "sentences": len(spoken)})
+        sentences += spoken
+    if texts:  # the sources' sentences that no corpus above trains with (those are counted once, as spoken)
+        from deepsc_st.corpus import text_pool
+
+        known = measured | set(sentences)
+        unspoken = [normalized for _, normalized in text_pool(tuple(texts))[0] if normalized not in known and not quotes(normalized, measured)]
+        described.append({"texts": list(texts), "sentences": len(unspoken)})
+        sentences += unspoken
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:

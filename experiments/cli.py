@@ -367,7 +367,9 @@ def command_lm(args) -> None:
     from deepsc_st.language_model import build_language_model
     from experiments.sweep import parse_list
 
-    facts = build_language_model(list(parse_list(args.data)), args.out, order=args.order, hold_out=list(parse_list(args.hold_out)))
+    facts = build_language_model(
+        list(parse_list(args.data)), args.out, order=args.order, hold_out=list(parse_list(args.hold_out)), texts=parse_list(args.texts),
+    )
     _print_json_or_table({"lm": str(args.out), **facts}, args.json)
 
 
@@ -551,6 +553,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     lm.add_argument("--out", required=True, help="folder for the model (refused if it already holds one)")
     lm.add_argument("--order", type=int, default=4, help="n-gram order")
     lm.add_argument("--hold-out", default="", help="corpus folder(s), comma-separated, whose validation and test sentences the model must not contain (those of --data never are)")
+    lm.add_argument("--texts", default="", help="text sources, comma-separated (e.g. austen,fortunes), whose other usable sentences the model counts too")
     lm.add_argument("--json", action="store_true")
     lm.set_defaults(run=command_lm)
 

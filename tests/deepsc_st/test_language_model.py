@@ -164,3 +164,22 @@ def test_received_posteriors_decode_even_when_the_link_corrupted_some(lm_dir):
     assert BeamSearchDecoder(lm_dir).from_posteriors([posteriors]) == ["the cat sat"]
     assert GREEDY.from_posteriors([corrupted]) == ["tcha cut sat"]  # the NaN frame reads as "c" (argmax takes NaN)
     assert BeamSearchDecoder(lm_dir).from_posteriors([corrupted]) == ["the cat sat"]
+
+
+def test_text_sources_add_their_sentences_less_the_measured_ones_and_those_quoting_them(tmp_path, monkeypatch):
+    from deepsc_st import corpus
+
+    pool = ["a bird sang in the tree", "the cat sat down", "zebras graze quietly", "she said zebras graze quietly today", "the dog sat on the log"]
+    monkeypatch.setattr(corpus, "text_pool", lambda texts: ([(text, text) for text in pool], {"texts": texts}))
+    build_language_model([_corpus(tmp_path / "corpus")], tmp_path / "lm", order=3, texts=("fortunes",))
+    facts = json.loads((tmp_path / "lm" / language_model.FACTS_FILE).read_text())
+    # the test sentence, the sentence quoting it and the two the corpus already trains with are not counted (again)
+    assert facts["corpora"][-1] == {"texts": ["fortunes"], "sentences": 1} and facts["sentences"] == len(TRAIN) + 1
+    vocabulary = set((tmp_path / "lm" / language_model.UNIGRAMS_FILE).read_text().split())
+    assert {"bird", "tree"} <= vocabulary and not {"zebras", "today"} & vocabulary
+
+
+def test_quotes_finds_a_run_of_whole_words():
+    assert language_model.quotes("she said zebras graze quietly today", {"zebras graze quietly"})
+    assert not language_model.quotes("zebras grazed quietly", {"zebras graze quietly"})
+    assert not language_model.quotes("the zebras graze", {"zebras graze"})  # shorter than three words: too common to hold out
