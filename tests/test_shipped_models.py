@@ -23,6 +23,8 @@ SHIPPED = [
     ("asr-small-kokoro", ASRModel, "small"),
     ("asr-small-blends", ASRModel, "small"),
     ("deepsc-st-small-blends", DeepSCST, "small"),
+    ("asr-small-kokoro-all", ASRModel, "small"),
+    ("deepsc-st-small-kokoro-all", DeepSCST, "small"),
     ("asr-small-texts", ASRModel, "small"),
     ("deepsc-st-small-mixed", DeepSCST, "small"),
     ("sr-deepsc-small", DeepSCText, "text-small"),
