@@ -57,6 +57,12 @@ class LoadedUtterance:
     waveform: np.ndarray  # float32 [num_samples] at 16 kHz
 
 
+def default_split(data_dir) -> str:
+    """The split measured when none is named: ``test`` of a corpus (``metadata.csv``), ``all`` of a folder of
+    recordings (wav + txt, e.g. the human dev set), whose hash ``test`` split would be only 5 % of it."""
+    return "test" if (Path(data_dir) / "metadata.csv").is_file() else "all"
+
+
 def _hash_split(utterance_id: str) -> str:
     bucket = int(hashlib.sha256(utterance_id.encode()).hexdigest(), 16) % 100
     return "test" if bucket < 5 else "validation" if bucket < 10 else "train"

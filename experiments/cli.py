@@ -191,7 +191,7 @@ def command_train(args) -> None:
 def command_evaluate(args) -> None:
     from channels import make_channel
     from deepsc_st.checkpoint import load_run
-    from deepsc_st.data import load_utterances
+    from deepsc_st.data import default_split, load_utterances
     from deepsc_st.measure import cer_by_folder, measure
     from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, LM_OPTION, DeepSCSTTransceiver, Parts
 
@@ -204,10 +204,11 @@ def command_evaluate(args) -> None:
         transceiver = PROJECT_SYSTEMS.build("sr-deepsc", {"deepsc-text": model_dir}, options)
     else:
         transceiver = DeepSCSTTransceiver(model, decoder=Parts(options=options).ctc_decoder())
-    utterances = load_utterances(args.data, args.split, args.utterances, progress=not args.json)
+    split = args.split or default_split(args.data)
+    utterances = load_utterances(args.data, split, args.utterances, progress=not args.json)
     measurement = measure(transceiver, utterances, channel, snr_db, seed=args.seed)
     by_folder = cer_by_folder(measurement, utterances)  # e.g. each source of the human dev set
-    _print_json_or_table({"model": str(model_dir), "split": args.split, **measurement.row(), **({"cer_by_folder": by_folder} if by_folder else {})}, args.json)
+    _print_json_or_table({"model": str(model_dir), "split": split, **measurement.row(), **({"cer_by_folder": by_folder} if by_folder else {})}, args.json)
 
 
 def _system_arguments(args, registry: Registry) -> tuple[dict, dict]:
@@ -454,7 +455,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     evaluate = commands.add_parser("evaluate", help="CER/WER of a trained model over a channel at one SNR")
     evaluate.add_argument("--model", default=None, help="run folder (default: the shipped ASR model for --channel none, else the shipped DeepSC-ST); a DeepSC text run is measured as SR+DeepSC behind the shipped ASR")
     evaluate.add_argument("--data", required=True)
-    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--split", default=None, help="default: test of a corpus, all of a folder of wav + txt recordings (e.g. data/human)")
     evaluate.add_argument("--channel", default="awgn")
     evaluate.add_argument("--snr", default="0", help="Es/N0 in dB")
     evaluate.add_argument("--utterances", type=int, default=None, help="evaluate only the first N")

@@ -8,6 +8,7 @@ import tensorflow as tf
 from deepsc_st.config import get_config
 from deepsc_st.data import (
     MAX_FREQUENCY_WIDTH,
+    default_split,
     evaluation_dataset,
     load_utterances,
     read_utterances,
@@ -87,6 +88,11 @@ def test_folder_of_wavs_with_transcripts(espeak_corpus, tmp_path):
     loaded = load_utterances(folder, "all")
     assert [item.utterance.text for item in loaded] == ["the cat sat on the mat", "a dog ran home"]
     assert loaded[0].waveform.ndim == 1
+    assert default_split(folder) == "all"  # recordings are measured whole, not by their 5 % hash "test" split
+
+
+def test_a_corpus_is_measured_on_its_test_split_by_default(fake_ljspeech):
+    assert default_split(fake_ljspeech) == "test"
 
 
 def test_training_batches_are_bucketed_and_padded(espeak_corpus):
