@@ -187,11 +187,11 @@ def _lineage(run: dict) -> tuple[list[str], list[dict]]:
         history = read_history(source)
         if (Path(source) / MEASUREMENTS_FILE).is_file():
             facts = checkpoint.read_json(Path(source) / MEASUREMENTS_FILE)["facts"]
-            last = {"run": facts["commands"][-1].rsplit(" --out ", 1)[-1], "epochs": len(history), "val_cer": float(history[-1]["val_cer"]), "seconds": facts["training_seconds"]}
+            last = {"run": facts["commands"][-1].rsplit(" --out ", 1)[-1], "epochs": len(history), **_final_score(history), "seconds": facts["training_seconds"]}
             return facts["commands"] + commands, facts["ancestors"] + [last] + ancestors
         ancestor = checkpoint.migrate_run(checkpoint.read_json(Path(source) / checkpoint.RUN_FILE))
         commands.insert(0, _command(ancestor, history, source))
-        ancestors.insert(0, {"run": str(source), "epochs": len(history), "val_cer": float(history[-1]["val_cer"]), "seconds": _recorded_seconds(history)})
+        ancestors.insert(0, {"run": str(source), "epochs": len(history), **_final_score(history), "seconds": _recorded_seconds(history)})
         source = ancestor.get("init_from")
     return commands, ancestors
 
@@ -251,9 +251,16 @@ def _validation(row: dict) -> tuple[str, float]:
     return ("validation CER", float(row["val_cer"])) if "val_cer" in row else ("validation mel loss", float(row["val_mel_loss"]))
 
 
+def _final_score(history: list[dict]) -> dict:
+    """The last epoch's validation score as an ancestor records it: ``val_cer``, or ``val_mel_loss`` for a codec run."""
+    key = "val_cer" if "val_cer" in history[-1] else "val_mel_loss"
+    return {key: float(history[-1][key])}
+
+
 def _ancestor_line(ancestor: dict) -> str:
     spent = f"{ancestor['seconds'] / 60:.1f} min." if ancestor["seconds"] else "time not in its history.csv."
-    return f"- First `{ancestor['run']}`: {ancestor['epochs']} epochs, validation CER {ancestor['val_cer']:.4f}, {spent}"
+    label, value = _validation(ancestor)
+    return f"- First `{ancestor['run']}`: {ancestor['epochs']} epochs, {label} {value:.4f}, {spent}"
 
 
 def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:

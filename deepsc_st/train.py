@@ -38,13 +38,13 @@ from deepsc_st.inference import decode_each, token_logits
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.model import CTCModel
 from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
-from deepsc_st.text_model import TEXT_KIND, DeepSCText
+from deepsc_st.text_model import TEXT_KIND
 from deepsc_st.text_training import run_vocabulary, text_training_data
 
 
 LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
 WARMUP_EPOCHS = 2  # of warmup-cosine: linear from 0 to --lr
-SPEECH_ONLY = ("spec_augment", "augment", "freeze_encoder")  # settings a text or codec run refuses (a codec run also --init-from)
+SPEECH_ONLY = ("spec_augment", "augment", "freeze_encoder")  # settings a text or codec run refuses
 
 
 def parse_config(name: str) -> ModelConfig | TextConfig | CodecConfig:
@@ -88,7 +88,8 @@ class TrainingSettings:
     max_utterances: int | None = setting(None, "use only the first N training utterances (of each corpus)", parse=int)
     validation_utterances: int = setting(200, "validation utterances scored after each epoch (of each corpus)")
     init_from: str | None = setting(
-        None, "ASR run folder to initialise the semantic encoder from; text configs: a text run of the same config to start from (its weights and vocabulary)"
+        None, "ASR run folder to initialise the semantic encoder from; text configs: a text run of the same config to start from (its weights and vocabulary); "
+        "codec configs: a codec run of the same config (its weights and codebooks)"
     )
     freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
     unspoken_text: bool = setting(False, "text configs: also train on the embedded corpus's unspoken sentences (its text pool minus every sentence it speaks)")
@@ -223,7 +224,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
     if codec:
         given = {
-            "--init-from": settings.init_from, "--unspoken-text": settings.unspoken_text, "--random-words": settings.random_words,
+            "--unspoken-text": settings.unspoken_text, "--random-words": settings.random_words,
             "--channel": settings.channel != "none", "--strategy": strategy != "none",
         }
         refused += [flag for flag, value in given.items() if value]
@@ -272,7 +273,10 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
             checkpoint.load_weights(model, run_dir / state["checkpoint"])
             print(f"resuming {run_dir} after epoch {initial_epoch}", file=sys.stderr)
         elif settings.init_from:
-            (_init_text_model if text else _init_semantic_encoder)(model, settings.init_from)
+            if text or codec:
+                _init_whole_model(model, settings.init_from, settings.kind)
+            else:
+                _init_semantic_encoder(model, settings.init_from)
 
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -320,11 +324,12 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     return {**last, "epochs_done": settings.epochs, "elapsed_s": elapsed, rate: amount * (settings.epochs - initial_epoch) / elapsed}
 
 
-def _init_text_model(model: DeepSCText, text_run_dir) -> None:
-    """Copy every weight of a trained DeepSC text run into ``model`` (same configuration; the vocabulary came from it too)."""
-    source, run = checkpoint.load_run(text_run_dir)
-    if run["kind"] != TEXT_KIND or config_from_dict(run["config"]) != model.config:
-        raise UserError(f"{text_run_dir}: not a {model.config.name!r} text run with the same configuration")
+def _init_whole_model(model, run_dir, kind: str) -> None:
+    """Copy every weight of a trained run of the same ``kind`` and configuration into ``model``: a DeepSC text run (its
+    vocabulary came from it too) or a speech codec (the codebooks and their EMA statistics too, so no k-means again)."""
+    source, run = checkpoint.load_run(run_dir)
+    if run["kind"] != kind or config_from_dict(run["config"]) != model.config:
+        raise UserError(f"{run_dir}: not a {model.config.name!r} run ({kind}) with the same configuration")
     model.set_weights(source.get_weights())
 
 

@@ -228,3 +228,34 @@ def test_magnitude_losses_are_zero_for_identical_magnitudes():
     assert mel.numpy() == 0 and spectrum.numpy() == 0
     mel, spectrum = magnitude_losses(magnitudes, 1.5 * magnitudes, CODEC_SMALL)
     assert mel.numpy() > 0 and spectrum.numpy() > 0
+
+
+@pytest.mark.slow
+def test_a_codec_run_continues_from_another_with_its_codebooks(codec_run, espeak_corpus, tmp_path):
+    from deepsc_st.checkpoint import load_run
+    from deepsc_st.config import get_config
+    from deepsc_st.train import TrainingSettings, train
+
+    settings = TrainingSettings(config=get_config("codec-tiny"), data=str(espeak_corpus), epochs=1, batch_size=4, learning_rate=1e-9,
+                                validation_utterances=4)
+    train(settings, tmp_path / "fresh", progress=False)
+    train(dataclasses.replace(settings, init_from=str(codec_run)), tmp_path / "more", progress=False)
+    before, _ = load_run(codec_run)
+    after, run = load_run(tmp_path / "more")
+    fresh, _ = load_run(tmp_path / "fresh")
+    assert run["init_from"] == str(codec_run)
+
+    def distance(a, b):  # mean |difference| of the codebooks, relative to their mean size
+        return np.mean([np.abs(x.codebook.numpy() - y.codebook.numpy()).mean() / np.abs(x.codebook.numpy()).mean()
+                        for x, y in zip(a.quantizer.codebooks, b.quantizer.codebooks)])
+
+    assert distance(before, after) < 0.2 < distance(before, fresh)  # one epoch of EMA moved them a little; no k-means restart
+    np.testing.assert_allclose(before.decoder.embed.kernel.numpy(), after.decoder.embed.kernel.numpy(), atol=1e-5)  # lr 1e-9
+    assert not np.allclose(before.decoder.embed.kernel.numpy(), fresh.decoder.embed.kernel.numpy(), atol=1e-3)
+
+    from deepsc_st.model_card import card_facts, read_history, render_card
+
+    history = read_history(tmp_path / "more")
+    facts = card_facts(tmp_path / "more", after, run, history, espeak_corpus, None, None)
+    assert facts["ancestors"][0]["run"] == str(codec_run) and "val_mel_loss" in facts["ancestors"][0]
+    assert f"- First `{codec_run}`: 2 epochs, validation mel loss" in render_card(facts, [], history)

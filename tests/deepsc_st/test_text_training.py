@@ -51,7 +51,7 @@ def test_a_text_run_starts_from_another_with_its_weights_and_vocabulary(text_run
     tuned, run = load_run(tmp_path / "fine")
     assert run["init_from"] == str(text_run)
     assert all((a == b).all() for a, b in zip(tuned.get_weights(), source.get_weights()))
-    with pytest.raises(UserError, match="not a 'text-small' text run with the same configuration"):
+    with pytest.raises(UserError, match=r"not a 'text-small' run \(deepsc-text\) with the same configuration"):
         train(settings(espeak_corpus, init_from=str(text_run), config=get_config("text-small")), tmp_path / "other", progress=False)
 
 
