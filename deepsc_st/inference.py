@@ -23,7 +23,6 @@ import numpy as np
 import tensorflow as tf
 
 from channels import Channel
-from deepsc_st.decoding import GREEDY
 from deepsc_st.frontend import NUM_BINS, spectrogram
 from deepsc_st.model import ASRModel, CTCModel, DeepSCST
 from deepsc_st.remember import LastListMemory
@@ -192,7 +191,3 @@ class Recognizer:
     def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
         return listen(self.model, waveforms, self.batch_size).logits
 
-
-def decode_each(logits_per_utterance: list[np.ndarray]) -> list[str]:
-    """CTC greedy text of each utterance's token scores [steps_i, 29]."""
-    return GREEDY(logits_per_utterance)

@@ -139,7 +139,7 @@ class BeamSearchDecoder:
 
     Called with each utterance's token scores [steps_i, 29] (logits or log
     posteriors; blank last), returns the texts, like
-    :func:`deepsc_st.inference.decode_each`.
+    :data:`deepsc_st.decoding.GREEDY`.
     """
 
     def __init__(self, lm_dir, alpha: float = DEFAULT_ALPHA, beta: float = DEFAULT_BETA, beam_width: int = DEFAULT_BEAM_WIDTH):

@@ -32,9 +32,10 @@ from deepsc_st.codec import CODEC_KIND
 from deepsc_st.codec_training import CROP_SECONDS, crop_batches_per_epoch, training_crops, validation_crops
 from deepsc_st.config import CodecConfig, ModelConfig, TextConfig, config_from_dict, get_config
 from deepsc_st.data import LoadedUtterance, evaluation_dataset, load_utterances, training_batches_per_epoch, training_dataset
+from deepsc_st.decoding import GREEDY
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
-from deepsc_st.inference import decode_each, token_logits
+from deepsc_st.inference import token_logits
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.model import CTCModel
 from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
@@ -165,7 +166,7 @@ class ValidationCER(keras.callbacks.Callback):
         self.batch_size = batch_size
 
     def on_epoch_end(self, epoch, logs=None):
-        hypotheses = decode_each(token_logits(self.model, self.waveforms, channel=None, batch_size=self.batch_size))
+        hypotheses = GREEDY(token_logits(self.model, self.waveforms, channel=None, batch_size=self.batch_size))
         logs["val_cer"] = character_error_rate(self.references, hypotheses)
 
 
