@@ -246,14 +246,23 @@ def _progress_lines(history: list[dict]) -> list[str]:
     return lines + [""]
 
 
+VALIDATION_SCORES = {"val_cer": "validation CER", "val_mel_loss": "validation mel loss"}  # speech and text runs; a codec run
+
+
+def _validation_key(row: dict) -> str:
+    """The key of a history row's (or an ancestor's) validation score: ``val_cer``, or ``val_mel_loss`` for a codec run."""
+    return "val_cer" if "val_cer" in row else "val_mel_loss"
+
+
 def _validation(row: dict) -> tuple[str, float]:
     """(label, value) of an epoch's validation score: CER for speech and text runs, the mel loss for a codec run."""
-    return ("validation CER", float(row["val_cer"])) if "val_cer" in row else ("validation mel loss", float(row["val_mel_loss"]))
+    key = _validation_key(row)
+    return VALIDATION_SCORES[key], float(row[key])
 
 
 def _final_score(history: list[dict]) -> dict:
-    """The last epoch's validation score as an ancestor records it: ``val_cer``, or ``val_mel_loss`` for a codec run."""
-    key = "val_cer" if "val_cer" in history[-1] else "val_mel_loss"
+    """The last epoch's validation score as an ancestor records it (``{key: value}``, :func:`_validation_key`)."""
+    key = _validation_key(history[-1])
     return {key: float(history[-1][key])}
 
 
