@@ -17,7 +17,7 @@ KOKORO_VOICES := $(VENV)/share/kokoro/kokoro-js-1.2.1.tgz
 KENLM_VERSION := 0.3.0
 KENLM_BUILD := build/kenlm
 
-.PHONY: setup test test-fast reproduce devset demo clean-results
+.PHONY: setup test test-fast reproduce devset game-speech demo clean-results
 
 setup: $(SETUP_STAMP)
 
@@ -72,15 +72,26 @@ reproduce: setup
 	$(BIN)/deepsc-st compare --sweeps results/default results/default-adaptive results/default-budget --out results/fair
 	@echo "reports: results/default/report.md results/fair/report.md"
 
-# The human-speech dev set (deepsc_st/human_devset.py): real recordings that Debian packages ship.
-DEVSET_PACKAGES := codec2-examples asterisk-core-sounds-en-g722 warzone2100-data
-devset: setup
-	@missing=$$(for p in $(DEVSET_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+# The Debian packages of $(1) that are not installed yet, installed (as root, or with sudo).
+define install_missing
+missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi; \
 		$$apt_get update -q && DEBIAN_FRONTEND=noninteractive $$apt_get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+# The human-speech dev set (deepsc_st/human_devset.py): real recordings that Debian packages ship.
+DEVSET_PACKAGES := codec2-examples asterisk-core-sounds-en-g722 warzone2100-data
+devset: setup
+	@$(call install_missing,$(DEVSET_PACKAGES))
 	$(BIN)/deepsc-st devset --out data/human
+
+# Real human training speech (deepsc_st/game_speech): the voiced lines of two adventure games Debian ships (they pull in scummvm).
+GAME_PACKAGES := flight-of-the-amazon-queen drascula
+game-speech: setup
+	@$(call install_missing,$(GAME_PACKAGES))
+	$(BIN)/deepsc-st game-speech --out data/games
 
 # The paper's demonstration as a local web page (experiments/demo.py): http://127.0.0.1:7860
 demo: setup

@@ -435,7 +435,8 @@ def _synthesize_to(path: Path, speaker: dict, text: str) -> int | None:
     return len(audio)
 
 
-def _checksum(out_dir: Path, ids: list[str]) -> str:
+def corpus_checksum(out_dir: Path, ids: list[str]) -> str:
+    """sha256 of ``metadata.csv`` followed by the wavs of ``ids`` in sorted name order (the manifest's checksum)."""
     digest = hashlib.sha256((out_dir / "metadata.csv").read_bytes())
     for name in sorted(f"{i}.wav" for i in ids):
         digest.update((out_dir / "wavs" / name).read_bytes())
@@ -557,7 +558,7 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
         "heldout_speakers": list(chosen["heldout"]),
         "sample_rate": SAMPLE_RATE,
         "counts": counts,
-        "checksum_sha256": _checksum(out_dir, [u.id for u, _ in kept]),
+        "checksum_sha256": corpus_checksum(out_dir, [u.id for u, _ in kept]),
     }
     _write_json(out_dir / "manifest.json", manifest)
     return {**counts, "checksum": manifest["checksum_sha256"], "elapsed_s": round(time.perf_counter() - started, 1)}

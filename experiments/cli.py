@@ -1,4 +1,4 @@
-"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, compare, ship, bench, devset, lm.
+"""The ``deepsc-st`` command line: info, train, evaluate, transmit, demo, corpus, sweep, compare, ship, bench, devset, game-speech, lm.
 
 It sits at the top of the packages (channels <- deepsc_st <- baselines <-
 experiments), so it imports downwards only. The system flags of ``transmit``
@@ -364,6 +364,12 @@ def command_devset(args) -> None:
     _print_json_or_table({"devset": str(args.out), **build_human_devset(args.out)}, args.json)
 
 
+def command_game_speech(args) -> None:
+    from deepsc_st.game_speech import build_game_speech
+
+    _print_json_or_table({"corpus": str(args.out), **build_game_speech(args.out, seed=args.seed, progress=not args.json)}, args.json)
+
+
 def command_lm(args) -> None:
     from deepsc_st.language_model import build_language_model
     from experiments.sweep import parse_list
@@ -548,6 +554,14 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     devset.add_argument("--out", default="data/human", help="folder of SOURCE/ID.wav + .txt")
     devset.add_argument("--json", action="store_true")
     devset.set_defaults(run=command_devset)
+
+    game_speech = commands.add_parser(
+        "game-speech", help="write a training corpus of real human speech: the voiced lines of two adventure games Debian ships (make game-speech)",
+    )
+    game_speech.add_argument("--out", default="data/games", help="corpus folder (LJSpeech layout)")
+    game_speech.add_argument("--seed", type=int, default=0, help="draws the validation and test splits")
+    game_speech.add_argument("--json", action="store_true")
+    game_speech.set_defaults(run=command_game_speech)
 
     lm = commands.add_parser("lm", help="count a word n-gram language model (KenLM) from corpora's train-split transcripts, for --lm")
     lm.add_argument("--data", required=True, help="corpus folder(s), comma-separated; only their train split is read")
