@@ -87,8 +87,8 @@ devset: setup
 	@$(call install_missing,$(DEVSET_PACKAGES))
 	$(BIN)/deepsc-st devset --out data/human
 
-# Real human training speech (deepsc_st/game_speech): the voiced lines of two adventure games Debian ships (they pull in scummvm).
-GAME_PACKAGES := flight-of-the-amazon-queen drascula
+# Real human training speech (deepsc_st/game_speech): the voiced lines of three adventure games Debian ships (they pull in scummvm).
+GAME_PACKAGES := flight-of-the-amazon-queen drascula beneath-a-steel-sky
 game-speech: setup
 	@$(call install_missing,$(GAME_PACKAGES))
 	$(BIN)/deepsc-st game-speech --out data/games

@@ -556,7 +556,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     devset.set_defaults(run=command_devset)
 
     game_speech = commands.add_parser(
-        "game-speech", help="write a training corpus of real human speech: the voiced lines of two adventure games Debian ships (make game-speech)",
+        "game-speech", help="write a training corpus of real human speech: the voiced lines of three adventure games Debian ships (make game-speech)",
     )
     game_speech.add_argument("--out", default="data/games", help="corpus folder (LJSpeech layout)")
     game_speech.add_argument("--seed", type=int, default=0, help="draws the validation and test splits")

@@ -1,4 +1,4 @@
-"""A training corpus of real human speech: the voiced lines of two adventure games that Debian ships.
+"""A training corpus of real human speech: the voiced lines of three adventure games that Debian ships.
 
 ``deepsc-st game-speech --out data/games`` (or ``make game-speech``) reads
 the installed packages and writes an LJSpeech-layout corpus that ``train``,
@@ -11,6 +11,8 @@ flight-of-the-amazon-queen  freeware: free to redistribute   ~6,450   about 4 h,
                             and modify, not to sell alone             kbit/s, 11.8 kHz (:mod:`.queen`)
 drascula                    the same kind                    ~680     about 43 min, ~10 actors; 8-bit PCM
                                                                       at 11 kHz (:mod:`.drascula`)
+beneath-a-steel-sky         the same kind                    ~3,450   about 1.9 h, many actors; 8-bit PCM
+                                                                      at 11 kHz, RNC-packed (:mod:`.steel_sky`)
 =========================== ================================ ======== =====================================
 
 Each clip's transcript is the subtitle the game shows with it, found the way
@@ -22,8 +24,8 @@ actor may differ from it slightly, so these transcripts carry some error.
 None of these actors or games is in the human dev set
 (:mod:`deepsc_st.human_devset`), which stays the measure.
 
-Layout: ``wavs/ID.wav`` (16 kHz mono PCM16; ``ID`` = ``queen-CLIP`` or
-``drascula-FILE``), ``metadata.csv`` (``id|subtitle|normalised text``),
+Layout: ``wavs/ID.wav`` (16 kHz mono PCM16; ``ID`` = ``queen-CLIP``,
+``drascula-FILE`` or ``sky-NUMBER``), ``metadata.csv`` (``id|subtitle|normalised text``),
 ``splits.json`` (``train`` / ``validation`` 2 % / ``test`` 5 %, drawn with
 the seed), ``lines.tsv`` (id, seconds, character, where it came from) and
 ``manifest.json`` (packages and versions, counts, the checksum of
@@ -46,11 +48,11 @@ from deepsc_st.corpus import corpus_checksum
 from deepsc_st.data import ctc_feasible
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
-from deepsc_st.game_speech import drascula, queen
+from deepsc_st.game_speech import drascula, queen, steel_sky
 from deepsc_st.game_speech.lines import GameLine
 from deepsc_st.tokens import normalize_text
 
-PACKAGES = (queen.PACKAGE, drascula.PACKAGE)
+PACKAGES = (queen.PACKAGE, drascula.PACKAGE, steel_sky.PACKAGE)
 MIN_SECONDS, MAX_SECONDS = 0.5, 15.0
 MIN_CHARACTERS_PER_SECOND = 2.0  # a subtitle this short for its clip was not all that was said
 VALIDATION_SHARE, TEST_SHARE = 0.02, 0.05
@@ -59,11 +61,16 @@ VALIDATION_SHARE, TEST_SHARE = 0.02, 0.05
 def game_lines() -> list[tuple[GameLine, Callable]]:
     """Every line of both games with its decoder (``line -> (float32 samples, rate in Hz)``);
     a :class:`UserError` naming the packages when a game is not installed."""
-    missing = [package for package, path in ((queen.PACKAGE, queen.ARCHIVE), (drascula.PACKAGE, drascula.FOLDER)) if not path.exists()]
+    games = ((queen.PACKAGE, queen.ARCHIVE), (drascula.PACKAGE, drascula.FOLDER), (steel_sky.PACKAGE, steel_sky.FOLDER))
+    missing = [package for package, path in games if not path.exists()]
     if missing:
         raise UserError(f"{', '.join(missing)} not installed: 'apt-get install {' '.join(PACKAGES)}' (make game-speech does)")
-    archive = queen.Archive()
-    return [(line, lambda line: queen.decode(line, archive)) for line in queen.lines()] + [(line, drascula.decode) for line in drascula.lines()]
+    archive, disk = queen.Archive(), steel_sky.Disk()
+    return (
+        [(line, lambda line: queen.decode(line, archive)) for line in queen.lines()]
+        + [(line, drascula.decode) for line in drascula.lines()]
+        + [(line, lambda line: steel_sky.decode(line, disk)) for line in steel_sky.lines(disk=disk)]
+    )
 
 
 def usable(text: str, samples: np.ndarray) -> str | None:

@@ -8,7 +8,7 @@ from deepsc_st import game_speech
 from deepsc_st.corpus import corpus_checksum
 from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
-from deepsc_st.game_speech import drascula, queen
+from deepsc_st.game_speech import drascula, queen, steel_sky
 from deepsc_st.game_speech.lines import GameLine
 
 RATE = 16_000
@@ -120,6 +120,46 @@ def test_drascula_clip_speakers_by_number():
     assert drascula.same_line("DON'T DE AFRAID!", "Don't be afraid") and not drascula.same_line("YES", "NO THANKS")
 
 
+# Beneath a Steel Sky
+
+
+def test_rnc_checksums_and_packing():
+    assert steel_sky.rnc_crc(b"123456789") == 0xBB3D  # CRC-16/ARC's check value
+    assert steel_sky.rnc_unpack(b"not packed at all, just bytes") is None
+    header = struct.pack(">IIIHHBB", steel_sky.RNC_SIGNATURE, 4, 4, 0, 0x1234, 0, 1)
+    with pytest.raises(ValueError, match="packed CRC"):
+        steel_sky.rnc_unpack(header + b"abcd")
+
+
+def _huffman_codes() -> dict[int, str]:
+    codes, stack = {}, [(0, "")]
+    while stack:
+        node, code = stack.pop()
+        left, right, character = steel_sky.HUFFMAN_TREE[node]
+        if left == right == 0:
+            codes[character] = code
+        else:
+            stack += [(left, code + "0"), (right, code + "1")]
+    return codes
+
+
+def test_steel_sky_subtitles_are_huffman_decoded():
+    codes = _huffman_codes()
+    bits = "".join(codes[ord(c)] for c in "We're WAY up!") + codes[0]
+    bits += "0" * (-len(bits) % 8)
+    section = struct.pack("<HH", 4, 4) + int(bits, 2).to_bytes(len(bits) // 8, "big")
+    assert steel_sky.subtitle(section, 0) == "We're WAY up!"
+
+
+def test_steel_sky_speech_files_map_to_one_text_number():
+    lines = [600, 500, 1330, 950, 1150, 550, 150, 4]
+    assert steel_sky.text_number(50_000, lines) == 0
+    assert steel_sky.text_number(50_601, lines) == (1 << 12) | 1
+    assert steel_sky.text_number(55_233, lines) == (7 << 12) | 3
+    assert steel_sky.text_number(55_234, lines) is None  # past the last section's lines
+    assert steel_sky.text_number(50_599, [599] + lines[1:]) is None  # past section 0's text table
+
+
 # the corpus
 
 
@@ -149,5 +189,5 @@ def test_the_corpus_is_written_in_the_corpus_layout(tmp_path):
 
 def test_missing_games_are_a_one_line_error(monkeypatch, tmp_path):
     monkeypatch.setattr(queen, "ARCHIVE", tmp_path / "none.1c")
-    with pytest.raises(UserError, match="apt-get install flight-of-the-amazon-queen drascula"):
+    with pytest.raises(UserError, match="apt-get install flight-of-the-amazon-queen drascula beneath-a-steel-sky"):
         game_speech.game_lines()
