@@ -25,6 +25,8 @@ SHIPPED = [
     ("deepsc-st-small-blends", DeepSCST, "small"),
     ("asr-small-kokoro-all", ASRModel, "small"),
     ("deepsc-st-small-kokoro-all", DeepSCST, "small"),
+    ("asr-small-games", ASRModel, "small"),
+    ("deepsc-st-small-games", DeepSCST, "small"),
     ("asr-small-texts", ASRModel, "small"),
     ("deepsc-st-small-mixed", DeepSCST, "small"),
     ("sr-deepsc-small", DeepSCText, "text-small"),
