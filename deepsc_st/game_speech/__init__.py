@@ -56,6 +56,7 @@ PACKAGES = (queen.PACKAGE, drascula.PACKAGE, steel_sky.PACKAGE)
 MIN_SECONDS, MAX_SECONDS = 0.5, 15.0
 MIN_CHARACTERS_PER_SECOND = 2.0  # a subtitle this short for its clip was not all that was said
 VALIDATION_SHARE, TEST_SHARE = 0.02, 0.05
+SOURCE = "voiced lines of adventure games that Debian ships, subtitles as transcripts (deepsc_st.game_speech)"
 
 
 def game_lines() -> list[tuple[GameLine, Callable]]:
@@ -93,6 +94,14 @@ def split_ids(ids: list[str], seed: int) -> dict[str, list[str]]:
     return {"train": sorted(order[validation + test:]), "validation": sorted(order[:validation]), "test": sorted(order[validation: validation + test])}
 
 
+def refuse_other_files(out_dir: Path) -> None:
+    """A :class:`UserError` when ``out_dir`` holds anything but a game-speech corpus (its ``lines.tsv``) or the wavs
+    of a build cut short: another corpus is never overwritten."""
+    names = {path.name for path in out_dir.iterdir()} if out_dir.is_dir() else set()
+    if not (out_dir / "lines.tsv").exists() and not names <= {"wavs"}:
+        raise UserError(f"{out_dir} holds other files (another corpus?); write the game speech into a new folder")
+
+
 def _package_version(package: str) -> str:
     try:
         return subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, check=True).stdout or "unknown"
@@ -103,6 +112,7 @@ def _package_version(package: str) -> str:
 def write_corpus(out_dir, lines: list[tuple[GameLine, Callable]], seed: int = 0, progress: bool = True) -> dict:
     """Write the corpus of ``lines`` (each with its decoder) into ``out_dir``; returns the manifest's counts."""
     out_dir = Path(out_dir)
+    refuse_other_files(out_dir)
     (out_dir / "wavs").mkdir(parents=True, exist_ok=True)
     (out_dir / "manifest.json").unlink(missing_ok=True)  # written again last: its presence means complete
     kept, skipped = [], {}
@@ -134,7 +144,7 @@ def write_corpus(out_dir, lines: list[tuple[GameLine, Callable]], seed: int = 0,
         "skipped": skipped,
     }
     manifest = {
-        "source": "voiced lines of adventure games that Debian ships, subtitles as transcripts (deepsc_st.game_speech)",
+        "source": SOURCE,
         "packages": {package: _package_version(package) for package in PACKAGES},
         "seed": seed, "sample_rate": SAMPLE_RATE, "counts": counts,
         "checksum_sha256": corpus_checksum(out_dir, [line.id for line, _, _ in kept]),
@@ -145,4 +155,5 @@ def write_corpus(out_dir, lines: list[tuple[GameLine, Callable]], seed: int = 0,
 
 def build_game_speech(out_dir, seed: int = 0, progress: bool = True) -> dict:
     """Read both installed games and write their corpus into ``out_dir`` (:func:`write_corpus`)."""
+    refuse_other_files(Path(out_dir))  # before reading the games
     return write_corpus(out_dir, game_lines(), seed, progress)

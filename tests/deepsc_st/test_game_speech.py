@@ -187,6 +187,18 @@ def test_the_corpus_is_written_in_the_corpus_layout(tmp_path):
     assert game_speech.split_ids(ids, 3) == splits
 
 
+def test_another_corpus_is_never_overwritten(tmp_path):
+    (tmp_path / "synth").mkdir()
+    (tmp_path / "synth/metadata.csv").write_text("spk00-00001|Hello.|hello\n")
+    (tmp_path / "synth/manifest.json").write_text(json.dumps({"seed": 0, "checksum_sha256": "abc"}))
+    line = (GameLine("queen-A1", "Hello there, friend.", "joe", "x", ""), lambda line: (_tone(2.0), 11_025))
+    with pytest.raises(UserError, match="holds other files"):
+        game_speech.write_corpus(tmp_path / "synth", [line], progress=False)
+    assert (tmp_path / "synth/metadata.csv").read_text() == "spk00-00001|Hello.|hello\n"
+    game_speech.write_corpus(tmp_path / "games", [line] * 30, progress=False)
+    game_speech.write_corpus(tmp_path / "games", [line] * 30, progress=False)  # its own folder: rebuilt
+
+
 def test_missing_games_are_a_one_line_error(monkeypatch, tmp_path):
     monkeypatch.setattr(queen, "ARCHIVE", tmp_path / "none.1c")
     with pytest.raises(UserError, match="apt-get install flight-of-the-amazon-queen drascula beneath-a-steel-sky"):
