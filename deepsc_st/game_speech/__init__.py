@@ -60,17 +60,17 @@ SOURCE = "voiced lines of adventure games that Debian ships, subtitles as transc
 
 
 def game_lines() -> list[tuple[GameLine, Callable]]:
-    """Every line of both games with its decoder (``line -> (float32 samples, rate in Hz)``);
+    """Every line of the three games with its decoder (``line -> (float32 samples, rate in Hz)``);
     a :class:`UserError` naming the packages when a game is not installed."""
     games = ((queen.PACKAGE, queen.ARCHIVE), (drascula.PACKAGE, drascula.FOLDER), (steel_sky.PACKAGE, steel_sky.FOLDER))
     missing = [package for package, path in games if not path.exists()]
     if missing:
         raise UserError(f"{', '.join(missing)} not installed: 'apt-get install {' '.join(PACKAGES)}' (make game-speech does)")
-    archive, disk = queen.Archive(), steel_sky.Disk()
+    archive, disk = queen.Archive(), steel_sky.Disk()  # each read once, for the subtitles and the clips
     return (
-        [(line, lambda line: queen.decode(line, archive)) for line in queen.lines()]
+        [(line, lambda line: queen.decode(line, archive)) for line in queen.lines(archive)]
         + [(line, drascula.decode) for line in drascula.lines()]
-        + [(line, lambda line: steel_sky.decode(line, disk)) for line in steel_sky.lines(disk=disk)]
+        + [(line, lambda line: steel_sky.decode(line, disk)) for line in steel_sky.lines(disk)]
     )
 
 
@@ -154,6 +154,6 @@ def write_corpus(out_dir, lines: list[tuple[GameLine, Callable]], seed: int = 0,
 
 
 def build_game_speech(out_dir, seed: int = 0, progress: bool = True) -> dict:
-    """Read both installed games and write their corpus into ``out_dir`` (:func:`write_corpus`)."""
+    """Read the installed games and write their corpus into ``out_dir`` (:func:`write_corpus`)."""
     refuse_other_files(Path(out_dir))  # before reading the games
     return write_corpus(out_dir, game_lines(), seed, progress)

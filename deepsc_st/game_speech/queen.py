@@ -262,9 +262,8 @@ def subtitle_text(raw: str) -> str | None:
     return text
 
 
-def lines(archive_path: Path = ARCHIVE) -> list[GameLine]:
-    """Every clip of the archive with one English subtitle, in clip-name order."""
-    archive = Archive(archive_path)
+def lines(archive: Archive) -> list[GameLine]:
+    """Every clip of ``archive`` with one English subtitle, in clip-name order."""
     objects = _Objects(archive)
     texts: dict[str, set[str]] = defaultdict(set)
     who: dict[str, tuple[str, str]] = {}

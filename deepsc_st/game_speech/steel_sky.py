@@ -251,9 +251,8 @@ def text_number(file_number: int, lines_per_section: list[int]) -> int | None:
     return found[0] if len(found) == 1 else None
 
 
-def lines(folder: Path = FOLDER, disk: Disk | None = None) -> list[GameLine]:
-    """Every speech file with one English subtitle, in file-number order."""
-    disk = disk or Disk(folder)
+def lines(disk: Disk) -> list[GameLine]:
+    """Every speech file of ``disk`` with one English subtitle, in file-number order."""
     sections = [disk.load(TEXT_FILES + section) for section in range(SECTIONS)]
     counts = [struct.unpack_from("<H", s, 2)[0] - struct.unpack_from("<H", s, 0)[0] for s in sections]
     found = []
