@@ -27,6 +27,7 @@ from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st.codec import SpeechCodec, build_codec
 from deepsc_st.config import CodecConfig, TextConfig, config_from_dict
 from deepsc_st.errors import UserError
+from deepsc_st.shipped import model_folder
 from deepsc_st.model import CTCModel, build_model
 from deepsc_st.text_model import DeepSCText, build_text_model
 
@@ -114,10 +115,10 @@ def load_weights(model: CTCModel | DeepSCText | SpeechCodec, path: Path) -> None
 
 
 def load_run(run_dir) -> tuple[CTCModel | DeepSCText | SpeechCodec, dict]:
-    """The trained model of a run folder and its ``run.json`` settings."""
-    run_dir = Path(run_dir)
+    """The trained model of a run folder (or a shipped model's name) and its ``run.json`` settings."""
+    run_dir = model_folder(run_dir)
     if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: no such model folder")
+        raise UserError(f"{run_dir}: no such model folder or shipped model")
     run = migrate_run(read_json(run_dir / RUN_FILE))
     model = model_from_run(run)
     load_weights(model, run_dir / MODEL_WEIGHTS)

@@ -32,7 +32,7 @@ import scipy.special
 
 from deepsc_st.data import corpus_facts, read_utterances
 from deepsc_st.errors import UserError
-from deepsc_st.shipped import shipped_model_dir
+from deepsc_st.shipped import model_folder
 from deepsc_st.tokens import BLANK_INDEX, TOKENS
 
 DEFAULT_ORDER = 4
@@ -125,9 +125,7 @@ def build_language_model(corpora: list, out_dir, order: int = DEFAULT_ORDER, hol
 def check_language_model(lm_dir) -> Path:
     """The folder of a language model made by :func:`build_language_model`: ``lm_dir`` itself, or the shipped
     model of that name (:mod:`deepsc_st.shipped`, e.g. ``lm-words``); else a :class:`UserError`."""
-    lm_dir = Path(lm_dir)
-    if not lm_dir.is_dir():
-        lm_dir = shipped_model_dir(str(lm_dir)) or lm_dir
+    lm_dir = model_folder(lm_dir)
     missing = [name for name in (BINARY_FILE, UNIGRAMS_FILE) if not (lm_dir / name).is_file()]
     if missing:
         raise UserError(f"--lm {lm_dir}: no language model there ({missing[0]} missing); make one with deepsc-st lm")

@@ -5,7 +5,8 @@
    plain ``pip install .`` carries them; in a source checkout it is the
    repository's ``deepsc_st/models/``).
 
-Each model is a run folder (``run.json``, ``model.weights.h5``, ``MODEL.md``).
+Each model is a run folder (``run.json``, ``model.weights.h5``, ``MODEL.md``). Every option that takes a
+model folder also takes a shipped model's name (:func:`model_folder`).
 """
 
 from __future__ import annotations
@@ -29,3 +30,12 @@ def shipped_model_dir(name: str) -> Path | None:
         if (folder / name).is_dir():
             return folder / name
     return None
+
+
+def model_folder(given) -> Path:
+    """The folder a model option names: ``given`` itself when it is a folder, else the shipped model called
+    ``given`` (a bare name such as ``asr-small-games``), else ``given`` as a path (the caller reports it missing)."""
+    path = Path(given)
+    if not path.is_dir() and len(path.parts) == 1:
+        return shipped_model_dir(str(given)) or path
+    return path

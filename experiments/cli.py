@@ -194,10 +194,11 @@ def command_evaluate(args) -> None:
     from deepsc_st.data import default_split, load_utterances
     from deepsc_st.measure import cer_by_folder, measure
     from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL, LM_OPTION, DeepSCSTTransceiver, Parts
+    from deepsc_st.shipped import model_folder
 
     channel = make_channel(parse_channel(args.channel))
     snr_db = parse_snr_db(args.snr)
-    model_dir = args.model or (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
+    model_dir = model_folder(args.model) if args.model else (ASR_MODEL if channel.name == "none" else DEEPSC_ST_MODEL).default_dir(option="--model")
     model, run = load_run(model_dir)
     options = {LM_OPTION.name: args.lm}
     if run["kind"] == "deepsc-text":  # a text transceiver hears speech through SR+DeepSC's ASR (--lm: its transmitter's)
@@ -426,7 +427,7 @@ def _add_system_arguments(parser: argparse.ArgumentParser, registry: Registry) -
     for kind in registry.model_kinds:
         users = ", ".join(s.name for s in registry.systems if kind in s.model_kinds)
         default = f"the shipped {kind.shipped}" if kind.shipped else "none"
-        parser.add_argument(kind.option, dest=kind.setting, default=None, help=f"{kind.label} for {users} (default: {default})")
+        parser.add_argument(kind.option, dest=kind.setting, default=None, help=f"{kind.label}, or a shipped model's name, for {users} (default: {default})")
     for option in registry.options:
         parser.add_argument(option.flag, dest=option.name, default=option.default, help=option.help)
 
@@ -459,7 +460,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     train.set_defaults(run=command_train)
 
     evaluate = commands.add_parser("evaluate", help="CER/WER of a trained model over a channel at one SNR")
-    evaluate.add_argument("--model", default=None, help="run folder (default: the shipped ASR model for --channel none, else the shipped DeepSC-ST); a DeepSC text run is measured as SR+DeepSC behind the shipped ASR")
+    evaluate.add_argument("--model", default=None, help="run folder or a shipped model's name, e.g. asr-small-games (default: the shipped ASR model for --channel none, else the shipped DeepSC-ST); a DeepSC text run is measured as SR+DeepSC behind the shipped ASR")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", default=None, help="default: test of a corpus, all of a folder of wav + txt recordings (e.g. data/human)")
     evaluate.add_argument("--channel", default="awgn")

@@ -30,6 +30,7 @@ from baselines.speech_transceiver import SpeechTransceiver
 from baselines.sr_deepsc_transceiver import SRDeepSCTransceiver
 from baselines.text_transceiver import TextTransceiver
 from deepsc_st.errors import UserError
+from deepsc_st.shipped import model_folder
 from deepsc_st.transceiver import DeepSCSTTransceiver, ModelKind, Parts, SystemOption, Transceiver
 
 
@@ -73,9 +74,9 @@ class Registry:
         options = {kind.name: kind.option for kind in self.model_kinds}
         dirs = {}
         for name, folder in given.items():
-            if folder is not None and not Path(folder).is_dir():
-                raise UserError(f"{options.get(name, name)} {folder}: no such model folder")
-            dirs[name] = None if folder is None else Path(folder)
+            if folder is not None and not model_folder(folder).is_dir():
+                raise UserError(f"{options.get(name, name)} {folder}: no such model folder or shipped model")
+            dirs[name] = None if folder is None else model_folder(folder)
         for kind in self.model_kinds:
             if dirs.get(kind.name) is None:
                 try:

@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from tests.cli_helpers import assert_one_line_error, run_cli
 from deepsc_st import shipped
 from deepsc_st.config import get_config
 from deepsc_st.train import TrainingSettings, train
+from experiments.systems import PROJECT_SYSTEMS
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +132,20 @@ def test_evaluate_uses_the_shipped_models_by_default(capsys, tiny_run, espeak_co
     assert json.loads(out)["model"] == str(tmp_path / "deepsc-st-small")
     code, _, err = run_cli(capsys, "evaluate", "--data", espeak_corpus, "--channel", "none")
     assert_one_line_error(code, err, "no shipped asr-small model found; pass --model RUNDIR")
+
+
+def test_a_model_option_takes_a_shipped_model_by_name(capsys, tiny_run, espeak_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path / "models")
+    shutil.copytree(tiny_run, tmp_path / "models" / "deepsc-st-other")
+    code, out, err = run_cli(capsys, "evaluate", "--model", "deepsc-st-other", "--data", espeak_corpus, "--channel", "awgn", "--snr", "8", "--utterances", "2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["model"] == str(tmp_path / "models" / "deepsc-st-other")
+    assert PROJECT_SYSTEMS.model_dirs({"deepsc-st": "deepsc-st-other"})["deepsc-st"] == tmp_path / "models" / "deepsc-st-other"
+    monkeypatch.chdir(tmp_path / "models")  # a folder of that name in the working directory comes first
+    assert shipped.model_folder("deepsc-st-other") == Path("deepsc-st-other")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "transmit", str(next(Path(espeak_corpus).rglob("*.wav"))), "--model", "no-such-model")
+    assert_one_line_error(code, err, "no-such-model: no such model folder or shipped model")
 
 
 def test_evaluate_unknown_split_and_missing_data(capsys, tiny_run, espeak_corpus, tmp_path):
