@@ -33,6 +33,7 @@ from deepsc_st.frontend import SAMPLE_RATE
 from deepsc_st.measure import Measurement, measure
 from deepsc_st.metrics import bleu1
 from deepsc_st.settings import snr_range_text
+from deepsc_st.shipped import model_folder
 from deepsc_st.train import TrainingSettings
 from deepsc_st.text_link import sentences_of
 from deepsc_st.text_model import TEXT_KIND
@@ -182,7 +183,7 @@ def _lineage(run: dict) -> tuple[list[str], list[dict]]:
     Walking back stops at a shipped model (a folder with ``measurements.json``):
     its card already records how it was made, and that record is taken over.
     """
-    commands, ancestors, source = [], [], run.get("init_from")
+    commands, ancestors, source = [], [], _folder(run.get("init_from"))
     while source and (Path(source) / checkpoint.RUN_FILE).is_file() and (Path(source) / HISTORY_FILE).is_file():
         history = read_history(source)
         if (Path(source) / MEASUREMENTS_FILE).is_file():
@@ -192,8 +193,13 @@ def _lineage(run: dict) -> tuple[list[str], list[dict]]:
         ancestor = checkpoint.migrate_run(checkpoint.read_json(Path(source) / checkpoint.RUN_FILE))
         commands.insert(0, _command(ancestor, history, source))
         ancestors.insert(0, {"run": str(source), "epochs": len(history), **_final_score(history), "seconds": _recorded_seconds(history)})
-        source = ancestor.get("init_from")
+        source = _folder(ancestor.get("init_from"))
     return commands, ancestors
+
+
+def _folder(init_from: str | None) -> Path | None:
+    """An ``--init-from`` value as its folder (it may name a shipped model)."""
+    return None if not init_from else model_folder(init_from)
 
 
 def _title(run: dict) -> str:

@@ -3,6 +3,7 @@ import shlex
 
 import pytest
 
+from deepsc_st import shipped
 from deepsc_st.checkpoint import load_run
 from deepsc_st.config import get_config
 from deepsc_st.model_card import render_shipped_card, write_model_card
@@ -81,3 +82,14 @@ def test_a_run_initialised_from_a_shipped_model_takes_over_its_history(espeak_co
     facts = json.loads(write_model_card(tmp_path / "second", tmp_path / "next", espeak_corpus, utterances=2).with_name("measurements.json").read_text())["facts"]
     assert [command.rsplit(" --out ", 1)[1] for command in facts["commands"]] == [str(tmp_path / "first"), str(tmp_path / "second")]
     assert [ancestor["run"] for ancestor in facts["ancestors"]] == [str(tmp_path / "first")]
+
+
+def test_a_run_initialised_from_a_shipped_model_by_name_takes_over_its_history(espeak_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path / "models")
+    common = dict(config=get_config("tiny"), data=str(espeak_corpus), epochs=1, batch_size=4, max_utterances=8, validation_utterances=2)
+    train(TrainingSettings(**common), tmp_path / "first", progress=False)
+    write_model_card(tmp_path / "first", tmp_path / "models" / "asr-first", espeak_corpus, utterances=2)
+    train(TrainingSettings(init_from="asr-first", **common), tmp_path / "second", progress=False)
+    facts = json.loads(write_model_card(tmp_path / "second", tmp_path / "next", espeak_corpus, utterances=2).with_name("measurements.json").read_text())["facts"]
+    assert [command.rsplit(" --out ", 1)[1] for command in facts["commands"]] == [str(tmp_path / "first"), str(tmp_path / "second")]
+    assert "--init-from asr-first" in facts["commands"][1]
