@@ -184,13 +184,13 @@ def _lineage(run: dict) -> tuple[list[str], list[dict]]:
     its card already records how it was made, and that record is taken over.
     """
     commands, ancestors, source = [], [], _folder(run.get("init_from"))
-    while source and (Path(source) / checkpoint.RUN_FILE).is_file() and (Path(source) / HISTORY_FILE).is_file():
+    while source and (source / checkpoint.RUN_FILE).is_file() and (source / HISTORY_FILE).is_file():
         history = read_history(source)
-        if (Path(source) / MEASUREMENTS_FILE).is_file():
-            facts = checkpoint.read_json(Path(source) / MEASUREMENTS_FILE)["facts"]
+        if (source / MEASUREMENTS_FILE).is_file():
+            facts = checkpoint.read_json(source / MEASUREMENTS_FILE)["facts"]
             last = {"run": facts["commands"][-1].rsplit(" --out ", 1)[-1], "epochs": len(history), **_final_score(history), "seconds": facts["training_seconds"]}
             return facts["commands"] + commands, facts["ancestors"] + [last] + ancestors
-        ancestor = checkpoint.migrate_run(checkpoint.read_json(Path(source) / checkpoint.RUN_FILE))
+        ancestor = checkpoint.migrate_run(checkpoint.read_json(source / checkpoint.RUN_FILE))
         commands.insert(0, _command(ancestor, history, source))
         ancestors.insert(0, {"run": str(source), "epochs": len(history), **_final_score(history), "seconds": _recorded_seconds(history)})
         source = _folder(ancestor.get("init_from"))

@@ -74,9 +74,9 @@ class Registry:
         options = {kind.name: kind.option for kind in self.model_kinds}
         dirs = {}
         for name, folder in given.items():
-            if folder is not None and not model_folder(folder).is_dir():
-                raise UserError(f"{options.get(name, name)} {folder}: no such model folder or shipped model")
             dirs[name] = None if folder is None else model_folder(folder)
+            if dirs[name] is not None and not dirs[name].is_dir():
+                raise UserError(f"{options.get(name, name)} {folder}: no such model folder or shipped model")
         for kind in self.model_kinds:
             if dirs.get(kind.name) is None:
                 try:
