@@ -405,6 +405,31 @@ def magnitude_losses(reference, predicted, config: CodecConfig):
     return tf.reduce_mean(tf.abs(mels[0] - mels[1])), tf.reduce_mean(tf.abs(compressed[0] - compressed[1]))
 
 
+def postfilter(magnitude: np.ndarray, config: CodecConfig) -> np.ndarray:
+    """Decoded magnitudes [frames, n_fft / 2 + 1] made less smooth before Griffin-Lim, float32, same shape.
+
+    Each frame is raised to the power 1 + ``config.postfilter_sharpening`` and
+    scaled back to its own energy (spectral peaks up, the floor between them
+    down), then scaled by (E_t / max_t E_t) ^ ``postfilter_expansion``, E_t the
+    frame's energy (quiet frames quieter). A decoder trained on L1 spectral
+    losses predicts the average of what a code could stand for: smoother
+    spectra with a higher floor than speech has, which PESQ hears as noise.
+    Searched on data/mixed-texts validation (40 utterances, codec-small, 4
+    codebooks; PESQ / STOI): none 1.726 / 0.894; sharpening 0.1, 0.15, 0.2,
+    0.3: 1.829 / 0.892, 1.850 / 0.889, 1.863 / 0.885, 1.827 / 0.875; + expansion 0.2:
+    0.15 -> 1.876 / 0.895, 0.2 -> 1.901 / 0.894, 0.25 -> 1.894 / 0.891. A
+    noise-floor subtraction, a frame gate and sharpening against a smoothed
+    envelope scored lower; Griffin-Lim's own settings matter little here (64
+    iterations 1.744, phase-gradient initialisation 1.750, hop 160 1.737).
+    """
+    magnitude = np.asarray(magnitude, np.float64)
+    energy = np.sum(magnitude**2, axis=1, keepdims=True)
+    sharpened = magnitude ** (1 + config.postfilter_sharpening)
+    sharpened *= np.sqrt(energy / np.maximum(np.sum(sharpened**2, axis=1, keepdims=True), 1e-30))
+    gain = (energy / max(float(energy.max()), 1e-30)) ** (config.postfilter_expansion / 2)
+    return (sharpened * gain).astype(np.float32)
+
+
 def griffin_lim_framing(magnitude: np.ndarray, config: CodecConfig) -> tuple[np.ndarray, int]:
     """(magnitudes [frames + 1, n_fft / 2 + 1], samples = frames x hop) that Griffin-Lim turns into one utterance's
     waveform, from its :class:`MagnitudeHead` output [frames, n_fft / 2 + 1]: frames x hop samples are frames + 1
@@ -415,11 +440,11 @@ def griffin_lim_framing(magnitude: np.ndarray, config: CodecConfig) -> tuple[np.
 
 def griffin_lim(magnitudes: np.ndarray, config: CodecConfig, num_samples: int) -> np.ndarray:
     """float32 waveforms [batch, num_samples] of magnitudes [batch, frames, n_fft / 2 + 1] (:class:`MagnitudeHead` framing):
-    :func:`deepsc_st.griffin_lim.griffin_lim_waveform` (librosa's fast Griffin-Lim), ``griffin_lim_iterations`` iterations
-    from a seeded random phase (repeatable)."""
+    :func:`postfilter`, then :func:`deepsc_st.griffin_lim.griffin_lim_waveform` (librosa's fast Griffin-Lim),
+    ``griffin_lim_iterations`` iterations from a seeded random phase (repeatable)."""
     waveforms = np.zeros((len(magnitudes), num_samples), np.float32)
     for row, magnitude in zip(waveforms, magnitudes):
-        waveform = griffin_lim_waveform(*griffin_lim_framing(magnitude, config), config.n_fft, config.hop, config.griffin_lim_iterations)
+        waveform = griffin_lim_waveform(*griffin_lim_framing(postfilter(magnitude, config), config), config.n_fft, config.hop, config.griffin_lim_iterations)
         row[: min(num_samples, waveform.size)] = waveform[:num_samples]
     return waveforms
 

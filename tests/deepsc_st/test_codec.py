@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deepsc_st.codec import EMACodebook, MaskedChannelRVQ, build_codec, channel_bounds, griffin_lim, magnitude_losses, mel_loss, stft_magnitude
+from deepsc_st.codec import EMACodebook, MaskedChannelRVQ, build_codec, channel_bounds, griffin_lim, magnitude_losses, mel_loss, postfilter, stft_magnitude
 from deepsc_st.config import CODEC_CONFIGS, CODEC_PAPER, CODEC_SMALL, CODEC_TINY, CodecConfig
 
 
@@ -212,7 +212,7 @@ def test_a_few_training_steps_overfit_one_batch():
 def test_griffin_lim_of_the_true_magnitudes_gives_back_their_spectrum():
     """The magnitude head's framing (stft_magnitude) and the receiver's Griffin-Lim (librosa) agree: 32 iterations on a sweep's own
     magnitudes come within 15 % spectral error; the phase they start from is seeded, so the output repeats."""
-    config = dataclasses.replace(CODEC_SMALL, griffin_lim_iterations=32)
+    config = dataclasses.replace(CODEC_SMALL, griffin_lim_iterations=32, postfilter_sharpening=0.0, postfilter_expansion=0.0)
     waveform = tf.constant(sweep(0.64)[None])  # 32 frames of 320 samples
     magnitudes = stft_magnitude(waveform, config)
     assert magnitudes.shape == (1, 32, 513)
@@ -220,6 +220,26 @@ def test_griffin_lim_of_the_true_magnitudes_gives_back_their_spectrum():
     assert rebuilt.shape == (1, 10_240) and np.array_equal(rebuilt, griffin_lim(magnitudes.numpy(), config, 10_240))
     again = stft_magnitude(tf.constant(rebuilt), config).numpy()
     assert np.linalg.norm(again - magnitudes.numpy()) / np.linalg.norm(magnitudes.numpy()) < 0.15
+
+
+def test_the_postfilter_sharpens_each_frame_keeping_its_energy_and_quietens_quiet_frames():
+    rng = np.random.default_rng(0)
+    magnitudes = rng.uniform(0.1, 1.0, (6, 513)).astype(np.float32)
+    magnitudes[3] *= 0.1  # a frame 20 dB below the others
+    magnitudes[5] = 0.0  # silence stays silence
+    off = dataclasses.replace(CODEC_SMALL, postfilter_sharpening=0.0, postfilter_expansion=0.0)
+    assert np.allclose(postfilter(magnitudes, off), magnitudes)
+    sharpened = postfilter(magnitudes, dataclasses.replace(off, postfilter_sharpening=0.5))
+    energy = lambda m: np.sum(m.astype(np.float64) ** 2, axis=1)  # noqa: E731
+    assert np.allclose(energy(sharpened), energy(magnitudes), rtol=1e-5)
+    spread = lambda m: np.max(m[:5], axis=1) / np.min(m[:5], axis=1)  # noqa: E731
+    assert np.all(spread(sharpened) > spread(magnitudes) * 1.5)
+    expanded = postfilter(magnitudes, dataclasses.replace(off, postfilter_expansion=0.2))
+    ratio = np.sqrt(energy(expanded)[:5] / energy(magnitudes)[:5])
+    loudest = np.argmax(energy(magnitudes))
+    assert np.isclose(ratio[loudest], 1.0) and np.all(ratio <= 1.0 + 1e-6)
+    assert np.isclose(ratio[3], (energy(magnitudes)[3] / energy(magnitudes)[loudest]) ** 0.1, rtol=1e-4)
+    assert np.all(expanded[5] == 0) and np.all(np.isfinite(postfilter(np.zeros((4, 513), np.float32), CODEC_SMALL)))
 
 
 def test_magnitude_losses_are_zero_for_identical_magnitudes():
