@@ -396,19 +396,13 @@ def stft_magnitude(waveform, config: CodecConfig):
     return tf.abs(tf.signal.stft(padded, config.n_fft, config.hop, config.n_fft))[:, :-1]
 
 
-LOG_MAGNITUDE_FLOOR = 1e-3  # of the log-magnitude loss: about 80 dB under speech's loudest STFT bins (5-10 at 16 kHz, n_fft 1024)
-
-
 def magnitude_losses(reference, predicted, config: CodecConfig):
-    """(mel, spectrum, log magnitude) losses of predicted magnitudes against the reference's, both [batch, frames, n_fft / 2 + 1]:
-    mean |log mel - log mel| (``mel_bins[-1]`` filters, floored at 1e-5), mean ||X|^p - |Y|^p|, p = :data:`SPECTRUM_POWER`,
-    and mean |log |X| - log |Y|| over every bin, floored at :data:`LOG_MAGNITUDE_FLOOR` (it weighs the valleys between
-    harmonics as much as the peaks; the other two barely see them)."""
+    """(mel, spectrum) losses of predicted magnitudes against the reference's, both [batch, frames, n_fft / 2 + 1]:
+    mean |log mel - log mel| (``mel_bins[-1]`` filters, floored at 1e-5) and mean ||X|^p - |Y|^p|, p = :data:`SPECTRUM_POWER`."""
     weights = tf.signal.linear_to_mel_weight_matrix(config.mel_bins[-1], config.n_fft // 2 + 1, config.sample_rate, 0.0, config.sample_rate / 2)
     mels = [tf.math.log(tf.maximum(tf.matmul(m, weights), 1e-5)) for m in (reference, predicted)]
     compressed = [tf.pow(m + 1e-7, SPECTRUM_POWER) for m in (reference, predicted)]
-    logs = [tf.math.log(tf.maximum(m, LOG_MAGNITUDE_FLOOR)) for m in (reference, predicted)]
-    return tuple(tf.reduce_mean(tf.abs(a - b)) for a, b in (mels, compressed, logs))
+    return tf.reduce_mean(tf.abs(mels[0] - mels[1])), tf.reduce_mean(tf.abs(compressed[0] - compressed[1]))
 
 
 def postfilter(magnitude: np.ndarray, config: CodecConfig) -> np.ndarray:
@@ -544,19 +538,17 @@ class SpeechCodec(PrebuiltModel):
 
         "learned" phase: :func:`mel_loss` and :func:`spectrum_loss` of the
         waveform; "griffin-lim": :func:`magnitude_losses` of the magnitudes
-        against the sent speech's (:func:`stft_magnitude`, zero-padded to whole frames),
-        the log-magnitude one weighted by ``config.log_magnitude_weight`` (in the total only).
+        against the sent speech's (:func:`stft_magnitude`, zero-padded to whole frames).
         """
         output = self(waveform, training=training)
         commitment = tf.add_n(self.losses)
         if self.config.phase == "griffin-lim":
             padding = (-tf.shape(waveform)[1]) % self.config.hop
-            mel, spectrum, log_magnitude = magnitude_losses(stft_magnitude(tf.pad(waveform, [[0, 0], [0, padding]]), self.config), output, self.config)
+            mel, spectrum = magnitude_losses(stft_magnitude(tf.pad(waveform, [[0, 0], [0, padding]]), self.config), output, self.config)
         else:
-            mel, log_magnitude = mel_loss(waveform, output, self.config), tf.zeros([])
+            mel = mel_loss(waveform, output, self.config)
             spectrum = spectrum_loss(waveform, output, self.config) if self.config.spectrum_weight else tf.zeros([])
-        spectral = mel + self.config.spectrum_weight * spectrum + self.config.log_magnitude_weight * log_magnitude
-        return spectral + self.config.commitment_weight * commitment, mel, spectrum, commitment
+        return mel + self.config.spectrum_weight * spectrum + self.config.commitment_weight * commitment, mel, spectrum, commitment
 
     def train_step(self, waveform):
         with tf.GradientTape() as tape:

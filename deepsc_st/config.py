@@ -214,7 +214,6 @@ class CodecConfig:
     mel_fft_sizes: tuple[int, ...] = (512, 1024, 2048)
     mel_bins: tuple[int, ...] = (32, 64, 128)
     phase: str = "learned"
-    log_magnitude_weight: float = 0.0  # of a log-magnitude L1 on every STFT bin ("griffin-lim"; deepsc_st.codec.magnitude_losses)
     griffin_lim_iterations: int = 32
     # The magnitude postfilter before Griffin-Lim (deepsc_st.codec.postfilter; 0, 0 = none). Tuned for
     # codec-small on 40 data/mixed-texts validation utterances (PESQ 1.726 -> 1.901, STOI 0.894 -> 0.894).
@@ -254,21 +253,11 @@ class CodecConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def weights_like(self, other: "CodecConfig") -> bool:
-        """Whether ``other`` has the same layers and codebooks (it may differ in its name and :data:`CODEC_LOSS_AND_DECODING` only)."""
-        return dataclasses.replace(other, **{name: getattr(self, name) for name in ("name", *CODEC_LOSS_AND_DECODING)}) == self
-
     @classmethod
     def from_dict(cls, values: dict) -> "CodecConfig":
         return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
 
 
-# Settings of a codec's training losses and of its decoding, not of its weights: a run may continue
-# (train --init-from) from one that differs in these.
-CODEC_LOSS_AND_DECODING = (
-    "commitment_weight", "spectrum_weight", "log_magnitude_weight", "mel_fft_sizes", "mel_bins", "ema_decay", "ema_epsilon",
-    "dead_code_threshold", "kmeans_iterations", "griffin_lim_iterations", "postfilter_sharpening", "postfilter_expansion",
-)
 # The published shapes (Language-Codec's languagecodec_mm.yaml and Encodec 24 kHz):
 # 24 kHz, hop 320 (75 frames/s), SEANet with 32 base filters, one residual
 # unit per stage and a 2-layer LSTM, latent 128, 8 x 1024 entries
@@ -291,16 +280,13 @@ CODEC_PAPER = CodecConfig(
 # at any lag below 0.11), while Griffin-Lim on the true magnitudes gives
 # PESQ 3.14, STOI 0.98 on the same kind of speech.
 CODEC_SMALL = CodecConfig(name="codec-small", phase="griffin-lim")
-# codec-small's layers, trained with a log-magnitude loss beside the mel and compressed ones, for a decoder that
-# keeps the valleys between harmonics (trains on from a codec-small run with --init-from).
-CODEC_SMALL_LOGMAG = dataclasses.replace(CODEC_SMALL, name="codec-small-logmag", log_magnitude_weight=0.5)
 # For tests: trains in seconds.
 CODEC_TINY = CodecConfig(
     name="codec-tiny", encoder_filters=4, encoder_strides=(4, 5, 8), latent_channels=12,
     quantizers=4, codebook_size=16, decoder_dim=32, decoder_hidden=64, decoder_blocks=1, n_fft=640,
     dead_code_threshold=0.05, mel_fft_sizes=(256, 512), mel_bins=(24, 40), phase="griffin-lim", griffin_lim_iterations=4,
 )
-CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_SMALL_LOGMAG, CODEC_TINY)}
+CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_TINY)}
 
 
 def get_config(name: str) -> ModelConfig | TextConfig | CodecConfig:

@@ -327,12 +327,9 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
 def _init_whole_model(model, run_dir, kind: str) -> None:
     """Copy every weight of a trained run of the same ``kind`` and configuration into ``model``: a DeepSC text run (its
-    vocabulary came from it too) or a speech codec (the codebooks and their EMA statistics too, so no k-means again;
-    its losses and decoding settings may differ, :meth:`deepsc_st.config.CodecConfig.weights_like`)."""
+    vocabulary came from it too) or a speech codec (the codebooks and their EMA statistics too, so no k-means again)."""
     source, run = checkpoint.load_run(run_dir)
-    config = config_from_dict(run["config"])
-    same = config.weights_like(model.config) if isinstance(config, CodecConfig) and isinstance(model.config, CodecConfig) else config == model.config
-    if run["kind"] != kind or not same:
+    if run["kind"] != kind or config_from_dict(run["config"]) != model.config:
         raise UserError(f"{run_dir}: not a {model.config.name!r} run ({kind}) with the same configuration")
     model.set_weights(source.get_weights())
 
