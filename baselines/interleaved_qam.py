@@ -176,5 +176,12 @@ class InterleavedQam:
         y = np.zeros(-(-total // chunk) * chunk, np.complex64)
         no = np.ones(y.size, np.float32)
         y[:total], no[:total] = symbols.numpy(), noise_variance.numpy()
-        llr = [self._demapper(tf.constant(y[i : i + chunk]), tf.constant(no[i : i + chunk])).numpy() for i in range(0, y.size, chunk)]
-        return np.clip(np.concatenate(llr)[: total * self.bits_per_symbol], -LLR_LIMIT, LLR_LIMIT)
+        # Written into one array, clipped in place: on this project's VM-hosted machines a large fresh array costs more
+        # in first-touch page faults than the arithmetic (np.clip of 39 M LLRs into a new array 1.3-1.8 s, in place 0.04 s).
+        llr = np.empty(y.size * self.bits_per_symbol, np.float32)
+        step = chunk * self.bits_per_symbol
+        for i in range(0, y.size, chunk):
+            block = llr[i * self.bits_per_symbol : i * self.bits_per_symbol + step]
+            block[:] = self._demapper(tf.constant(y[i : i + chunk]), tf.constant(no[i : i + chunk])).numpy()
+            np.clip(block, -LLR_LIMIT, LLR_LIMIT, out=block)
+        return llr[: total * self.bits_per_symbol]
