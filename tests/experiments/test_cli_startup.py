@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,13 @@ def test_compiled_code_is_kept_in_the_cache_directory_unless_told_otherwise(monk
     monkeypatch.setenv("DEEPSC_ST_XLA_CACHE", "")
     keep_compiled_code()
     assert "TF_XLA_FLAGS" not in os.environ
+
+
+def test_freed_memory_is_kept_for_the_command_and_its_workers_unless_malloc_is_already_set():
+    show = "import os, experiments.cli; print(os.environ.get('MALLOC_MMAP_MAX_'), os.environ.get('MALLOC_TRIM_THRESHOLD_'))"
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("MALLOC_")}
+    root = Path(__file__).resolve().parents[2]
+    kept = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, env=clean, cwd=root)
+    assert kept.stdout.split() == ["0", str(2**31 - 1)], kept.stderr
+    own = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, env={**clean, "MALLOC_MMAP_MAX_": "65536"}, cwd=root)
+    assert own.stdout.split() == ["65536", "None"], own.stderr
