@@ -177,17 +177,21 @@ def _command(run: dict, history: list[dict], run_dir) -> str:
     return settings.command_line(run_dir)
 
 
-def _lineage(run: dict) -> tuple[list[str], list[dict]]:
+def _lineage(run: dict, own_command: str) -> tuple[list[str], list[dict]]:
     """The training commands and card lines of the runs this one was initialised from (``--init-from``), oldest first.
 
     Walking back stops at a shipped model (a folder with ``measurements.json``):
     its card already records how it was made, and that record is taken over.
+    If that record ends with ``own_command``, the run was shipped before over
+    the folder it started from: its record less that last line is the lineage.
     """
     commands, ancestors, source = [], [], _folder(run.get("init_from"))
     while source and (source / checkpoint.RUN_FILE).is_file() and (source / HISTORY_FILE).is_file():
         history = read_history(source)
         if (source / MEASUREMENTS_FILE).is_file():
             facts = checkpoint.read_json(source / MEASUREMENTS_FILE)["facts"]
+            if facts["commands"][-1] == own_command:
+                return facts["commands"][:-1] + commands, facts["ancestors"] + ancestors
             last = {"run": facts["commands"][-1].rsplit(" --out ", 1)[-1], "epochs": len(history), **_final_score(history), "seconds": facts["training_seconds"]}
             return facts["commands"] + commands, facts["ancestors"] + [last] + ancestors
         ancestor = checkpoint.migrate_run(checkpoint.read_json(source / checkpoint.RUN_FILE))
@@ -215,13 +219,14 @@ def card_facts(
     run_dir: Path, model, run: dict, history: list[dict], data_dir, training_seconds: float | None, note: str | None, measured_with: dict | None = None
 ) -> dict:
     """What the card says besides the measurements and the per-epoch table, as stored in ``measurements.json``."""
-    commands, ancestors = _lineage(run)
+    own_command = _command(run, history, run_dir)
+    commands, ancestors = _lineage(run, own_command)
     return {
         "title": _title(run),
         "config": run["config"]["name"],
         "trainable_parameters": model.trainable_parameter_count(),
         "weights_mb": round((Path(run_dir) / checkpoint.MODEL_WEIGHTS).stat().st_size / 1e6, 1),
-        "commands": commands + [_command(run, history, run_dir)],
+        "commands": commands + [own_command],
         "ancestors": ancestors,
         "corpus": _corpus_facts(run["data"], data_dir),
         "training_seconds": training_seconds if training_seconds is not None else _recorded_seconds(history),

@@ -82,6 +82,10 @@ def test_a_run_initialised_from_a_shipped_model_takes_over_its_history(espeak_co
     facts = json.loads(write_model_card(tmp_path / "second", tmp_path / "next", espeak_corpus, utterances=2).with_name("measurements.json").read_text())["facts"]
     assert [command.rsplit(" --out ", 1)[1] for command in facts["commands"]] == [str(tmp_path / "first"), str(tmp_path / "second")]
     assert [ancestor["run"] for ancestor in facts["ancestors"]] == [str(tmp_path / "first")]
+    # Shipped over the folder it started from, then shipped again (new measurements): its own line is not doubled.
+    write_model_card(tmp_path / "second", tmp_path / "shipped", espeak_corpus, utterances=2)
+    again = json.loads(write_model_card(tmp_path / "second", tmp_path / "again", espeak_corpus, utterances=2).with_name("measurements.json").read_text())["facts"]
+    assert again["commands"] == facts["commands"] and again["ancestors"] == facts["ancestors"]
 
 
 def test_a_run_initialised_from_a_shipped_model_by_name_takes_over_its_history(espeak_corpus, tmp_path, monkeypatch):
