@@ -93,3 +93,14 @@ def test_listening_gives_the_forward_pass_logits_and_the_speech_features():
     for ours, forward in zip(heard.logits, token_logits(model, _waveforms())):
         np.testing.assert_array_equal(ours, forward)
     assert heard.features.shape == (len(_waveforms()), 2 * get_config("tiny").gru_units)
+
+def test_listening_in_length_order_gives_each_utterance_what_it_gets_alone():
+    from deepsc_st.inference import listen
+
+    model = build_model(get_config("tiny"))
+    waveforms = _waveforms()  # lengths out of order: batched shortest first, answered in the given order
+    heard = listen(model, waveforms, batch_size=2)
+    for index, waveform in enumerate(waveforms):
+        alone = listen(model, [waveform], batch_size=1)
+        np.testing.assert_allclose(heard.logits[index], alone.logits[0], atol=1e-5)  # float rounding of other batch shapes
+        np.testing.assert_allclose(heard.features[index], alone.features[0], atol=1e-5)
