@@ -94,6 +94,7 @@ def test_listening_gives_the_forward_pass_logits_and_the_speech_features():
         np.testing.assert_array_equal(ours, forward)
     assert heard.features.shape == (len(_waveforms()), 2 * get_config("tiny").gru_units)
 
+
 def test_listening_in_length_order_gives_each_utterance_what_it_gets_alone():
     from deepsc_st.inference import listen
 
