@@ -48,7 +48,7 @@ $(SETUP_STAMP): pyproject.toml Makefile
 
 # Two pytest workers (pytest-xdist), a test file each at a time: 7.7 min instead of 10.7 on 2 cores.
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"

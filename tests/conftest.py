@@ -14,10 +14,18 @@ import pytest  # noqa: E402
 SLOW_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "tiny_run", "paper_models", "tiny", "asr_model", "sentence_asr_model", "text_run", "codec_run"}
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.slow)
+# Session fixtures that train a model. Under pytest-xdist each worker builds its own copy of every session fixture
+# its tests use, so the tests that need one of these run on one worker (`make test`: --dist loadgroup), which trains
+# each once; every other test file is a group of its own, as with --dist loadfile. Measured (2026-12-01, 2 workers):
+# the ASR chain (overfit_asr_run + sentence_asr_run, ~95 s) and text_run (~40 s) were trained on both workers.
+TRAINED_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "asr_model", "sentence_asr_model", "text_run", "codec_run"}
+
+
+def pytest_itemcollected(item):  # marks added here are there when pytest-xdist reads them (its collection hook)
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if SLOW_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.slow)
+    item.add_marker(pytest.mark.xdist_group("trained-fixtures" if TRAINED_FIXTURES & fixtures else item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(autouse=True)
