@@ -61,7 +61,7 @@ import numpy as np
 import tensorflow as tf
 from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 
-from baselines.interleaved_qam import InterleavedQam, timed
+from baselines.interleaved_qam import InterleavedQam, random_bits, timed
 from baselines.link import LinkResult
 from channels import Channel
 
@@ -206,7 +206,7 @@ class LdpcLink:
         blocks = [block for plan in plans for block in plan]
         bounds = np.cumsum([len(plan) for plan in plans])[:-1]  # where each message's blocks start in ``blocks``
         info_bits = [sum(block.k for block in plan) for plan in plans]
-        rows = np.split(self.qam.source([sum(info_bits)]).numpy().astype(np.uint8), np.cumsum(info_bits)[:-1])  # random pad bits
+        rows = np.split(random_bits([sum(info_bits)]), np.cumsum(info_bits)[:-1])  # random pad bits
         for row, message in zip(rows, messages):
             if message.size > row.size:
                 raise ValueError(f"a plan for {row.size} bits cannot carry a {message.size}-bit message")

@@ -47,7 +47,7 @@ import tensorflow as tf
 from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 
-from baselines.interleaved_qam import InterleavedQam, timed
+from baselines.interleaved_qam import InterleavedQam, random_bits, timed
 from channels import Channel
 
 CODEWORD_LENGTH = 512  # N, coded bits per polar codeword
@@ -167,7 +167,7 @@ class DigitalLink:
         if any(np.any(m > 1) for m in messages):
             raise ValueError("message bits must be 0 or 1")
         codewords = [self.codewords_for_bits(m.size) for m in messages]
-        info = self.qam.source([sum(codewords), self.k]).numpy().astype(np.uint8)  # random pad bits
+        info = random_bits([sum(codewords), self.k])  # random pad bits
         info_rows = np.split(info, np.cumsum(codewords)[:-1])
         for rows, message in zip(info_rows, messages):
             rows.reshape(-1)[: message.size] = message

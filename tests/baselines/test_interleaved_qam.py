@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
-from baselines.interleaved_qam import axis_demapper
+from baselines.interleaved_qam import axis_demapper, random_bits
 
 
 @pytest.mark.parametrize("bits_per_symbol", [2, 4, 6, 8])
@@ -26,3 +26,14 @@ def test_axis_demapper_gives_sionnas_qam_llrs(bits_per_symbol):
 def test_axis_demapper_refuses_odd_orders():
     with pytest.raises(ValueError, match="even number"):
         axis_demapper(3)
+
+
+def test_random_bits_are_sionnas_binary_source_draws():
+    import sionna.phy
+
+    sionna.phy.config.seed = 7
+    expected = [BinarySource()([3, 1000]).numpy(), BinarySource()([17]).numpy()]  # the second draw continues the stream
+    sionna.phy.config.seed = 7
+    got = [random_bits([3, 1000]), random_bits([17])]
+    assert all(g.dtype == np.uint8 and np.array_equal(g, e) for g, e in zip(got, expected))
+    assert 0.4 < got[0].mean() < 0.6
