@@ -10,7 +10,9 @@ from tests.cli_helpers import assert_one_line_error, run_cli
 def test_transmit_is_timed_against_the_bare_import(tmp_path):
     result = run_transmit_benchmark(systems=("deepsc-st",), repeats=1)
     assert 4.5 < result["clip_s"] < 7.5 and result["repeats"] == 1
-    assert result["deepsc-st_transmit_s"] > result["import_tensorflow_s"] > 0
+    # Both are wall times of fresh processes: beside the other pytest worker a bare import has taken longer than a
+    # transmit (CI, 2026-12-02: 14.62 against 13.55 s), so only their difference is checked, not its sign.
+    assert result["deepsc-st_transmit_s"] > 0 and result["import_tensorflow_s"] > 0
     assert result["deepsc-st_beyond_import_s"] == pytest.approx(result["deepsc-st_transmit_s"] - result["import_tensorflow_s"], abs=0.011)
 
 
