@@ -18,7 +18,9 @@ import threading
 import time
 from pathlib import Path
 
+import numba
 import tensorflow as tf
+from threadpoolctl import threadpool_limits
 
 from baselines.link_policy import LinkDoesNotFit
 from channels import make_channel
@@ -51,7 +53,7 @@ def init_worker(
     identifier, or None. ``options``: system option name -> value.
     ``test_set``: the utterances every cell transmits, waveforms float32
     [num_samples] at 16 kHz. ``speech_quality``: what FDSD / KDSD of received
-    speech need, None to skip them. ``threads``: TensorFlow threads for a
+    speech need, None to skip them. ``threads``: TensorFlow, BLAS and numba threads for a
     pool worker (None in the sweep's own process, which also keeps its Ctrl-C
     handling). A pool worker exits by itself when the sweep process dies,
     even by SIGKILL. A build error is kept and raised by the first
@@ -63,6 +65,11 @@ def init_worker(
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+        # NumPy's and SciPy's OpenBLAS and numba (the SCL decoder's prange) start one thread per core by default, so two
+        # workers on two cores ran four; one thread each: two workers' steady speech cells 26.3 -> 25.0 s and 22.7 -> 21.3 s
+        # (two back-to-back pairs, 200 utterances, 2026-12-02), identical CER. numba's threads are set per calling thread.
+        threadpool_limits(threads)
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     parts = Parts(model_dirs, options)  # one ASR for every system and the meter: what it heard once is remembered
     transceivers = {}
     for name in systems:
