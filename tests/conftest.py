@@ -11,14 +11,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
-SLOW_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "tiny_run", "paper_models", "tiny", "asr_model", "sentence_asr_model", "text_run", "codec_run"}
-
-
 # Session fixtures that train a model. Under pytest-xdist each worker builds its own copy of every session fixture
 # its tests use, so the tests that need one of these run on one worker (`make test`: --dist loadgroup), which trains
 # each once; every other test file is a group of its own, as with --dist loadfile. Measured (2026-12-01, 2 workers):
 # the ASR chain (overfit_asr_run + sentence_asr_run, ~95 s) and text_run (~40 s) were trained on both workers.
 TRAINED_FIXTURES = {"overfit_asr_run", "sentence_asr_run", "asr_model", "sentence_asr_model", "text_run", "codec_run"}
+SLOW_FIXTURES = TRAINED_FIXTURES | {"tiny_run", "paper_models", "tiny"}
 
 
 def pytest_itemcollected(item):  # marks added here are there when pytest-xdist reads them (its collection hook)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import sionna.phy
 import tensorflow as tf
 from sionna.phy.mapping import BinarySource, Demapper, Mapper
 
@@ -29,8 +30,6 @@ def test_axis_demapper_refuses_odd_orders():
 
 
 def test_random_bits_are_sionnas_binary_source_draws():
-    import sionna.phy
-
     sionna.phy.config.seed = 7
     expected = [BinarySource()([3, 1000]).numpy(), BinarySource()([17]).numpy()]  # the second draw continues the stream
     sionna.phy.config.seed = 7
