@@ -2,7 +2,8 @@
 
 One message (e.g. one utterance's source bits) travels as::
 
-    bits -> pad to whole codewords -> polar encoder (N = 512, K info bits)
+    bits -> pad to whole codewords -> polar encoder (N = 512, K info bits; Sionna's codewords,
+         computed on packed bits by baselines.polar_encoder)
          -> baselines.interleaved_qam: interleave, 64-QAM, channel, demap, deinterleave
          -> SCL decoder (list 4) -> bits (padding removed)
 
@@ -44,10 +45,11 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
-from sionna.phy.fec.polar import PolarEncoder, PolarSCLDecoder
+from sionna.phy.fec.polar import PolarSCLDecoder
 from sionna.phy.fec.polar.utils import generate_5g_ranking
 
 from baselines.interleaved_qam import InterleavedQam, random_bits, timed
+from baselines.polar_encoder import FastPolarEncoder
 from channels import Channel
 
 CODEWORD_LENGTH = 512  # N, coded bits per polar codeword
@@ -86,7 +88,7 @@ class DigitalLink:
     Parameters
     ----------
     k : information bits per codeword, 1 <= k <= n (:data:`CODE_K` = rate 5/8).
-    n : codeword length, a power of two <= 1024.
+    n : codeword length, a power of two, 8 <= n <= 1024.
     list_size : SCL list size, a power of two.
     decoder : ``"fast"`` (:class:`baselines.polar_scl.FastPolarSCLDecoder`) or
         ``"sionna"`` (Sionna's ``PolarSCLDecoder`` with its NumPy back end,
@@ -121,7 +123,7 @@ class DigitalLink:
         self.decoder = decoder
         self.frozen_pos, _ = generate_5g_ranking(self.k, self.n)
         self.qam = InterleavedQam(BITS_PER_SYMBOL)
-        self._encoder = PolarEncoder(self.frozen_pos, self.n)
+        self._encoder = FastPolarEncoder(self.frozen_pos, self.n)
         if decoder == "fast":
             from baselines.polar_scl import FastPolarSCLDecoder
 
@@ -172,7 +174,7 @@ class DigitalLink:
         for rows, message in zip(info_rows, messages):
             rows.reshape(-1)[: message.size] = message
         with timed(self.qam.seconds, "encode"):
-            coded = self._encoder(tf.constant(info, tf.float32)).numpy().astype(np.uint8)
+            coded = self._encoder(info)
         llr = self.qam.send([c.reshape(-1) for c in np.split(coded, np.cumsum(codewords)[:-1])], channel, snr_db)
         with timed(self.qam.seconds, "decode"):
             decoded = self._decode(np.concatenate(llr).reshape(-1, self.n))

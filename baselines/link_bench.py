@@ -11,9 +11,11 @@ Links: the paper's (polar N = 512 rate 5/8, fast SCL list 4, 64-QAM) and
 the 5G NR LDPC link at a high and a low MCS (what ``--link adaptive`` uses at
 high and low SNR).
 
-The links demap one QAM axis at a time (:func:`baselines.interleaved_qam.axis_demapper`);
-the same run also times Sionna's QAM demapper on the paper link's symbols
-(the library path it replaces) and prints the two side by side.
+The links demap one QAM axis at a time (:func:`baselines.interleaved_qam.axis_demapper`)
+and polar-encode on packed bits (:class:`baselines.polar_encoder.FastPolarEncoder`);
+the same run also times the library paths they replace on the paper link's
+codewords and symbols (Sionna's QAM demapper, Sionna's ``PolarEncoder``) and
+prints each pair side by side.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import time
 import numpy as np
 import sionna.phy
 import tensorflow as tf
+from sionna.phy.fec.polar import PolarEncoder
 from sionna.phy.mapping import Demapper
 
 from baselines.interleaved_qam import axis_demapper
 from baselines.ldpc_link import LdpcLink
 from baselines.link import DigitalLink
+from baselines.polar_encoder import FastPolarEncoder
 from baselines.nr_mcs import mcs_table
 from channels import make_channel
 
@@ -63,8 +67,28 @@ def time_demappers(symbols: int, bits_per_symbol: int = 6, seed: int = 0) -> dic
     return result
 
 
+def time_encoders(codewords: int, seed: int = 0) -> dict:
+    """Seconds to polar-encode ``codewords`` random words of the paper link's code: {"sionna": s, "packed": s, "equal": bool}."""
+    link = DigitalLink()
+    info = np.random.default_rng(seed).integers(0, 2, (codewords, link.k)).astype(np.uint8)
+    sionna_encoder, packed_encoder = PolarEncoder(link.frozen_pos, link.n), FastPolarEncoder(link.frozen_pos, link.n)
+    encoders = {
+        "sionna": lambda: sionna_encoder(tf.constant(info, tf.float32)).numpy().astype(np.uint8),  # as the link called it before
+        "packed": lambda: packed_encoder(info),
+    }
+    result, codes = {}, {}
+    for name, encode in encoders.items():
+        encode()  # first call: builds
+        start = time.perf_counter()
+        codes[name] = encode()
+        result[name] = time.perf_counter() - start
+    result["equal"] = bool(np.array_equal(codes["sionna"], codes["packed"]))
+    return result
+
+
 def run_link_benchmark(bits_per_message: int = 100_000, seed: int = 0) -> dict:
-    """{label: {"info_mbit_per_s", "seconds", "bit_errors", "stages": {stage: seconds}}} per link, and "demappers" (:func:`time_demappers`)."""
+    """{label: {"info_mbit_per_s", "seconds", "bit_errors", "stages": {stage: seconds}}} per link,
+    "demappers" (:func:`time_demappers`) and "encoders" (:func:`time_encoders`)."""
     rng = np.random.default_rng(seed)
     messages = [rng.integers(0, 2, bits_per_message).astype(np.uint8) for _ in range(MESSAGES)]
     channel = make_channel("awgn")
@@ -84,6 +108,7 @@ def run_link_benchmark(bits_per_message: int = 100_000, seed: int = 0) -> dict:
             "stages": {stage: seconds.get(stage, 0.0) for stage in STAGES},
         }
     results["demappers"] = time_demappers(-(-MESSAGES * bits_per_message * 8 // 5 // 6))  # the paper link's 64-QAM symbols
+    results["encoders"] = time_encoders(-(-MESSAGES * bits_per_message // DigitalLink().k))  # the paper link's codewords
     return results
 
 
@@ -92,7 +117,7 @@ def format_link_benchmark(results: dict) -> str:
     header = f"{'link':<34} {'Mbit/s':>7} {'total s':>8} " + " ".join(f"{stage:>12}" for stage in STAGES)
     rows = [header]
     for label, result in results.items():
-        if label == "demappers":
+        if label in ("demappers", "encoders"):
             continue
         stages = " ".join(f"{result['stages'][stage]:12.3f}" for stage in STAGES)
         rows.append(f"{label:<34} {result['info_mbit_per_s']:7.2f} {result['seconds']:8.2f} {stages}")
@@ -100,4 +125,8 @@ def format_link_benchmark(results: dict) -> str:
         d = results["demappers"]
         rows.append(f"demapping the paper link's 64-QAM symbols: Sionna's QAM demapper {d['sionna_qam']:.3f} s, per axis {d['per_axis']:.3f} s "
                     f"({d['sionna_qam'] / d['per_axis']:.1f}x; largest LLR difference {d['max_llr_difference']:.1e})")
+    if "encoders" in results:
+        e = results["encoders"]
+        rows.append(f"polar-encoding the paper link's codewords: Sionna's PolarEncoder {e['sionna']:.3f} s, packed {e['packed']:.3f} s "
+                    f"({e['sionna'] / e['packed']:.1f}x; codewords {'equal' if e['equal'] else 'DIFFERENT'})")
     return "\n".join(rows)

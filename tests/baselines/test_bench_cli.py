@@ -30,6 +30,8 @@ def test_link_benchmark_times_every_stage_without_errors():
     results = run_link_benchmark(bits_per_message=3000)
     demappers = results.pop("demappers")
     assert demappers["max_llr_difference"] < 1e-3 and demappers["sionna_qam"] > 0 and demappers["per_axis"] > 0
+    encoders = results.pop("encoders")
+    assert encoders["equal"] and encoders["sionna"] > 0 and encoders["packed"] > 0
     assert len(results) == 3
     for result in results.values():
         assert result["bit_errors"] == 0 and result["info_mbit_per_s"] > 0
