@@ -86,20 +86,21 @@ def axis_constellation(bits_per_symbol: int) -> tuple[np.ndarray, np.ndarray]:
     return points, labels
 
 
-def demap_axes(symbols: np.ndarray, noise_variance: np.ndarray, bits_per_symbol: int) -> np.ndarray:
+def demap_axes(symbols: np.ndarray, noise_variance: np.ndarray, bits_per_symbol: int, out: np.ndarray | None = None) -> np.ndarray:
     """Exact APP logits ln(P(b=1)/P(b=0)) float32 [Q_m S] of complex64 symbols [S] with float32 N0 [S], clipped to +-:data:`LLR_LIMIT`.
 
     Sionna's ``Demapper("app", "qam", Q_m)`` computed one axis at a time (see the
     module docstring); logits in its order (per symbol, bit i of the real axis,
     then bit i of the imaginary axis, for i = 0 .. Q_m / 2 - 1). N0 below
-    float32's smallest normal number is raised to it, as Sionna does.
+    float32's smallest normal number is raised to it, as Sionna does. ``out``:
+    a float32 array of at least Q_m S values to write them into (its start is returned).
     """
     points, labels = axis_constellation(bits_per_symbol)
     symbols = np.ascontiguousarray(symbols, np.complex64).reshape(-1)
     noise_variance = np.ascontiguousarray(noise_variance, np.float32).reshape(-1)
     if symbols.size != noise_variance.size:
         raise ValueError(f"{symbols.size} symbols but {noise_variance.size} noise variances")
-    llr = np.empty(symbols.size * bits_per_symbol, np.float32)
+    llr = np.empty(symbols.size * bits_per_symbol, np.float32) if out is None else out[: symbols.size * bits_per_symbol]
     _demap_axes(symbols, noise_variance, points, labels, LLR_LIMIT, llr)
     return llr
 
@@ -201,6 +202,7 @@ class InterleavedQam:
         self.interleaver = RandomInterleaver(seed=INTERLEAVER_SEED)
         self._mapper = Mapper("qam", self.bits_per_symbol)
         self._permutations: dict[int, np.ndarray] = {}
+        self._llr = np.empty(0, np.float32)  # the demapper's output, kept from call to call (grows to the largest)
         self.seconds: dict[str, float] = defaultdict(float)  # wall time per stage, s
 
     def symbols_for_coded_bits(self, num_coded_bits: int) -> int:
@@ -226,7 +228,9 @@ class InterleavedQam:
             sent = tf.sequence_mask(symbols, max(symbols))
             y, no = tf.boolean_mask(received.symbols, sent), tf.boolean_mask(received.noise_variance, sent)
         with timed(self.seconds, "demap"):
-            llr = demap_axes(y.numpy(), no.numpy(), self.bits_per_symbol)
+            if self._llr.size < sum(symbols) * self.bits_per_symbol:  # a fresh 156 MB array: 1.5 s of page faults, as much as demapping into it
+                self._llr = np.empty(sum(symbols) * self.bits_per_symbol, np.float32)
+            llr = demap_axes(y.numpy(), no.numpy(), self.bits_per_symbol, out=self._llr)
         with timed(self.seconds, "deinterleave"):
             llr_rows = np.split(llr, np.cumsum(symbols)[:-1] * self.bits_per_symbol)
             out = []
