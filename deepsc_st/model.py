@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
+from deepsc_st.bidirectional_gru import bidirectional_gru
 from deepsc_st.config import ModelConfig
 from deepsc_st import distribute
 from deepsc_st.frontend import NUM_BINS
@@ -91,6 +92,8 @@ class SemanticEncoder(keras.layers.Layer):
         This is what the classifier reads, and the speech-recognition feature of
         FDSD / KDSD (:mod:`deepsc_st.speech_distance`). A frozen encoder
         (``trainable = False``) runs in inference mode: no dropout, fixed BatchNorm statistics.
+        In inference mode the GRUs run as :func:`deepsc_st.bidirectional_gru.bidirectional_gru`
+        (the same arithmetic with fewer ops per step); training runs the Keras layers.
         """
         training = training and self.trainable
         x = spectrogram[..., tf.newaxis]
@@ -103,7 +106,8 @@ class SemanticEncoder(keras.layers.Layer):
         x = tf.reshape(x, [tf.shape(x)[0], tf.shape(x)[1], self.features_per_step])
         mask = tf.sequence_mask(steps, tf.shape(x)[1])
         for recurrent, norm in self.recurrent_blocks:
-            x = norm(recurrent(x, mask=mask, training=training), training=training, mask=mask)
+            x = recurrent(x, mask=mask, training=training) if training else bidirectional_gru(recurrent, x, mask)
+            x = norm(x, training=training, mask=mask)
             x = self.recurrent_dropout(x, training=training)
         return x, steps
 
