@@ -228,8 +228,9 @@ class InterleavedQam:
             sent = tf.sequence_mask(symbols, max(symbols))
             y, no = tf.boolean_mask(received.symbols, sent), tf.boolean_mask(received.noise_variance, sent)
         with timed(self.seconds, "demap"):
-            if self._llr.size < sum(symbols) * self.bits_per_symbol:  # a fresh 156 MB array: 1.5 s of page faults, as much as demapping into it
-                self._llr = np.empty(sum(symbols) * self.bits_per_symbol, np.float32)
+            needed = sum(symbols) * self.bits_per_symbol
+            if self._llr.size < needed:  # a fresh 156 MB array: 1.5 s of page faults, as much as demapping into it
+                self._llr = np.empty(needed, np.float32)
             llr = demap_axes(y.numpy(), no.numpy(), self.bits_per_symbol, out=self._llr)
         with timed(self.seconds, "deinterleave"):
             llr_rows = np.split(llr, np.cumsum(symbols)[:-1] * self.bits_per_symbol)

@@ -30,9 +30,9 @@ from sionna.phy.mapping import Demapper
 
 from baselines.interleaved_qam import demap_axes
 from baselines.ldpc_link import LdpcLink
-from baselines.link import DigitalLink
-from baselines.polar_encoder import FastPolarEncoder
+from baselines.link import CODE_K, DigitalLink
 from baselines.nr_mcs import mcs_table
+from baselines.polar_encoder import FastPolarEncoder
 from channels import make_channel
 
 MESSAGES = 40
@@ -110,7 +110,7 @@ def run_link_benchmark(bits_per_message: int = 100_000, seed: int = 0) -> dict:
             "stages": {stage: seconds.get(stage, 0.0) for stage in STAGES},
         }
     results["demappers"] = time_demappers(-(-MESSAGES * bits_per_message * 8 // 5 // 6))  # the paper link's 64-QAM symbols
-    results["encoders"] = time_encoders(-(-MESSAGES * bits_per_message // DigitalLink().k))  # the paper link's codewords
+    results["encoders"] = time_encoders(-(-MESSAGES * bits_per_message // CODE_K))  # the paper link's codewords
     return results
 
 

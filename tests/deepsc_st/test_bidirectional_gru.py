@@ -10,8 +10,9 @@ def _layer(units: int, features: int, seed: int, **gru_options) -> keras.layers.
     keras.utils.set_random_seed(seed)
     layer = keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True, reset_after=True, **gru_options))
     layer.build((None, None, features))
-    for weight in layer.weights:  # biases too, so the input and recurrent biases both matter
-        weight.assign(np.random.default_rng(seed).normal(0, 0.3, weight.shape).astype(np.float32))
+    rng = np.random.default_rng(seed)
+    for weight in layer.weights:  # biases too, so the input and recurrent biases both matter; each direction its own
+        weight.assign(rng.normal(0, 0.3, weight.shape).astype(np.float32))
     return layer
 
 
