@@ -66,6 +66,18 @@ def write_report(
     return report
 
 
+def _quality_subset(cells: list[CellResult]) -> str:
+    """The sentence under the speech-quality table that says over how many utterances PESQ / STOI were averaged."""
+    counts = sorted({c.quality_utterances for c in cells if c.quality_utterances is not None})
+    if not counts:
+        return ""
+    scored = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return (
+        f"PESQ and STOI are means over the first utterances of each cell that PESQ could score: {scored} of "
+        f"{cells[0].utterances} (`quality_utterances` in `{RESULTS_CSV}`; `--quality-utterances N` sets how many are tried).\n"
+    )
+
+
 def _figure(stem: str, caption: str) -> str:
     return f"![{caption}]({stem}.png)\n\n{caption} ([PDF]({stem}.pdf))\n"
 
@@ -111,6 +123,7 @@ def _report_text(folder: ResultsFolder, cells: list[CellResult], tables: dict[st
             _figure("fdsd_vs_snr", "Fréchet deep speech distance."),
             _figure("kdsd_vs_snr", "Kernel deep speech distance."),
             tables["speech_quality"],
+            _quality_subset(cells),
         ]
     if (folder.path / f"{LOSS_FIGURE}.png").is_file():
         parts += ["## Training loss (paper Fig. 4)\n", _figure(LOSS_FIGURE, "CTC loss per epoch of the given training runs.")]

@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "kdsd",
     "pesq",
     "stoi",
+    "quality_utterances",
     "utterances",
     "symbols_per_16000_samples",
     "link_bits_per_symbol",
@@ -64,8 +65,10 @@ class CellResult(Measurement):
     speech to reference speech (:mod:`experiments.speech_quality`; None
     without speech or when not measured). ``pesq`` / ``stoi``: wide-band
     PESQ and STOI of decoded speech (AMR-WB, the codec) against the sent
-    speech, means over the utterances (None for other receivers or when not
-    measured). ``elapsed_s``: wall time of the
+    speech, means over the first utterances of the cell (None for other
+    receivers or when not measured); ``quality_utterances``: how many of them
+    PESQ scored (:data:`experiments.speech_quality.DECODED_QUALITY_UTTERANCES`
+    by default). ``elapsed_s``: wall time of the
     cell (speech quality included), s. ``note``: why a cell holds no numbers
     (e.g. the system's bits do not fit the budget link: CER, WER and symbols are NaN).
     """
@@ -76,6 +79,7 @@ class CellResult(Measurement):
     kdsd: float | None = None
     pesq: float | None = None
     stoi: float | None = None
+    quality_utterances: int | None = None
     note: str | None = None
 
     @property

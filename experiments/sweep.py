@@ -49,7 +49,7 @@ from deepsc_st.settings import setting
 from deepsc_st.transceiver import ASR_MODEL
 from experiments.report import write_report
 from experiments.results import CellResult, ResultsFolder, write_text_atomically
-from experiments.speech_quality import SpeechQualityMeter, SpeechQualitySetup, sender_users
+from experiments.speech_quality import DECODED_QUALITY_UTTERANCES, SpeechQualityMeter, SpeechQualitySetup, sender_users
 from experiments.systems import PROJECT_SYSTEMS, Registry
 from experiments.tables import speech_quality_snrs
 from experiments.worker import init_worker, run_cell
@@ -128,6 +128,9 @@ class SweepSettings:
         False, "measure PESQ / STOI of decoded speech at every SNR (default: at the lowest, nearest 0 dB and highest, the report's table)"
     )
     reference_split: str = setting("validation", "real speech that FDSD / KDSD compare with")
+    quality_utterances: int = setting(
+        DECODED_QUALITY_UTTERANCES, "PESQ / STOI of decoded speech over the first N utterances of a cell (0.1-0.4 s each)", parse=int
+    )
 
 
 def run_sweep(settings: SweepSettings, registry: Registry = PROJECT_SYSTEMS, progress: bool = True) -> dict:
@@ -193,6 +196,8 @@ def _check_settings(settings: SweepSettings, registry: Registry) -> tuple[str, .
         raise UserError(f"--name: {settings.name!r} is not a folder name (letters, digits, '.', '_', '-')")
     if settings.utterances is not None and settings.utterances < 1:
         raise UserError(f"--utterances: {settings.utterances} is not a positive number")
+    if settings.quality_utterances < 1:
+        raise UserError(f"--quality-utterances: {settings.quality_utterances} is not a positive number")
     if settings.workers is not None and settings.workers < 1:
         raise UserError(f"--workers: {settings.workers} is not a positive number")
     if settings.backend not in BACKENDS:
@@ -256,7 +261,8 @@ def _speech_quality_setup(settings: SweepSettings, model_dirs: dict, test_set) -
         raise UserError(f"FDSD / KDSD need at least 2 reference utterances in split {settings.reference_split!r}")
     users = sender_users(settings.data, [item.utterance.id for item in test_set])
     decoded_quality_snrs = None if settings.pesq_at_every_snr else tuple(speech_quality_snrs(settings.snrs))
-    return SpeechQualitySetup(Path(asr_dir), [item.waveform for item in reference], users, decoded_quality_snrs), fingerprint(reference)
+    setup = SpeechQualitySetup(Path(asr_dir), [item.waveform for item in reference], users, decoded_quality_snrs, settings.quality_utterances)
+    return setup, fingerprint(reference)
 
 
 def _ground_truth(folder: ResultsFolder, quality: SpeechQualitySetup, test_set, asr_model_id: str | None) -> dict:

@@ -115,6 +115,7 @@ def run_cell(system: str, channel_name: str, snr_db: float) -> CellResult:
         kdsd=speech_quality.get("kdsd"),
         pesq=speech_quality.get("pesq"),
         stoi=speech_quality.get("stoi"),
+        quality_utterances=speech_quality.get("quality_utterances"),
     )
 
 

@@ -132,6 +132,21 @@ def test_pesq_only_where_the_report_shows_it_unless_asked_for_every_snr(espeak_c
     assert float(pesq_by_snr(name="every", pesq_at_every_snr=True)[5.0]) == pytest.approx(4.644, abs=1e-3)
 
 
+def test_pesq_over_the_first_quality_utterances_of_a_cell(espeak_corpus, overfit_asr_run, tmp_path):
+    def scored(**overrides):
+        summary = run_sweep(settings(espeak_corpus, tmp_path, systems=("echo",), snrs=(0.0,), models={"asr": str(overfit_asr_run[0])}, **overrides), FAKES, progress=False)
+        (row,) = rows_without_time(summary["folder"])
+        return row, (summary["folder"] / "report.md").read_text()
+
+    all_eight, _ = scored(name="all")
+    assert all_eight["quality_utterances"] == all_eight["utterances"] == "8"  # the default tries 50
+    two, report = scored(name="two", quality_utterances=2)
+    assert two["quality_utterances"] == "2" and float(two["pesq"]) == pytest.approx(4.644, abs=1e-3)
+    assert "that PESQ could score: 2 of 8" in report
+    with pytest.raises(UserError, match="--quality-utterances: 0 is not a positive number"):
+        scored(name="none", quality_utterances=0)
+
+
 @pytest.mark.slow  # a subprocess killed mid-sweep
 def test_killed_sweep_resumes_to_the_same_results(swept, espeak_corpus, tmp_path):
     resumed = settings(espeak_corpus, tmp_path)
