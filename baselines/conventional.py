@@ -23,7 +23,7 @@ from baselines.link import DECODERS, DEFAULT_DECODER, LinkResult
 from baselines.link_policy import DEFAULT_LINK_POLICY, LINK_POLICIES, PaperLink, make_link_policy, parse_symbol_budget
 from channels import Channel
 from deepsc_st.decoding import GREEDY
-from deepsc_st.inference import LISTENING_ROWS, Recognizer
+from deepsc_st.inference import BATCH_SIZE, Recognizer
 from deepsc_st.model import ASRModel
 from deepsc_st.transceiver import ASR_MODEL, LM_OPTION, Parts, SystemOption, Transceiver
 
@@ -58,7 +58,7 @@ class ConventionalTransceiver(Transceiver):
     options = (DECODER_OPTION, LINK_OPTION, BUDGET_OPTION, LM_OPTION)
     code_k: int  # information bits per polar codeword of the system's paper link
 
-    def __init__(self, asr_model: ASRModel, link=None, batch_size: int = LISTENING_ROWS, decoder=GREEDY):
+    def __init__(self, asr_model: ASRModel, link=None, batch_size: int = BATCH_SIZE, decoder=GREEDY):
         if not isinstance(asr_model, ASRModel):
             raise TypeError(f"{type(self).__name__} needs the ASR-only model (ASRModel), got {type(asr_model).__name__}")
         self.asr_model = asr_model

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from deepsc_st.errors import UserError
 from deepsc_st.decoding import GREEDY
-from deepsc_st.inference import LISTENING_ROWS, Recognizer
+from deepsc_st.inference import BATCH_SIZE, Recognizer
 from deepsc_st.model import ASRModel
 from deepsc_st.text_link import send_texts
 from deepsc_st.text_model import TEXT_KIND, DeepSCText
@@ -56,7 +56,7 @@ class SRDeepSCTransceiver(Transceiver):
     options = (UNKNOWN_WORDS_OPTION, LM_OPTION)
     receiver_speech = ReceiverSpeech.SYNTHESIZED
 
-    def __init__(self, asr_model: ASRModel, text_model: DeepSCText, vocabulary: WordVocabulary, unknown_words: str = "unk", batch_size: int = LISTENING_ROWS,
+    def __init__(self, asr_model: ASRModel, text_model: DeepSCText, vocabulary: WordVocabulary, unknown_words: str = "unk", batch_size: int = BATCH_SIZE,
                  decoder=GREEDY):
         if not isinstance(asr_model, ASRModel):
             raise UserError(f"sr-deepsc needs the ASR-only model at the transmitter, got {type(asr_model).__name__}")

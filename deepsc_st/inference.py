@@ -6,10 +6,9 @@ runs its two halves, :func:`transmitted_symbols` and :func:`received_logits`,
 and through it ``evaluate``, the model cards and every deepsc-st sweep
 cell) or, for an ASR-only model heard by the conventional systems, SR+DeepSC
 and the FDSD / KDSD features, :func:`listen` (the same logits and the
-speech features in one pass). :func:`spectrogram_batches` is the forward
-passes' batching rule (input order kept, zero padding to the longest
-utterance of each batch); :func:`listen` pads each utterance to a length of
-its own instead, so that what it heard can be remembered per utterance.
+speech features in one pass). :func:`spectrogram_batches` is the one
+batching rule (input order kept, zero padding to the longest utterance of
+each batch).
 
 >>> logits = token_logits(model, [waveform], make_channel("awgn"), snr_db=4.0)  # doctest: +SKIP
 >>> logits[0].shape  # doctest: +SKIP
@@ -18,7 +17,6 @@ its own instead, so that what it heard can be remembered per utterance.
 
 from __future__ import annotations
 
-import itertools
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -27,7 +25,7 @@ import tensorflow as tf
 from channels import Channel
 from deepsc_st.frontend import NUM_BINS, spectrogram
 from deepsc_st.model import ASRModel, CTCModel, DeepSCST
-from deepsc_st.remember import PerItemMemory
+from deepsc_st.remember import LastListMemory
 
 BATCH_SIZE = 16  # utterances per forward pass
 # (spectrogram [B, T, 161], frames [B]) for any B and T: each compiled forward is traced once
@@ -84,9 +82,9 @@ def _in_length_order(waveforms: list[np.ndarray], batch_size: int, forward) -> l
     over batches of similar length: the waveforms sorted by length (stable), so little of a batch is padding.
 
     An utterance's logits depend on its batch only through float rounding: ``asr-small``'s were bit-identical to
-    those of batches in the given order on 200 test utterances (one and two threads; the pooled speech features
+    those of batches in the given order on 200 test utterances (one and two threads; ``listen``'s pooled features
     moved by at most 1.2e-7). It saves a third of the forward time: 200 test utterances padded in their own order
-    are 62 % padding (the ASR pass 6.4 -> 4.3 s on one thread).
+    are 62 % padding (``listen`` 6.4 -> 4.3 s on one thread).
     """
     order = np.argsort([len(waveform) for waveform in waveforms], kind="stable")
     results: list = [None] * len(waveforms)
@@ -169,65 +167,38 @@ def _listening(model: ASRModel, spectrogram, frames):
     return encoder.classifier(hidden), steps, features
 
 
-HEARD_LISTS = 4  # lists whose utterances each model remembers: a sweep worker's clean test set, decoded and synthesised speech
-# listen's batches: LISTENING_ROWS utterances, each padded to the next multiple of LISTENING_FRAMES spectrogram frames.
-# A cold list of asr-small's 200 test utterances, one thread: 2.95 s in batches of 16 sorted by length (the forward
-# passes' rule); 3.53 s in these (1.34x the frames); 4.0-4.7 s with 16 rows, 3.7-4.5 s with 2-4 rows or 32-64 frames
-LISTENING_ROWS = 8
-LISTENING_FRAMES = 128
+HEARD_LISTS = 4  # lists each model remembers: a sweep worker's clean test set, decoded and synthesised speech
 
 
-def listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = LISTENING_ROWS) -> Heard:
+def listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> Heard:
     """An ASR-only model's token logits and speech features of float32 16 kHz waveforms, in one pass over padded batches.
 
     The recogniser of the conventional systems and SR+DeepSC and the FDSD /
     KDSD features (:func:`deepsc_st.speech_distance.asr_speech_features`)
     both read this, so speech that is both recognised and scored (a speech or
-    codec cell's decoded speech) goes through the model once. Each waveform's
-    answer depends on its own samples only (:func:`_listen`), so the
-    utterances of the last :data:`HEARD_LISTS` lists are remembered by content
-    per model and batch size, and a list that shares most utterances with an
-    earlier one (a cell's synthesised texts, decoded speech near the cliff)
-    computes only the others. The arrays are shared: do not modify them.
+    codec cell's decoded speech) goes through the model once. The last
+    :data:`HEARD_LISTS` lists are remembered by content per model and batch
+    size (an utterance's padding depends on its batch; the model is
+    deterministic at inference, so a remembered answer is the one it would
+    compute again). The arrays are shared: do not modify them.
     """
     if not waveforms:
         return Heard([], np.zeros((0, 2 * model.config.gru_units)))
     memories = model.__dict__.setdefault("_heard", {})
     if batch_size not in memories:
-        memories[batch_size] = PerItemMemory(lambda speech: _listen(model, speech, batch_size), calls=HEARD_LISTS, batched=True)
-    logits, features = zip(*memories[batch_size](waveforms))
-    return Heard(list(logits), np.stack(features))
+        memories[batch_size] = LastListMemory(lambda speech: _listen(model, speech, batch_size), lists=HEARD_LISTS)
+    return memories[batch_size](waveforms)
 
 
-def _listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(logits [steps_i, 29], float64 features [2 x gru_units]) of each waveform, each computed in a batch of exactly
-    ``batch_size`` rows and its own frames rounded up to :data:`LISTENING_FRAMES`.
-
-    The batch's shape then depends on the utterance alone, and within one
-    shape no row's arithmetic depends on another row's values, so an answer
-    is the same whichever utterances share its batch (an utterance padded to
-    another length moves by float rounding: 3.6e-7 in the tiny model's
-    logits). Utterances of one padded length share batches; rows left over
-    are zeros and their answers dropped.
-    """
+def _listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int) -> Heard:
     listening = _compiled(model, "listen", lambda spectrogram, frames: _listening(model, spectrogram, frames), FORWARD_SIGNATURE)
-    spectrograms = [_spectrogram(waveform).numpy() for waveform in waveforms]
-    padded_frames = [-(-len(s) // LISTENING_FRAMES) * LISTENING_FRAMES for s in spectrograms]
-    order = sorted(range(len(waveforms)), key=lambda i: padded_frames[i])
-    answers: list = [None] * len(waveforms)
-    for frames_count, group in itertools.groupby(order, key=lambda i: padded_frames[i]):
-        group = list(group)
-        for start in range(0, len(group), batch_size):
-            rows = group[start : start + batch_size]
-            padded = np.zeros((batch_size, frames_count, NUM_BINS), np.float32)
-            frames = np.full(batch_size, len(spectrograms[rows[0]]), np.int32)
-            for slot, index in enumerate(rows):
-                padded[slot, : len(spectrograms[index])] = spectrograms[index]
-                frames[slot] = len(spectrograms[index])
-            logits, steps, pooled = listening(tf.constant(padded), tf.constant(frames))
-            for index, utterance_logits, utterance_features in zip(rows, _each_utterance(logits, steps), pooled.numpy()):
-                answers[index] = (utterance_logits, utterance_features.astype(np.float64))
-    return answers
+
+    def heard(batch):
+        logits, steps, pooled = listening(batch["spectrogram"], batch["frames"])
+        return zip(_each_utterance(logits, steps), pooled.numpy())
+
+    logits_per_utterance, features = zip(*_in_length_order(waveforms, batch_size, heard))
+    return Heard(list(logits_per_utterance), np.stack(features).astype(np.float64))
 
 
 class Recognizer:
@@ -238,7 +209,7 @@ class Recognizer:
     SR+DeepSC) then does it once per worker instead of once per cell.
     """
 
-    def __init__(self, model: ASRModel, batch_size: int = LISTENING_ROWS):
+    def __init__(self, model: ASRModel, batch_size: int = BATCH_SIZE):
         self.model = model
         self.batch_size = batch_size
 

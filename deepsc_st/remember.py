@@ -51,41 +51,29 @@ class LastListMemory(Generic[Result]):
 
 
 class PerItemMemory(Generic[Result]):
-    """``function(*item)`` for each item of a call, remembering the results of recent calls' items by content.
+    """``function(*item)`` for each item of a call, remembering the results of the previous call's items by content.
 
-    The items of the last ``calls`` calls are kept (by default the previous
-    call's), so memory stays at that many cells' worth. ``function`` must
-    depend on nothing but its arrays. With ``threads`` > 1 the new items are
-    computed that many at a time (for work that releases the GIL:
-    TensorFlow, numpy / scipy FFTs); results keep the items' order. With
-    ``batched``, ``function`` takes the new items' columns (lists) at once and
-    returns a list of results, one per item (for a model's batches: only
-    right if an item's result does not depend on the others it is computed
-    with).
+    Only the last call's items are kept, so memory stays at one cell's worth.
+    ``function`` must depend on nothing but its arrays. With ``threads`` > 1
+    the new items are computed that many at a time (for work that releases
+    the GIL: TensorFlow, numpy / scipy FFTs); results keep the items' order.
     """
 
-    def __init__(self, function: Callable[..., Result], threads: int = 1, calls: int = 1, batched: bool = False):
+    def __init__(self, function: Callable[..., Result], threads: int = 1):
         self.function = function
         self.threads = threads
-        self.batched = batched
-        self._calls: list[dict[str, Result]] = [{} for _ in range(calls)]  # oldest first
+        self._last: dict[str, Result] = {}
 
     def __call__(self, *columns: list[np.ndarray]) -> list[Result]:
         """``columns``: equally long lists of arrays; item i is (column[i] for each column)."""
         items = list(zip(*columns))
         keys = [content_key(*item) for item in items]
-        known = {key: result for call in self._calls for key, result in call.items()}
-        new = {key: item for key, item in zip(keys, items) if key not in known}
-        known.update(self._compute(new))
-        self._calls = [*self._calls[1:], {key: known[key] for key in keys}]
-        return [known[key] for key in keys]
-
-    def _compute(self, new: dict[str, tuple]) -> dict[str, Result]:
-        if not new:
-            return {}
-        if self.batched:
-            return dict(zip(new, self.function(*(list(column) for column in zip(*new.values())))))
+        new = {key: item for key, item in zip(keys, items) if key not in self._last}
         if self.threads > 1 and len(new) > 1:
             with ThreadPoolExecutor(self.threads) as pool:
-                return dict(zip(new, pool.map(lambda item: self.function(*item), new.values())))
-        return {key: self.function(*item) for key, item in new.items()}
+                computed = dict(zip(new, pool.map(lambda item: self.function(*item), new.values())))
+        else:
+            computed = {key: self.function(*item) for key, item in new.items()}
+        results = [self._last[key] if key in self._last else computed[key] for key in keys]
+        self._last = dict(zip(keys, results))
+        return results

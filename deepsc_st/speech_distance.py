@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from deepsc_st.model import ASRModel
-from deepsc_st.inference import LISTENING_ROWS, listen
+from deepsc_st.inference import BATCH_SIZE, listen
 
 
-def asr_speech_features(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = LISTENING_ROWS) -> np.ndarray:
+def asr_speech_features(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> np.ndarray:
     """Float64 [num_waveforms, 2 x gru_units]: each float32 16 kHz waveform's hidden states averaged over its own steps
     (:func:`deepsc_st.inference.listen`, which also recognises them in the same pass).
 
@@ -89,7 +89,7 @@ def kernel_distance(real: np.ndarray, generated: np.ndarray) -> float:
     return float(_off_diagonal_mean(kernel(real, real)) + _off_diagonal_mean(kernel(generated, generated)) - 2 * kernel(real, generated).mean())
 
 
-def speech_distances(model: ASRModel, real_waveforms: list[np.ndarray], generated_waveforms: list[np.ndarray], batch_size: int = LISTENING_ROWS) -> dict:
+def speech_distances(model: ASRModel, real_waveforms: list[np.ndarray], generated_waveforms: list[np.ndarray], batch_size: int = BATCH_SIZE) -> dict:
     """{"fdsd": float, "kdsd": float} between two lists (>= 2 each) of float32 16 kHz waveforms, with ``model``'s features."""
     real = asr_speech_features(model, real_waveforms, batch_size)
     generated = asr_speech_features(model, generated_waveforms, batch_size)

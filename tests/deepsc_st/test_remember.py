@@ -54,29 +54,3 @@ def test_last_list_memory_keeps_the_most_recently_used_lists():
     memory(one)
     memory(two)
     assert calls == [1, 2, 3, 2]
-
-
-def test_per_item_memory_keeps_the_items_of_the_last_calls():
-    calls = []
-    memory = PerItemMemory(lambda x: calls.append(float(x[0])) or x + 1, calls=2)
-    ones, twos, threes = (np.full(2, v, np.float32) for v in (1, 2, 3))
-    memory([ones]), memory([twos]), memory([ones, threes])  # ones comes from two calls back
-    assert calls == [1.0, 2.0, 3.0]
-    memory([twos])  # its last call was two calls back: still kept
-    memory([ones])  # the call before last had it, so it is kept
-    memory([threes])  # last in the third call from the end: forgotten
-    assert calls == [1.0, 2.0, 3.0, 3.0]
-
-
-def test_batched_per_item_memory_gives_the_function_only_the_new_items_at_once():
-    batches = []
-
-    def scale(xs, factors):
-        batches.append([float(x[0]) for x in xs])
-        return [x * f for x, f in zip(xs, factors)]
-
-    memory = PerItemMemory(scale, batched=True)
-    ones, twos, tens = (np.full(2, v, np.float32) for v in (1, 2, 10))
-    memory([ones, twos], [tens, tens])
-    np.testing.assert_array_equal(memory([twos, ones, twos], [tens, ones, tens])[2], twos * 10)
-    assert batches == [[1.0, 2.0], [1.0]]  # (ones, ones) is a new item; (twos, tens) is remembered, and listed once
