@@ -139,7 +139,7 @@ def test_pesq_over_the_first_quality_utterances_of_a_cell(espeak_corpus, overfit
         return row, (summary["folder"] / "report.md").read_text()
 
     all_eight, _ = scored(name="all")
-    assert all_eight["quality_utterances"] == all_eight["utterances"] == "8"  # the default tries 50
+    assert all_eight["quality_utterances"] == all_eight["utterances"] == "8"  # the default tries 40
     two, report = scored(name="two", quality_utterances=2)
     assert two["quality_utterances"] == "2" and float(two["pesq"]) == pytest.approx(4.644, abs=1e-3)
     assert "that PESQ could score: 2 of 8" in report
