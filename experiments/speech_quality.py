@@ -33,7 +33,7 @@ from deepsc_st.transceiver import ReceiverSpeech
 SPEAKER_TABLE = "utterance_speakers.json"
 # PESQ / STOI are scored on a cell's first 40 utterances, those a 40-utterance sweep scores: PESQ takes 0.1 s per
 # utterance of clean speech and up to 0.4 s on a broken link's (P.862 realigns its bad intervals), so at 200 utterances
-# per cell the nine cells that score them took 474 of a grid's 1,890 cell-seconds (2026-12-02), 258 with these 40.
+# per cell the nine cells that score them took 474 of a grid's 1,890 cell-seconds (2026-12-02), 202 with these 40.
 # Over the first 40 instead of all 200, the nine means moved by 0.002-0.03 (PESQ) and 0.0002-0.01 (STOI)
 DECODED_QUALITY_UTTERANCES = 40
 
