@@ -41,6 +41,7 @@ from deepsc_st.model import CTCModel
 from deepsc_st.settings import command_line, parse_channel, parse_snr_range, setting, snr_range_text
 from deepsc_st.text_model import TEXT_KIND
 from deepsc_st.text_training import run_vocabulary, text_training_data
+from deepsc_st.widen import widen_semantic_encoder
 
 
 LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
@@ -67,7 +68,7 @@ class TrainingSettings:
 
     config: ModelConfig | TextConfig | CodecConfig = setting(
         MISSING,
-        "paper, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC); "
+        "paper, medium, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC); "
         "codec-paper, codec-small or codec-tiny (the speech codec)", parse=parse_config, render=lambda config: config.name, always=True)
     data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt), or several, comma-separated, to train on all of them", always=True)
     channel: str = setting("none", "none (the ASR; the codec), awgn, rayleigh or rician (train: rician for all but the codec)", parse=parse_channel, always=True)
@@ -89,7 +90,7 @@ class TrainingSettings:
     max_utterances: int | None = setting(None, "use only the first N training utterances (of each corpus)", parse=int)
     validation_utterances: int = setting(200, "validation utterances scored after each epoch (of each corpus)")
     init_from: str | None = setting(
-        None, "ASR run folder to initialise the semantic encoder from; text configs: a text run of the same config to start from (its weights and vocabulary); "
+        None, "ASR run folder to initialise the semantic encoder from (one with fewer GRU units is grown: deepsc_st/widen.py); text configs: a text run of the same config to start from (its weights and vocabulary); "
         "codec configs: a codec run of the same config (its weights and codebooks)"
     )
     freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
@@ -335,10 +336,16 @@ def _init_whole_model(model, run_dir, kind: str) -> None:
 
 
 def _init_semantic_encoder(model: CTCModel, asr_run_dir) -> None:
-    """Copy the semantic encoder of a trained ASR-only run into ``model`` (for an ASR model: all of it)."""
+    """Copy the semantic encoder of a trained ASR-only run into ``model`` (for an ASR model: all of it).
+
+    A run with fewer GRU units and otherwise the same layers is grown into the wider
+    encoder so that it computes what it did (:mod:`deepsc_st.widen`)."""
     asr, run = checkpoint.load_run(asr_run_dir)
     asr_config, config = ModelConfig.from_dict(run["config"]).to_dict(), model.config.to_dict()
-    differences = [f"{key} {asr_config[key]} != {config[key]}" for key in config if asr_config[key] != config[key]]
+    differences = {key: f"{key} {asr_config[key]} != {config[key]}" for key in config if asr_config[key] != config[key]}
+    if set(differences) <= {"name", "gru_units"} and asr_config["gru_units"] < config["gru_units"]:
+        widen_semantic_encoder(asr.semantic_encoder, model.semantic_encoder)
+        return
     if differences:
-        raise UserError(f"{asr_run_dir}: its config differs from {model.config.name!r} ({'; '.join(differences)})")
+        raise UserError(f"{asr_run_dir}: its config differs from {model.config.name!r} ({'; '.join(differences.values())})")
     model.semantic_encoder.set_weights(asr.semantic_encoder.get_weights())

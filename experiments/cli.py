@@ -472,7 +472,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     commands = parser.add_subparsers(dest="command", required=True)
 
     info = commands.add_parser("info", help="parameter and symbol counts of a configuration")
-    info.add_argument("--config", default="paper", help="paper, small or tiny (with the SR+DeepSC text model they pair with), or a text-* configuration")
+    info.add_argument("--config", default="paper", help="paper, medium, small or tiny (with the SR+DeepSC text model they pair with), or a text-* configuration")
     info.add_argument("--json", action="store_true")
     info.add_argument("--time", action="store_true", help="also time a forward pass and a training step")
     info.add_argument("--batch", type=int, default=8, help="utterances per timed batch")

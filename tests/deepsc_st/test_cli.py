@@ -166,7 +166,7 @@ def test_train_bad_arguments(capsys, espeak_corpus, tmp_path):
     code, _, err = run_cli(capsys, "train", "--data", espeak_corpus, "--out", tmp_path / "r", "--snr", "20:0")
     assert_one_line_error(code, err, "LOW:HIGH")
     code, _, err = run_cli(capsys, "train", "--data", espeak_corpus, "--out", tmp_path / "r", "--config", "huge")
-    assert_one_line_error(code, err, "paper, small, tiny")
+    assert_one_line_error(code, err, "paper, small, medium, tiny")
     code, _, err = run_cli(capsys, "train", "--data", espeak_corpus, "--out", tmp_path / "r", "--resume")
     assert_one_line_error(code, err, "nothing to resume")
 

@@ -13,5 +13,5 @@ def test_every_config_shares_the_time_stride_and_round_trips(name):
 
 
 def test_unknown_config_lists_the_names():
-    with pytest.raises(ValueError, match="unknown config 'huge'; choose one of paper, small, tiny"):
+    with pytest.raises(ValueError, match="unknown config 'huge'; choose one of paper, small, medium, tiny"):
         get_config("huge")

@@ -90,5 +90,5 @@ def test_config_dict_round_trip():
 
 
 def test_unknown_config():
-    with pytest.raises(ValueError, match="paper, small, tiny"):
+    with pytest.raises(ValueError, match="paper, small, medium, tiny"):
         get_config("huge")
