@@ -90,10 +90,11 @@ CONFIGS = {
         gru_dropout=0.2,  # without it the ASR memorised its 5,280 training utterances (CTC loss 2 in training, 21 on validation)
         batchnorm_momentum=0.99,  # moving statistics settle within a few hundred steps
     ),
-    # `small` with 320 GRU units: 7.5 M parameters. asr-small-games reads game
-    # clips it trained on at CER 0.49 (it underfits), so this one is grown from
-    # it (train --init-from, deepsc_st/widen.py) rather than trained from scratch.
-    # A training step of 16 x 5 s took 1.69 s against small's 0.84 s (idle cores).
+    # `small` with 320 GRU units: 7.5 M parameters, grown from a trained `small`
+    # run (train --init-from, deepsc_st/widen.py). A training step of 16 x 5 s
+    # took 1.69 s against small's 0.84 s (idle cores). Grown from
+    # asr-small-games and trained 5 epochs on game speech, it read people and
+    # the games as well as `small` trained the same way (README, Shipped models).
     "medium": ModelConfig(
         name="medium",
         conv_filters=(16, 16),

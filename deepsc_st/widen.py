@@ -1,9 +1,8 @@
 """Grow a trained semantic encoder to more GRU units without changing what it computes.
 
-The shipped ``small`` ASR does not fit its own training speech (CER 0.49 on
-game-speech clips it trained on for 11 epochs), so it needs more units; training
-a wider model from scratch would throw away hours of CPU training. Instead the
-wider model starts as the narrower one (``train --init-from NARROW_RUN``):
+Training a wider model from scratch would throw away the hours of CPU
+training behind a shipped one, so the wider model starts as the narrower one
+(``train --init-from NARROW_RUN``):
 
 - each BiGRU direction keeps its old units' weights; its new units get the wider
   model's fresh random input and recurrent weights and zero biases;
