@@ -65,46 +65,40 @@ class ModelConfig:
         return cls(**{key: as_tuple(value) for key, value in values.items()})
 
 
+# Trainable on a 2-core CPU: same front-end, time stride and channel codec.
+# The paper's second conv (21 x 11 x 32 x 32 at full frequency resolution)
+# alone costs ~23 GMAC per batch of 16 x 3 s; here it is 11 x 11 x 16 x 16
+# with frequency stride 2 (41 bins x 16 = 656 features per step), followed
+# by 4 bidirectional GRU layers of 192 units: 3.0 M parameters (12 MB).
+# Measured with `deepsc-st info --config small --time --batch 16 --seconds 3`
+# while other jobs shared the 2 cores: a training step takes 0.8 s (58 s of
+# audio per second); with 32 filters, 3 x 256 units it took 2.0 s, with the
+# paper's convs and 3 x 256 units 3.2 s. Since the CTC loss runs in
+# TensorFlow's C++ kernel, on idle cores: 0.72 s per 16 x 5 s step
+# (112 s of audio per second), 1.05 s per 32 x 5 s (153).
+SMALL = ModelConfig(
+    name="small",
+    conv_filters=(16, 16),
+    conv_kernels=((41, 11), (11, 11)),
+    conv_strides=((2, 2), (2, 2)),
+    gru_layers=4,
+    gru_units=192,
+    gru_dropout=0.2,  # without it the ASR memorised its 5,280 training utterances (CTC loss 2 in training, 21 on validation)
+    batchnorm_momentum=0.99,  # moving statistics settle within a few hundred steps
+)
+
+
 CONFIGS = {
     # DESIGN.md section 2 exactly: 85,796,042 trainable parameters, 85,788,733 without
     # the channel codec, 520 symbols per 16,000 samples.
     "paper": ModelConfig(name="paper"),
-    # Trainable on a 2-core CPU: same front-end, time stride and channel codec.
-    # The paper's second conv (21 x 11 x 32 x 32 at full frequency resolution)
-    # alone costs ~23 GMAC per batch of 16 x 3 s; here it is 11 x 11 x 16 x 16
-    # with frequency stride 2 (41 bins x 16 = 656 features per step), followed
-    # by 4 bidirectional GRU layers of 192 units: 3.0 M parameters (12 MB).
-    # Measured with `deepsc-st info --config small --time --batch 16 --seconds 3`
-    # while other jobs shared the 2 cores: a training step takes 0.8 s (58 s of
-    # audio per second); with 32 filters, 3 x 256 units it took 2.0 s, with the
-    # paper's convs and 3 x 256 units 3.2 s. Since the CTC loss runs in
-    # TensorFlow's C++ kernel, on idle cores: 0.72 s per 16 x 5 s step
-    # (112 s of audio per second), 1.05 s per 32 x 5 s (153).
-    "small": ModelConfig(
-        name="small",
-        conv_filters=(16, 16),
-        conv_kernels=((41, 11), (11, 11)),
-        conv_strides=((2, 2), (2, 2)),
-        gru_layers=4,
-        gru_units=192,
-        gru_dropout=0.2,  # without it the ASR memorised its 5,280 training utterances (CTC loss 2 in training, 21 on validation)
-        batchnorm_momentum=0.99,  # moving statistics settle within a few hundred steps
-    ),
+    "small": SMALL,
     # `small` with 320 GRU units: 7.5 M parameters, grown from a trained `small`
     # run (train --init-from, deepsc_st/widen.py). A training step of 16 x 5 s
     # took 1.69 s against small's 0.84 s (idle cores). Grown from
     # asr-small-games and trained 5 epochs on game speech, it read people and
     # the games as well as `small` trained the same way (README, Shipped models).
-    "medium": ModelConfig(
-        name="medium",
-        conv_filters=(16, 16),
-        conv_kernels=((41, 11), (11, 11)),
-        conv_strides=((2, 2), (2, 2)),
-        gru_layers=4,
-        gru_units=320,
-        gru_dropout=0.2,
-        batchnorm_momentum=0.99,
-    ),
+    "medium": dataclasses.replace(SMALL, name="medium", gru_units=320),
     # For tests: trains in seconds.
     "tiny": ModelConfig(
         name="tiny",
