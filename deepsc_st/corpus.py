@@ -443,6 +443,12 @@ def corpus_checksum(out_dir: Path, ids: list[str]) -> str:
     return digest.hexdigest()
 
 
+def _generated_splits(out_dir: Path) -> tuple[str, ...]:
+    """The splits a finished earlier run wrote into ``out_dir`` (its manifest's; none without a manifest)."""
+    manifest = out_dir / "manifest.json"
+    return tuple(json.loads(manifest.read_text()).get("splits", CORPUS_SPLITS)) if manifest.is_file() else ()
+
+
 def _write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
 
@@ -457,7 +463,8 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
     time (default: the number of CPUs, at most 4). ``splits``: synthesise
     only these (``make reproduce`` needs test and validation, not the 5,280
     training utterances); each keeps the utterances, ids and files it has in
-    the whole corpus, and running again with more splits adds the rest.
+    the whole corpus, and running again with other splits adds them to the
+    ones already made.
     ``texts``: the text sources read (:func:`text_pool`; default Austen alone).
     ``exclude_sentences_of``: corpus folders none of whose sentences (any
     split) is spoken here, so a corpus made to add training speech brings new
@@ -497,6 +504,7 @@ def generate_corpus(out_dir, utterances: int = DEFAULT_UTTERANCES, seed: int = 0
         stored = {"voice_set": DEFAULT_VOICE_SET, **json.loads(parameters_path.read_text())}  # files written before voice sets: espeak
         if stored != parameters:
             raise UserError(f"{out_dir} holds a corpus made with other parameters ({parameters_path}); use a new folder")
+        splits = (*splits, *_generated_splits(out_dir))  # a rerun adds splits; it never drops the ones already made
     _write_json(parameters_path, parameters)
     _write_json(out_dir / "speakers.json", speakers)
 

@@ -566,7 +566,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--workers", type=int, default=None, help="synthesisers at a time")
     corpus.add_argument("--voices", default=DEFAULT_VOICE_SET, help=f"who speaks it: {' or '.join(VOICE_SETS)} (mixed: espeak-ng, flite, festival and Piper voices; kokoro: Kokoro-82M's 28 English neural voices)")
-    corpus.add_argument("--splits", default=",".join(CORPUS_SPLITS), help="comma list of the splits to synthesise (make reproduce: test,validation); rerun with more to add them")
+    corpus.add_argument("--splits", default=",".join(CORPUS_SPLITS), help="comma list of the splits to synthesise (make reproduce: test,validation); rerun with others to add them (the splits already made stay)")
     corpus.add_argument(
         "--texts", default=",".join(DEFAULT_TEXTS),
         help=f"comma list of text sources read, from {', '.join(TEXTS)} (fortunes: Debian fortune cookies; wordnet: WordNet's example sentences, "

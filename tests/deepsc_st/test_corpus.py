@@ -194,6 +194,20 @@ def test_some_splits_only_then_the_rest(tiny, tmp_path):
     assert finished["checksum"] == summary["checksum"]
 
 
+def test_a_rerun_with_other_splits_keeps_the_ones_made(tiny, tmp_path):
+    """Adding test_heldout to a corpus that has test must not drop test from its index (the wavs alone are not enough)."""
+    from deepsc_st.data import read_utterances
+
+    out_dir, _ = tiny
+    corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False, splits=("test",))
+    summary = corpus.generate_corpus(tmp_path, utterances=UTTERANCES, seed=3, progress=False, splits=("test_heldout",))
+    full_splits = json.loads((out_dir / "splits.json").read_text())
+    assert json.loads((tmp_path / "splits.json").read_text()) == {name: full_splits[name] for name in ("test", "test_heldout")}
+    assert json.loads((tmp_path / "manifest.json").read_text())["splits"] == ["test", "test_heldout"]
+    assert summary["utterances"] == len(full_splits["test"]) + len(full_splits["test_heldout"])
+    assert [u.id for u in read_utterances(tmp_path, "test")] == full_splits["test"]
+
+
 def test_unknown_split(tmp_path):
     with pytest.raises(UserError, match="--splits: unknown split 'tests'; choose from train, validation, test, test_heldout"):
         corpus.generate_corpus(tmp_path, utterances=8, splits=("tests",), progress=False)
