@@ -12,6 +12,7 @@ from deepsc_st.model import ASRModel, DeepSCST
 from deepsc_st.text_model import DeepSCText
 from deepsc_st.model_card import render_shipped_card
 from deepsc_st.shipped import PACKAGE_MODELS, shipped_model_dir
+from deepsc_st.transceiver import ASR_MODEL, DEEPSC_ST_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [
     ("asr-small", ASRModel, "small"),
     ("deepsc-st-small", DeepSCST, "small"),
+    ("asr-small-games-espeak", ASRModel, "small"),
+    ("deepsc-st-small-games-espeak", DeepSCST, "small"),
     ("asr-small-mixed", ASRModel, "small"),
     ("asr-small-kokoro", ASRModel, "small"),
     ("asr-small-blends", ASRModel, "small"),
@@ -48,11 +51,11 @@ def test_shipped_model_loads_and_its_card_is_its_measurements(folder, kind, conf
     assert (model_dir / "model.weights.h5").stat().st_size < 25e6
 
 
-def test_deepsc_st_model_was_trained_under_rician_around_8_db():
-    _, run = load_run(shipped_model_dir("deepsc-st-small"))
+def test_the_default_models_are_shipped_and_deepsc_st_was_trained_under_rician_around_8_db():
+    _, run = load_run(DEEPSC_ST_MODEL.default_dir())
     low, high = run["snr_db"]
     assert run["channel"] == "rician" and low <= 8.0 <= high
-    assert (shipped_model_dir("asr-small") / "huffman.json").is_file()
+    assert (ASR_MODEL.default_dir() / "huffman.json").is_file()
 
 
 @pytest.mark.slow
@@ -61,9 +64,9 @@ def test_a_plain_install_carries_the_models(tmp_path):
     target = tmp_path / "site"
     install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target), str(ROOT)]
     subprocess.run(install, check=True, capture_output=True, cwd=tmp_path)
-    probe = "from deepsc_st.shipped import shipped_model_dir; print(shipped_model_dir('deepsc-st-small'))"
+    probe = f"from deepsc_st.shipped import shipped_model_dir; print(shipped_model_dir('{DEEPSC_ST_MODEL.shipped}'))"
     found = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target)})
     folder = Path(found.stdout.strip())
     assert folder.is_relative_to(target) and (folder / "model.weights.h5").stat().st_size > 1e6
-    assert (folder.parent / "asr-small" / "huffman.json").is_file()
+    assert (folder.parent / ASR_MODEL.shipped / "huffman.json").is_file()
     assert (folder.parent / "sr-deepsc-small" / "vocabulary.json").is_file()

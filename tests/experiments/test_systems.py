@@ -85,14 +85,15 @@ def test_registry_and_defaults(tmp_path, monkeypatch):
     assert [kind.option for kind in PROJECT_SYSTEMS.model_kinds] == ["--model", "--asr-model", "--text-model", "--codec-model"]
     assert [option.flag for option in PROJECT_SYSTEMS.options] == ["--lm", "--decoder", "--link", "--symbol-budget", "--huffman-table", "--unknown-words", "--codebooks"]
     monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
-    with pytest.raises(UserError, match=r"no shipped asr-small model found; pass --asr-model"):
+    assert (ASR_MODEL.shipped, DEEPSC_ST_MODEL.shipped) == ("asr-small-games-espeak", "deepsc-st-small-games-espeak")
+    with pytest.raises(UserError, match=r"no shipped asr-small-games-espeak model found; pass --asr-model"):
         ASR_MODEL.default_dir()
-    (tmp_path / "deepsc-st-small").mkdir()
-    assert DEEPSC_ST_MODEL.default_dir() == tmp_path / "deepsc-st-small"
+    (tmp_path / DEEPSC_ST_MODEL.shipped).mkdir()
+    assert DEEPSC_ST_MODEL.default_dir() == tmp_path / DEEPSC_ST_MODEL.shipped
     other = tmp_path / "elsewhere"
-    (other / "deepsc-st-small").mkdir(parents=True)
+    (other / DEEPSC_ST_MODEL.shipped).mkdir(parents=True)
     monkeypatch.setenv(shipped.MODELS_ENV, str(other))
-    assert DEEPSC_ST_MODEL.default_dir() == other / "deepsc-st-small"  # the environment comes first on the search path
+    assert DEEPSC_ST_MODEL.default_dir() == other / DEEPSC_ST_MODEL.shipped  # the environment comes first on the search path
     with pytest.raises(UserError, match="polar decoder 'slow'; choose one of fast, sionna"):
         build_transceiver("speech", decoder="slow")
 
