@@ -22,6 +22,7 @@ SHIPPED = [
     ("deepsc-st-small", DeepSCST, "small"),
     ("asr-small-games-espeak", ASRModel, "small"),
     ("deepsc-st-small-games-espeak", DeepSCST, "small"),
+    ("asr-small-games-texts", ASRModel, "small"),
     ("asr-small-mixed", ASRModel, "small"),
     ("asr-small-kokoro", ASRModel, "small"),
     ("asr-small-blends", ASRModel, "small"),
