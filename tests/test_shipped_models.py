@@ -23,6 +23,7 @@ SHIPPED = [
     ("asr-small-games-espeak", ASRModel, "small"),
     ("deepsc-st-small-games-espeak", DeepSCST, "small"),
     ("asr-small-games-texts", ASRModel, "small"),
+    ("deepsc-st-small-games-texts", DeepSCST, "small"),
     ("asr-small-mixed", ASRModel, "small"),
     ("asr-small-kokoro", ASRModel, "small"),
     ("asr-small-blends", ASRModel, "small"),
