@@ -111,8 +111,8 @@ class ModelKind:
         return model, run
 
 
-ASR_MODEL = ModelKind("asr", "--asr-model", RUN_LABELS["asr"], shipped="asr-small-games-espeak")
-DEEPSC_ST_MODEL = ModelKind("deepsc-st", "--model", RUN_LABELS["deepsc-st"], shipped="deepsc-st-small-games-espeak")
+ASR_MODEL = ModelKind("asr", "--asr-model", RUN_LABELS["asr"], shipped="asr-small-games-texts")
+DEEPSC_ST_MODEL = ModelKind("deepsc-st", "--model", RUN_LABELS["deepsc-st"], shipped="deepsc-st-small-games-texts")
 
 
 @dataclass(frozen=True)

@@ -523,7 +523,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     bench.add_argument("--utterances", type=int, default=40, help="sweep: test utterances per cell; codecs: utterances of --split")
     bench.add_argument("--split", default="test", help="codecs: the corpus split measured")
     bench.add_argument("--codec-model", default=None, help="codecs: the codec run (default: the shipped codec-small)")
-    bench.add_argument("--asr-model", default=None, help="codecs: the ASR run at the receiver (default: the shipped asr-small-games-espeak)")
+    bench.add_argument("--asr-model", default=None, help="codecs: the ASR run at the receiver (default: the shipped asr-small-games-texts)")
     bench.add_argument("--systems", default=None, help="sweep: comma list (default: every system); transmit: the systems sent through (default: deepsc-st)")
     bench.add_argument("--link", default=DEFAULT_LINK_POLICY, help="sweep: the conventional systems' link policy")
     bench.add_argument("--no-speech-quality", action="store_true", help="sweep: cells without FDSD / KDSD")
@@ -554,7 +554,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
     ship.add_argument("--note", default=None, help="free text for the card's Notes section")
     ship.add_argument("--human-data", default=None, help="the human-speech dev set (deepsc-st devset) to measure too")
-    ship.add_argument("--asr-model", default=None, help="a DeepSC text run is measured inside SR+DeepSC behind this ASR run, a codec run inside the codec system with it at the receiver (default: the shipped asr-small-games-espeak)")
+    ship.add_argument("--asr-model", default=None, help="a DeepSC text run is measured inside SR+DeepSC behind this ASR run, a codec run inside the codec system with it at the receiver (default: the shipped asr-small-games-texts)")
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 

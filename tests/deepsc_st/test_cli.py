@@ -126,12 +126,12 @@ def test_evaluate_prints_scores(capsys, tiny_run, espeak_corpus):
 
 def test_evaluate_uses_the_shipped_models_by_default(capsys, tiny_run, espeak_corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
-    shutil.copytree(tiny_run, tmp_path / "deepsc-st-small-games-espeak")
+    shutil.copytree(tiny_run, tmp_path / "deepsc-st-small-games-texts")
     code, out, err = run_cli(capsys, "evaluate", "--data", espeak_corpus, "--channel", "awgn", "--snr", "8", "--utterances", "2", "--json")
     assert code == 0, err
-    assert json.loads(out)["model"] == str(tmp_path / "deepsc-st-small-games-espeak")
+    assert json.loads(out)["model"] == str(tmp_path / "deepsc-st-small-games-texts")
     code, _, err = run_cli(capsys, "evaluate", "--data", espeak_corpus, "--channel", "none")
-    assert_one_line_error(code, err, "no shipped asr-small-games-espeak model found; pass --model RUNDIR")
+    assert_one_line_error(code, err, "no shipped asr-small-games-texts model found; pass --model RUNDIR")
 
 
 def test_a_model_option_takes_a_shipped_model_by_name(capsys, tiny_run, espeak_corpus, tmp_path, monkeypatch):

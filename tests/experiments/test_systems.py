@@ -85,8 +85,8 @@ def test_registry_and_defaults(tmp_path, monkeypatch):
     assert [kind.option for kind in PROJECT_SYSTEMS.model_kinds] == ["--model", "--asr-model", "--text-model", "--codec-model"]
     assert [option.flag for option in PROJECT_SYSTEMS.options] == ["--lm", "--decoder", "--link", "--symbol-budget", "--huffman-table", "--unknown-words", "--codebooks"]
     monkeypatch.setattr(shipped, "PACKAGE_MODELS", tmp_path)
-    assert (ASR_MODEL.shipped, DEEPSC_ST_MODEL.shipped) == ("asr-small-games-espeak", "deepsc-st-small-games-espeak")
-    with pytest.raises(UserError, match=r"no shipped asr-small-games-espeak model found; pass --asr-model"):
+    assert (ASR_MODEL.shipped, DEEPSC_ST_MODEL.shipped) == ("asr-small-games-texts", "deepsc-st-small-games-texts")
+    with pytest.raises(UserError, match=r"no shipped asr-small-games-texts model found; pass --asr-model"):
         ASR_MODEL.default_dir()
     (tmp_path / DEEPSC_ST_MODEL.shipped).mkdir()
     assert DEEPSC_ST_MODEL.default_dir() == tmp_path / DEEPSC_ST_MODEL.shipped
