@@ -35,13 +35,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from deepsc_st.codec_discriminator import (
-    DISCRIMINATOR_LEARNING_RATE,
-    SpectrogramDiscriminator,
-    adversarial_loss,
-    discriminator_loss,
-    feature_matching_loss,
-)
 from deepsc_st.config import CodecConfig
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
 from deepsc_st.griffin_lim import griffin_lim_waveform
@@ -494,29 +487,14 @@ class SpeechCodec(PrebuiltModel):
         self.encoder = SEANetEncoder(config)
         self.quantizer = MaskedChannelRVQ(config)
         self.decoder = VocosDecoder(config)
-        self.discriminator = SpectrogramDiscriminator() if config.adversarial else None
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.mel_tracker = keras.metrics.Mean(name="mel_loss")
         self.spectrum_tracker = keras.metrics.Mean(name="spectrum_loss")
         self.commitment_tracker = keras.metrics.Mean(name="commitment_loss")
-        self.adversarial_trackers = [keras.metrics.Mean(name=name) for name in ("adversarial_loss", "feature_matching_loss", "discriminator_loss")]
 
     @property
     def metrics(self):
-        trackers = [self.loss_tracker, self.mel_tracker, self.spectrum_tracker, self.commitment_tracker]
-        return trackers + (self.adversarial_trackers if self.discriminator is not None else [])
-
-    def compile(self, *args, **kwargs):
-        """Keras's compile; with a discriminator, also its own Adam (:data:`DISCRIMINATOR_LEARNING_RATE`, beta 0.8 / 0.99)."""
-        super().compile(*args, **kwargs)
-        if self.discriminator is not None:
-            self.discriminator_optimizer = keras.optimizers.Adam(DISCRIMINATOR_LEARNING_RATE, beta_1=0.8, beta_2=0.99)
-            self.discriminator_optimizer.build(self.discriminator.trainable_variables)
-
-    @property
-    def codec_variables(self):
-        """The trainable weights of the encoder, quantiser and decoder (not the discriminator's)."""
-        return [v for part in (self.encoder, self.quantizer, self.decoder) for v in part.trainable_variables]
+        return [self.loss_tracker, self.mel_tracker, self.spectrum_tracker, self.commitment_tracker]
 
     def build(self, input_shape=None):
         """Weights are created by the first eager call (:meth:`build_with_dummy_input`)."""
@@ -573,54 +551,24 @@ class SpeechCodec(PrebuiltModel):
         return mel + self.config.spectrum_weight * spectrum + self.config.commitment_weight * commitment, mel, spectrum, commitment
 
     def train_step(self, waveform):
-        if self.discriminator is not None:
-            return self._adversarial_train_step(waveform)
         with tf.GradientTape() as tape:
             losses = self.batch_losses(waveform, training=True)
             share = replica_share(losses[0])
-        gradients = tape.gradient(share, self.codec_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.codec_variables))
+        gradients = tape.gradient(share, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
         return self._track(*losses)
-
-    def _adversarial_train_step(self, waveform):
-        """One step of codec and discriminator at once (both judged on the same decoded magnitudes): the codec's loss
-        of :meth:`batch_losses` + ``adversarial_weight`` x LSGAN + ``feature_matching_weight`` x feature matching."""
-        padding = (-tf.shape(waveform)[1]) % self.config.hop
-        reference = stft_magnitude(tf.pad(waveform, [[0, 0], [0, padding]]), self.config)
-        with tf.GradientTape() as codec_tape, tf.GradientTape() as discriminator_tape:
-            output = self(waveform, training=True)
-            commitment = tf.add_n(self.losses)
-            mel, spectrum = magnitude_losses(reference, output, self.config)
-            real_scores, real_activations = self.discriminator(reference)
-            fake_scores, fake_activations = self.discriminator(output)
-            adversarial = adversarial_loss(fake_scores)
-            matching = feature_matching_loss(real_activations, fake_activations)
-            total = (
-                mel + self.config.spectrum_weight * spectrum + self.config.commitment_weight * commitment
-                + self.config.adversarial_weight * adversarial + self.config.feature_matching_weight * matching
-            )
-            judged = discriminator_loss(real_scores, fake_scores)
-        codec_gradients = codec_tape.gradient(replica_share(total), self.codec_variables)
-        discriminator_gradients = discriminator_tape.gradient(replica_share(judged), self.discriminator.trainable_variables)
-        self.optimizer.apply_gradients(zip(codec_gradients, self.codec_variables))
-        self.discriminator_optimizer.apply_gradients(zip(discriminator_gradients, self.discriminator.trainable_variables))
-        return self._track(total, mel, spectrum, commitment, adversarial, matching, judged)
 
     def test_step(self, waveform):
         return self._track(*self.batch_losses(waveform))
 
     def _track(self, *losses):
-        """Update the first len(losses) trackers; the logged values of those."""
-        trackers = self.metrics[: len(losses)]
-        for tracker, value in zip(trackers, losses):
+        for tracker, value in zip(self.metrics, losses):
             tracker.update_state(value)
-        return {tracker.name: loggable(tracker.result()) for tracker in trackers}
+        return {tracker.name: loggable(tracker.result()) for tracker in self.metrics}
 
     def build_with_dummy_input(self):
-        """Create all weights by running one frame of silence through the model (and its discriminator)."""
-        output = self(tf.zeros([1, self.config.hop]))
-        if self.discriminator is not None:
-            self.discriminator(output)
+        """Create all weights by running one frame of silence through the model."""
+        self(tf.zeros([1, self.config.hop]))
         return self
 
 

@@ -9,7 +9,7 @@ Text (:class:`TextConfig`, the DeepSC transceiver of SR+DeepSC,
 :mod:`deepsc_st.text_model`): ``text-paper``, ``text-small`` and ``text-tiny``.
 
 Codec (:class:`CodecConfig`, the Language-Codec-style speech codec,
-:mod:`deepsc_st.codec`): ``codec-paper``, ``codec-small``, ``codec-small-gan`` and ``codec-tiny``.
+:mod:`deepsc_st.codec`): ``codec-paper``, ``codec-small`` and ``codec-tiny``.
 """
 
 from __future__ import annotations
@@ -198,8 +198,6 @@ class CodecConfig:
     :data:`PHASE_RECONSTRUCTIONS`). ``postfilter_sharpening`` /
     ``postfilter_expansion``: the "griffin-lim" decoder's magnitude postfilter
     (decoding only, not trained; :func:`deepsc_st.codec.postfilter`).
-    ``adversarial_weight`` / ``feature_matching_weight``: training only, the
-    spectrogram discriminator's losses (:mod:`deepsc_st.codec_discriminator`).
     """
 
     name: str
@@ -230,10 +228,6 @@ class CodecConfig:
     # codec-small on 40 data/mixed-texts validation utterances (PESQ 1.726 -> 1.901, STOI 0.894 -> 0.894).
     postfilter_sharpening: float = 0.2
     postfilter_expansion: float = 0.2
-    # The spectrogram discriminator's losses (deepsc_st.codec_discriminator; "griffin-lim" only), against a mel
-    # loss of weight 1; both 0: no discriminator.
-    adversarial_weight: float = 0.0
-    feature_matching_weight: float = 0.0
     family: str = "codec"  # tells run.json's config apart from the speech and text ones
 
     def __post_init__(self):
@@ -245,13 +239,6 @@ class CodecConfig:
             raise ValueError(f"{self.name}: n_fft {self.n_fft} must be at least the hop {self.hop} and differ from it by an even number")
         if len(self.mel_fft_sizes) != len(self.mel_bins):
             raise ValueError(f"{self.name}: one mel bin count per mel FFT size")
-        if self.adversarial and self.phase != "griffin-lim":
-            raise ValueError(f"{self.name}: the spectrogram discriminator judges magnitudes: it needs phase 'griffin-lim'")
-
-    @property
-    def adversarial(self) -> bool:
-        """Whether training adds the spectrogram discriminator's losses."""
-        return bool(self.adversarial_weight or self.feature_matching_weight)
 
     @property
     def hop(self) -> int:
@@ -302,16 +289,13 @@ CODEC_PAPER = CodecConfig(
 # at any lag below 0.11), while Griffin-Lim on the true magnitudes gives
 # PESQ 3.14, STOI 0.98 on the same kind of speech.
 CODEC_SMALL = CodecConfig(name="codec-small", phase="griffin-lim")
-# codec-small fine-tuned with the spectrogram discriminator (HiFi-GAN's 1 : 2 of
-# adversarial to feature-matching loss; their 45 : 1 of mel to adversarial is 1 : 0.022).
-CODEC_SMALL_GAN = dataclasses.replace(CODEC_SMALL, name="codec-small-gan", adversarial_weight=0.05, feature_matching_weight=0.1)
 # For tests: trains in seconds.
 CODEC_TINY = CodecConfig(
     name="codec-tiny", encoder_filters=4, encoder_strides=(4, 5, 8), latent_channels=12,
     quantizers=4, codebook_size=16, decoder_dim=32, decoder_hidden=64, decoder_blocks=1, n_fft=640,
     dead_code_threshold=0.05, mel_fft_sizes=(256, 512), mel_bins=(24, 40), phase="griffin-lim", griffin_lim_iterations=4,
 )
-CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_SMALL_GAN, CODEC_TINY)}
+CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_TINY)}
 
 
 def get_config(name: str) -> ModelConfig | TextConfig | CodecConfig:

@@ -270,7 +270,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         if not (text or codec):
             model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
         model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
-        model.optimizer.build(model.codec_variables if codec else model.trainable_variables)
+        model.optimizer.build(model.trainable_variables)
         if initial_epoch:
             checkpoint.load_weights(model, run_dir / state["checkpoint"])
             print(f"resuming {run_dir} after epoch {initial_epoch}", file=sys.stderr)
@@ -328,23 +328,11 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
 def _init_whole_model(model, run_dir, kind: str) -> None:
     """Copy every weight of a trained run of the same ``kind`` and configuration into ``model``: a DeepSC text run (its
-    vocabulary came from it too) or a speech codec (the codebooks and their EMA statistics too, so no k-means again).
-    A codec run whose configuration differs only in its name and discriminator losses gives encoder, quantiser and
-    decoder (a codec trained on with the spectrogram discriminator, which starts untrained)."""
+    vocabulary came from it too) or a speech codec (the codebooks and their EMA statistics too, so no k-means again)."""
     source, run = checkpoint.load_run(run_dir)
-    config = config_from_dict(run["config"]) if run["kind"] == kind else None
-    if config == model.config:
-        model.set_weights(source.get_weights())
-    elif isinstance(config, CodecConfig) and _codec_parts(config) == _codec_parts(model.config):
-        for part in ("encoder", "quantizer", "decoder"):
-            getattr(model, part).set_weights(getattr(source, part).get_weights())
-    else:
+    if run["kind"] != kind or config_from_dict(run["config"]) != model.config:
         raise UserError(f"{run_dir}: not a {model.config.name!r} run ({kind}) with the same configuration")
-
-
-def _codec_parts(config: CodecConfig) -> CodecConfig:
-    """``config`` without what does not shape the encoder, quantiser and decoder: its name and discriminator losses."""
-    return dataclasses.replace(config, name="", adversarial_weight=0.0, feature_matching_weight=0.0)
+    model.set_weights(source.get_weights())
 
 
 def _init_semantic_encoder(model: CTCModel, asr_run_dir) -> None:

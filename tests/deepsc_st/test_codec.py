@@ -279,34 +279,3 @@ def test_a_codec_run_continues_from_another_with_its_codebooks(codec_run, espeak
     facts = card_facts(tmp_path / "more", after, run, history, espeak_corpus, None, None)
     assert facts["ancestors"][0]["run"] == str(codec_run) and "val_mel_loss" in facts["ancestors"][0]
     assert f"- First `{codec_run}`: 2 epochs, validation mel loss" in render_card(facts, [], history)
-
-
-@pytest.mark.slow
-def test_a_codec_trains_on_with_the_spectrogram_discriminator(codec_run, espeak_corpus, tmp_path):
-    """Encoder, quantiser and decoder come from a plain codec run; the discriminator starts fresh and learns with its own optimizer."""
-    from deepsc_st.checkpoint import load_run
-    from deepsc_st.config import get_config
-    from deepsc_st.model_card import read_history
-    from deepsc_st.train import TrainingSettings, train
-
-    config = dataclasses.replace(get_config("codec-tiny"), name="codec-tiny-gan", adversarial_weight=0.1, feature_matching_weight=0.2)
-    settings = TrainingSettings(config=config, data=str(espeak_corpus), epochs=1, batch_size=4, learning_rate=1e-9,
-                                validation_utterances=4, init_from=str(codec_run))
-    train(settings, tmp_path / "gan", progress=False)
-    before, _ = load_run(codec_run)
-    after, run = load_run(tmp_path / "gan")
-    assert before.discriminator is None and after.discriminator is not None
-    np.testing.assert_allclose(before.decoder.embed.kernel.numpy(), after.decoder.embed.kernel.numpy(), atol=1e-5)  # lr 1e-9
-    fresh = build_codec(config)
-    assert not np.allclose(fresh.discriminator.score.kernel.numpy(), after.discriminator.score.kernel.numpy())  # it trained
-    history = read_history(tmp_path / "gan")
-    assert {"adversarial_loss", "feature_matching_loss", "discriminator_loss", "val_mel_loss"} <= set(history[0])
-    assert "val_adversarial_loss" not in history[0]  # validation scores the codec's own losses only
-
-    train(dataclasses.replace(settings, epochs=2), tmp_path / "gan", progress=False)  # resumes after epoch 1
-    assert len(read_history(tmp_path / "gan")) == 2
-
-
-def test_the_discriminator_needs_magnitudes():
-    with pytest.raises(ValueError, match="griffin-lim"):
-        dataclasses.replace(CODEC_TINY, phase="learned", adversarial_weight=0.1)
