@@ -59,15 +59,6 @@ class Augmentation:
     gain_db: tuple[float, float] = (-6.0, 6.0)
 
 
-# The step sets of ``deepsc-st train --augment --augmentation NAME``. "speaker": other
-# voices in the same recording conditions (speed and VTLP on half the utterances
-# each, the random gain; no room, telephone band or noise).
-AUGMENTATIONS = {
-    "all": Augmentation(),
-    "speaker": Augmentation(vtlp_probability=0.5, reverb_probability=0.0, telephone_probability=0.0, noise_probability=0.0),
-}
-
-
 def example_seed(seed: int, epoch: int, index: int) -> int:
     """The seed of one utterance's augmentation in one epoch, in [0, 2**32)."""
     return seed_from("augment", seed, epoch, index)

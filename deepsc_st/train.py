@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR
 from deepsc_st import checkpoint, distribute
-from deepsc_st.augment import AUGMENTATIONS, WaveformAugmenter
+from deepsc_st.augment import WaveformAugmenter
 from deepsc_st.codec import CODEC_KIND
 from deepsc_st.codec_training import CROP_SECONDS, crop_batches_per_epoch, training_crops, validation_crops
 from deepsc_st.config import CodecConfig, ModelConfig, TextConfig, config_from_dict, get_config
@@ -62,13 +62,6 @@ def parse_lr_schedule(name: str) -> str:
     return name
 
 
-def parse_augmentation(name: str) -> str:
-    """A step set of :data:`deepsc_st.augment.AUGMENTATIONS`; a :class:`UserError` listing them otherwise."""
-    if name not in AUGMENTATIONS:
-        raise UserError(f"unknown augmentation {name!r}; use {' or '.join(AUGMENTATIONS)}")
-    return name
-
-
 @dataclass
 class TrainingSettings:
     """Everything that defines a training run: the ``deepsc-st train`` options and ``run.json``."""
@@ -91,10 +84,6 @@ class TrainingSettings:
     )
     spec_augment: bool = setting(False, "mask 2 random frequency bands and 2 time spans of each training spectrogram")
     augment: bool = setting(False, "augment each training waveform anew each epoch: speed, VTLP, reverberation, telephone band, coloured noise, gain")
-    augmentation: str = setting(
-        "all", "with --augment, its steps: all, or speaker (speed, VTLP and gain only: other voices, the same recording conditions)",
-        parse=parse_augmentation, shown=lambda settings: settings.augmentation != "all",
-    )
     seed: int = setting(0, "seed of initialisation, shuffling, augmentation and channel draws", always=True)
     block_length: int = setting(DEFAULT_BLOCK_LENGTH, "complex symbols per fading block")
     k_factor: float = setting(DEFAULT_K_FACTOR, "Rician K factor (linear)", render=lambda k: f"{k:g}")
@@ -112,8 +101,6 @@ class TrainingSettings:
     )
 
     def __post_init__(self):
-        if self.augmentation != "all" and not self.augment:
-            raise UserError(f"--augmentation {self.augmentation} chooses the steps of --augment: add --augment")
         self.snr_db = tuple(float(value) for value in self.snr_db)
         self.init_from = None if self.init_from is None else str(self.init_from)
         self.data = str(self.data)
@@ -308,7 +295,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         validation_batches, validation_cer = validation_crops(validation, settings.batch_size), None
         amount, rate = len(train_set) * CROP_SECONDS, "audio_seconds_per_second"
     else:
-        augmenter = WaveformAugmenter(AUGMENTATIONS[settings.augmentation], seed=settings.seed) if settings.augment else None
+        augmenter = WaveformAugmenter(seed=settings.seed) if settings.augment else None
         train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter)
         validation_batches = evaluation_dataset(validation, settings.batch_size)
         validation_cer = ValidationCER(validation, settings.batch_size)

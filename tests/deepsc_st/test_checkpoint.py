@@ -43,11 +43,6 @@ def test_version_3_runs_drew_no_random_words():
     assert migrate_run(version_3)["random_words"] == 0.0 and migrate_run(version_3)["version"] == RUN_VERSION
 
 
-def test_version_4_runs_augmented_with_every_step():
-    version_4 = {key: value for key, value in migrate_run(V1_COSINE_RUN).items() if key != "augmentation"} | {"version": 4}
-    assert migrate_run(version_4)["augmentation"] == "all" and migrate_run(version_4)["version"] == RUN_VERSION
-
-
 def test_files_are_replaced_whole(tmp_path):
     path = tmp_path / "values.json"
     write_json(path, {"a": 1})

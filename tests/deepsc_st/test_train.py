@@ -163,18 +163,3 @@ def test_several_corpora_train_together(espeak_corpus, tmp_path):
     model, run = load_run(tmp_path / "run")
     facts = card_facts(tmp_path / "run", model, run, [], espeak_corpus, 1.0, None)
     assert [corpus["data"] for corpus in facts["corpus"]] == [str(espeak_corpus), str(other)]
-
-
-def test_augmentation_steps_are_chosen_with_augment_and_recorded():
-    from deepsc_st.settings import command_line
-
-    settings = TrainingSettings(config=get_config("tiny"), data="corpus", augment=True, augmentation="speaker")
-    assert settings.to_run()["augmentation"] == "speaker"
-    assert "--augment --augmentation speaker" in command_line("deepsc-st train", settings)
-    assert "--augmentation" not in command_line("deepsc-st train", TrainingSettings(config=get_config("tiny"), data="corpus", augment=True))
-    with pytest.raises(UserError, match="add --augment"):
-        TrainingSettings(config=get_config("tiny"), data="corpus", augmentation="speaker")
-    from deepsc_st.train import parse_augmentation
-
-    with pytest.raises(UserError, match="unknown augmentation 'rooms'; use all or speaker"):
-        parse_augmentation("rooms")
