@@ -462,8 +462,10 @@ def _add_system_arguments(parser: argparse.ArgumentParser, registry: Registry) -
 
 def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParser:
     """The ``deepsc-st`` parser; ``transmit`` and ``sweep`` take the flags ``registry``'s systems declare."""
+    from baselines.codec_transceiver import CODEC_MODEL
     from deepsc_st.distribute import STRATEGIES
     from deepsc_st.settings import add_arguments
+    from deepsc_st.transceiver import ASR_MODEL
     from deepsc_st.train import TrainingSettings
     from experiments.sweep import SweepSettings
 
@@ -522,8 +524,8 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     bench.add_argument("--figure", default=None, help="bler: also draw BLER vs SNR to FIGURE.png and FIGURE.pdf")
     bench.add_argument("--utterances", type=int, default=40, help="sweep: test utterances per cell; codecs: utterances of --split")
     bench.add_argument("--split", default="test", help="codecs: the corpus split measured")
-    bench.add_argument("--codec-model", default=None, help="codecs: the codec run (default: the shipped codec-small)")
-    bench.add_argument("--asr-model", default=None, help="codecs: the ASR run at the receiver (default: the shipped asr-small-games-texts)")
+    bench.add_argument("--codec-model", default=None, help=f"codecs: the codec run (default: the shipped {CODEC_MODEL.shipped})")
+    bench.add_argument("--asr-model", default=None, help=f"codecs: the ASR run at the receiver (default: the shipped {ASR_MODEL.shipped})")
     bench.add_argument("--systems", default=None, help="sweep: comma list (default: every system); transmit: the systems sent through (default: deepsc-st)")
     bench.add_argument("--link", default=DEFAULT_LINK_POLICY, help="sweep: the conventional systems' link policy")
     bench.add_argument("--no-speech-quality", action="store_true", help="sweep: cells without FDSD / KDSD")
@@ -554,7 +556,7 @@ def build_parser(registry: Registry = PROJECT_SYSTEMS) -> argparse.ArgumentParse
     ship.add_argument("--utterances", type=int, default=None, help="measure only the first N of each split")
     ship.add_argument("--note", default=None, help="free text for the card's Notes section")
     ship.add_argument("--human-data", default=None, help="the human-speech dev set (deepsc-st devset) to measure too")
-    ship.add_argument("--asr-model", default=None, help="a DeepSC text run is measured inside SR+DeepSC behind this ASR run, a codec run inside the codec system with it at the receiver (default: the shipped asr-small-games-texts)")
+    ship.add_argument("--asr-model", default=None, help=f"a DeepSC text run is measured inside SR+DeepSC behind this ASR run, a codec run inside the codec system with it at the receiver (default: the shipped {ASR_MODEL.shipped})")
     ship.add_argument("--training-seconds", type=float, default=None, help="training wall time, for runs whose history.csv has no epoch_s column")
     ship.set_defaults(run=command_ship)
 
