@@ -289,17 +289,13 @@ CODEC_PAPER = CodecConfig(
 # at any lag below 0.11), while Griffin-Lim on the true magnitudes gives
 # PESQ 3.14, STOI 0.98 on the same kind of speech.
 CODEC_SMALL = CodecConfig(name="codec-small", phase="griffin-lim")
-# codec-small with a wider and deeper decoder (ConvNeXt 384 / 1152 x 6, Vocos's
-# width): codec-small's gap to PESQ 2.0 is its decoded magnitudes (README), so
-# the decoder grows. A training step on 16 x 1 s takes about 1.4x codec-small's.
-CODEC_MEDIUM = dataclasses.replace(CODEC_SMALL, name="codec-medium", decoder_dim=384, decoder_hidden=1152, decoder_blocks=6)
 # For tests: trains in seconds.
 CODEC_TINY = CodecConfig(
     name="codec-tiny", encoder_filters=4, encoder_strides=(4, 5, 8), latent_channels=12,
     quantizers=4, codebook_size=16, decoder_dim=32, decoder_hidden=64, decoder_blocks=1, n_fft=640,
     dead_code_threshold=0.05, mel_fft_sizes=(256, 512), mel_bins=(24, 40), phase="griffin-lim", griffin_lim_iterations=4,
 )
-CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_MEDIUM, CODEC_TINY)}
+CODEC_CONFIGS = {config.name: config for config in (CODEC_PAPER, CODEC_SMALL, CODEC_TINY)}
 
 
 def get_config(name: str) -> ModelConfig | TextConfig | CodecConfig:

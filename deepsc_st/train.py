@@ -69,7 +69,7 @@ class TrainingSettings:
     config: ModelConfig | TextConfig | CodecConfig = setting(
         MISSING,
         "paper, medium, small or tiny (speech); text-paper, text-small or text-tiny (the DeepSC text transceiver of SR+DeepSC); "
-        "codec-paper, codec-small, codec-medium or codec-tiny (the speech codec)", parse=parse_config, render=lambda config: config.name, always=True)
+        "codec-paper, codec-small or codec-tiny (the speech codec)", parse=parse_config, render=lambda config: config.name, always=True)
     data: str = setting(MISSING, "corpus folder (embedded, LJSpeech or wav+txt), or several, comma-separated, to train on all of them", always=True)
     channel: str = setting("none", "none (the ASR; the codec), awgn, rayleigh or rician (train: rician for all but the codec)", parse=parse_channel, always=True)
     snr_db: tuple[float, float] = setting(
