@@ -158,9 +158,7 @@ class MaskedChannelRVQ(keras.layers.Layer):
     quantisers used of mean((input - sg(quantised))^2)) with ``add_loss``. In
     training it uses n quantisers, n drawn uniformly from G..N per batch
     (quantiser dropout), and updates the codebooks of those n; at inference
-    ``num_quantizers`` (default N) selects n. A non-trainable MCRVQ
-    (``trainable = False``) keeps its codebooks: in training it still draws n,
-    but updates nothing.
+    ``num_quantizers`` (default N) selects n.
     """
 
     def __init__(self, config: CodecConfig, **kwargs):
@@ -190,9 +188,8 @@ class MaskedChannelRVQ(keras.layers.Layer):
         start, stop = self.bounds[index]
         return tf.pad(quantised, [[0, 0]] * (len(quantised.shape) - 1) + [[start, self.config.latent_channels - stop]])
 
-    def _quantise(self, latent, count: int, used, learn: bool):
-        """Sum of the first ``used`` quantisers' outputs, their codes (``count`` computed) and the commitment loss;
-        ``learn``: the used codebooks initialise and update themselves (:class:`EMACodebook` in training)."""
+    def _quantise(self, latent, count: int, used, training: bool):
+        """Sum of the first ``used`` quantisers' outputs, their codes (``count`` computed) and the commitment loss."""
         groups = self.config.masked_groups
         total = tf.zeros_like(latent)
         codes, commitments = [], []
@@ -207,7 +204,7 @@ class MaskedChannelRVQ(keras.layers.Layer):
                 source = residual
             else:
                 source = residual
-            quantised, index_codes = self.codebooks[index](source, training=learn, active=active)
+            quantised, index_codes = self.codebooks[index](source, training=training, active=active)
             if index >= groups:
                 residual = residual - quantised
             weight = tf.cast(active, latent.dtype)
@@ -220,7 +217,7 @@ class MaskedChannelRVQ(keras.layers.Layer):
         """Quantised latent [batch, frames, C] (straight-through) of latent [batch, frames, C]."""
         if training:
             used = tf.random.uniform([], self.config.masked_groups, self.config.quantizers + 1, tf.int32)
-            total, _, commitment = self._quantise(latent, self.config.quantizers, used, self.trainable)
+            total, _, commitment = self._quantise(latent, self.config.quantizers, used, True)
         else:
             count = self._count(num_quantizers)
             total, _, commitment = self._quantise(latent, count, count, False)
@@ -501,12 +498,6 @@ class SpeechCodec(PrebuiltModel):
 
     def build(self, input_shape=None):
         """Weights are created by the first eager call (:meth:`build_with_dummy_input`)."""
-
-    def train_decoder_only(self):
-        """Keep the encoder and the codebooks as they are (no gradients, no EMA updates): training then
-        changes only the decoder, and a step costs about 0.6x a whole codec's (no encoder backward pass)."""
-        self.encoder.trainable = False
-        self.quantizer.trainable = False
 
     def latent(self, waveform):
         """Encoder output [batch, ceil(samples / hop), C] of waveform [batch, samples] (zero-padded to whole frames)."""

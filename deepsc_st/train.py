@@ -46,7 +46,7 @@ from deepsc_st.widen import widen_semantic_encoder
 
 LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
 WARMUP_EPOCHS = 2  # of warmup-cosine: linear from 0 to --lr
-SPEECH_ONLY = ("spec_augment", "augment")  # settings a text or codec run refuses
+SPEECH_ONLY = ("spec_augment", "augment", "freeze_encoder")  # settings a text or codec run refuses
 
 
 def parse_config(name: str) -> ModelConfig | TextConfig | CodecConfig:
@@ -93,7 +93,7 @@ class TrainingSettings:
         None, "ASR run folder to initialise the semantic encoder from (one with fewer GRU units is grown: deepsc_st/widen.py); text configs: a text run of the same config to start from (its weights and vocabulary); "
         "codec configs: a codec run of the same config (its weights and codebooks)"
     )
-    freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec; speech codec: keep its encoder and codebooks, train only its decoder")
+    freeze_encoder: bool = setting(False, "DeepSC-ST: keep the --init-from semantic encoder fixed, train only the channel codec")
     unspoken_text: bool = setting(False, "text configs: also train on the embedded corpus's unspoken sentences (its text pool minus every sentence it speaks)")
     random_words: float = setting(
         0.0, "text configs: replace this fraction of each training sentence's words by words drawn uniformly from the vocabulary, "
@@ -222,8 +222,6 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
     run_dir = Path(run_dir)
     text, codec = settings.kind == TEXT_KIND, settings.kind == CODEC_KIND
     refused = [f"--{name.replace('_', '-')}" for name in SPEECH_ONLY if getattr(settings, name)]
-    if text and settings.freeze_encoder:
-        refused.append("--freeze-encoder")
     if text and refused:
         raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
     if codec:
@@ -254,9 +252,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         return {"epochs_done": initial_epoch}
 
     parse_lr_schedule(settings.lr_schedule)
-    if settings.freeze_encoder and codec and not settings.init_from:
-        raise UserError("--freeze-encoder trains only the codec's decoder: it needs --init-from CODEC_RUN")
-    if settings.freeze_encoder and not codec and (settings.channel == "none" or not settings.init_from):
+    if settings.freeze_encoder and (settings.channel == "none" or not settings.init_from):
         raise UserError("--freeze-encoder trains only the channel codec: it needs a channel and --init-from ASR_RUN")
 
     keras.utils.set_random_seed(settings.seed)
@@ -271,9 +267,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
 
     with distribution.scope():
         model = checkpoint.model_from_run(run)
-        if codec and settings.freeze_encoder:
-            model.train_decoder_only()
-        elif not (text or codec):
+        if not (text or codec):
             model.semantic_encoder.trainable = not settings.freeze_encoder  # frozen: it also runs in inference mode (no dropout, fixed BatchNorm statistics)
         model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate_schedule(batches_per_epoch)), jit_compile=False)
         model.optimizer.build(model.trainable_variables)

@@ -279,39 +279,3 @@ def test_a_codec_run_continues_from_another_with_its_codebooks(codec_run, espeak
     facts = card_facts(tmp_path / "more", after, run, history, espeak_corpus, None, None)
     assert facts["ancestors"][0]["run"] == str(codec_run) and "val_mel_loss" in facts["ancestors"][0]
     assert f"- First `{codec_run}`: 2 epochs, validation mel loss" in render_card(facts, [], history)
-
-
-@pytest.mark.slow
-def test_a_frozen_encoder_codec_run_trains_only_the_decoder(codec_run, espeak_corpus, tmp_path):
-    from deepsc_st.checkpoint import load_run
-    from deepsc_st.config import get_config
-    from deepsc_st.errors import UserError
-    from deepsc_st.train import TrainingSettings, train
-
-    settings = TrainingSettings(config=get_config("codec-tiny"), data=str(espeak_corpus), epochs=1, batch_size=4, learning_rate=1e-3,
-                                validation_utterances=4, init_from=str(codec_run), freeze_encoder=True)
-    train(settings, tmp_path / "decoder", progress=False)
-    train(dataclasses.replace(settings, epochs=2), tmp_path / "decoder", progress=False)  # resumes with the encoder still frozen
-    before, _ = load_run(codec_run)
-    after, run = load_run(tmp_path / "decoder")
-    assert run["freeze_encoder"] is True
-    for expected, actual in zip(before.encoder.get_weights() + before.quantizer.get_weights(),
-                                after.encoder.get_weights() + after.quantizer.get_weights(), strict=True):
-        np.testing.assert_array_equal(actual, expected)  # codebooks and their EMA statistics included
-    assert not np.allclose(before.decoder.embed.kernel.numpy(), after.decoder.embed.kernel.numpy(), atol=1e-4)
-    with pytest.raises(UserError, match="needs --init-from CODEC_RUN"):
-        train(dataclasses.replace(settings, init_from=None), tmp_path / "no-init", progress=False)
-
-
-def test_a_non_trainable_quantiser_draws_quantisers_but_keeps_its_codebooks():
-    config = dataclasses.replace(CODEC_TINY, kmeans_iterations=2)
-    quantizer = MaskedChannelRVQ(config)
-    quantizer.build()
-    latent = tf.constant(np.random.default_rng(0).standard_normal((2, 40, config.latent_channels)), tf.float32)
-    quantizer(latent, training=True)  # k-means start of the quantisers drawn
-    quantizer.trainable = False
-    kept = [weight.numpy().copy() for weight in quantizer.weights]
-    for _ in range(3):
-        quantizer(2.0 * latent, training=True)
-    for expected, weight in zip(kept, quantizer.weights, strict=True):
-        np.testing.assert_array_equal(weight.numpy(), expected)
