@@ -216,8 +216,8 @@ def min_ctc_samples(text: str) -> int:
     return max(0, (ctc_steps_needed(text) - 1) * TIME_STRIDE * FRAME_STEP)
 
 
-def _features(waveform, labels, bucket_frames):
-    features = spectrogram(waveform)
+def _features(waveform, labels, bucket_frames, frequency_warp=None):
+    features = spectrogram(waveform, frequency_warp)
     return {
         "spectrogram": features,
         "frames": tf.shape(features)[0],
@@ -257,6 +257,16 @@ def spec_augment(example: dict) -> dict:
     return {**example, "spectrogram": tf.where(masked, tf.zeros_like(features), features)}
 
 
+VTLP_FACTORS = (0.9, 1.1)  # Jaitly & Hinton's range of the warp factor alpha
+
+
+def _warped_features(waveform, labels, bucket_frames):
+    """:func:`_features` with the power spectrum's frequency axis warped by a factor drawn uniformly from
+    :data:`VTLP_FACTORS` (:func:`deepsc_st.frontend.warp_power`); randomness from TensorFlow's global seed, as in
+    :func:`spec_augment`."""
+    return _features(waveform, labels, bucket_frames, tf.random.uniform([], *VTLP_FACTORS))
+
+
 def _bucket_boundaries(loaded: list[LoadedUtterance]) -> list[int]:
     """Frame counts that separate the 1 s wide length buckets."""
     longest = max(num_frames(len(item.waveform)) for item in loaded)
@@ -271,17 +281,19 @@ def training_batches_per_epoch(loaded: list[LoadedUtterance], batch_size: int) -
 
 
 def training_dataset(
-    loaded: list[LoadedUtterance], batch_size: int, seed: int, augment: bool = False, augmenter: WaveformAugmenter | None = None
+    loaded: list[LoadedUtterance], batch_size: int, seed: int, augment: bool = False, augmenter: WaveformAugmenter | None = None,
+    vtlp: bool = False,
 ) -> tf.data.Dataset:
     """Shuffled (with ``seed``, anew each epoch), length-bucketed, padded feature batches.
 
     Buckets are 1 s wide (100 frames) so that padding stays below ~1 s per utterance.
     ``augment``: apply :func:`spec_augment` to every example, anew each epoch.
     ``augmenter``: augment every waveform first (:mod:`deepsc_st.augment`), anew each epoch.
+    ``vtlp``: warp every spectrogram's frequency axis (:func:`_warped_features`), anew each epoch.
     """
     boundaries = _bucket_boundaries(loaded)
     dataset = _examples(loaded, augmenter, seed).shuffle(len(loaded), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(_features, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(_warped_features if vtlp else _features, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         dataset = dataset.map(spec_augment, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.bucket_by_sequence_length(

@@ -46,7 +46,7 @@ from deepsc_st.widen import widen_semantic_encoder
 
 LR_SCHEDULES = ("constant", "cosine", "warmup-cosine")
 WARMUP_EPOCHS = 2  # of warmup-cosine: linear from 0 to --lr
-SPEECH_ONLY = ("spec_augment", "augment", "freeze_encoder")  # settings a text or codec run refuses
+SPEECH_ONLY = ("spec_augment", "vtlp", "augment", "freeze_encoder")  # settings a text or codec run refuses
 
 
 def parse_config(name: str) -> ModelConfig | TextConfig | CodecConfig:
@@ -83,6 +83,10 @@ class TrainingSettings:
         "constant", "constant; cosine: decay to 5 %% of --lr over --epochs; warmup-cosine: rise from 0 over 2 epochs first", parse=parse_lr_schedule
     )
     spec_augment: bool = setting(False, "mask 2 random frequency bands and 2 time spans of each training spectrogram")
+    vtlp: bool = setting(
+        False, "warp the frequency axis of each training spectrogram by a factor drawn from 0.9-1.1 "
+        "(vocal-tract-length perturbation on the spectrum, Jaitly & Hinton 2013)"
+    )
     augment: bool = setting(False, "augment each training waveform anew each epoch: speed, VTLP, reverberation, telephone band, coloured noise, gain")
     seed: int = setting(0, "seed of initialisation, shuffling, augmentation and channel draws", always=True)
     block_length: int = setting(DEFAULT_BLOCK_LENGTH, "complex symbols per fading block")
@@ -296,7 +300,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         amount, rate = len(train_set) * CROP_SECONDS, "audio_seconds_per_second"
     else:
         augmenter = WaveformAugmenter(seed=settings.seed) if settings.augment else None
-        train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter)
+        train_batches = training_dataset(train_set, settings.batch_size, settings.seed, augment=settings.spec_augment, augmenter=augmenter, vtlp=settings.vtlp)
         validation_batches = evaluation_dataset(validation, settings.batch_size)
         validation_cer = ValidationCER(validation, settings.batch_size)
         amount, rate = sum(len(item.waveform) for item in train_set) / SAMPLE_RATE, "audio_seconds_per_second"

@@ -138,3 +138,12 @@ def test_spec_augment_masks_up_to_two_bands_and_two_spans(espeak_corpus):
     assert plain["spectrogram"].shape == augmented["spectrogram"].shape
     changed = plain["spectrogram"].numpy() != augmented["spectrogram"].numpy()
     assert changed.any() and np.all(augmented["spectrogram"].numpy()[changed] == 0)
+
+
+def test_vtlp_warps_spectrograms_and_leaves_labels_and_lengths(espeak_corpus):
+    loaded = load_utterances(espeak_corpus, "train")
+    plain, warped = (next(iter(training_dataset(loaded, batch_size=4, seed=0, vtlp=v))) for v in (False, True))
+    for key in ("frames", "labels", "label_length"):
+        np.testing.assert_array_equal(plain[key].numpy(), warped[key].numpy())
+    assert plain["spectrogram"].shape == warped["spectrogram"].shape
+    assert not np.allclose(plain["spectrogram"].numpy(), warped["spectrogram"].numpy(), atol=1e-3)
