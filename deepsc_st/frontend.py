@@ -56,13 +56,9 @@ def warp_power(power: tf.Tensor, factor) -> tf.Tensor:
     return tf.gather(power, below, axis=1) * (1.0 - weight) + tf.gather(power, below + 1, axis=1) * weight
 
 
-def spectrogram(waveform: tf.Tensor, frequency_warp=None) -> tf.Tensor:
-    """Normalised log power spectrogram of one utterance.
-
-    ``waveform``: float32 [num_samples] at 16 kHz, num_samples >= 161.
-    ``frequency_warp``: None, or a VTLP factor alpha (:func:`warp_power`), applied to the power spectrum.
-    Returns float32 [num_frames(num_samples), 161].
-    """
+def power_spectrum(waveform: tf.Tensor) -> tf.Tensor:
+    """Power spectrum float32 [num_frames(num_samples), 161] of a float32 16 kHz waveform (num_samples >= 161):
+    reflect-padded by half a frame, Hann-windowed 20 ms frames every 10 ms."""
     waveform = tf.convert_to_tensor(waveform, tf.float32)
     padded = tf.pad(waveform, [[FRAME_LENGTH // 2, FRAME_LENGTH // 2]], mode="REFLECT")
     stft = tf.signal.stft(
@@ -73,7 +69,17 @@ def spectrogram(waveform: tf.Tensor, frequency_warp=None) -> tf.Tensor:
         window_fn=tf.signal.hann_window,
         pad_end=False,
     )
-    power = tf.square(tf.abs(stft))
+    return tf.square(tf.abs(stft))
+
+
+def spectrogram(waveform: tf.Tensor, frequency_warp=None) -> tf.Tensor:
+    """Normalised log power spectrogram of one utterance.
+
+    ``waveform``: float32 [num_samples] at 16 kHz, num_samples >= 161.
+    ``frequency_warp``: None, or a VTLP factor alpha (:func:`warp_power`), applied to the power spectrum.
+    Returns float32 [num_frames(num_samples), 161].
+    """
+    power = power_spectrum(waveform)
     if frequency_warp is not None:
         power = warp_power(power, frequency_warp)
     log_power = tf.math.log(power + 1e-14)
