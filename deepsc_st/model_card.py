@@ -277,10 +277,11 @@ def _final_score(history: list[dict]) -> dict:
     return {key: float(history[-1][key])}
 
 
-def _ancestor_line(ancestor: dict) -> str:
+def _ancestor_line(order: int, ancestor: dict) -> str:
+    """The card line of the ``order``-th run (0: the oldest) this one was initialised from, in that order."""
     spent = f"{ancestor['seconds'] / 60:.1f} min." if ancestor["seconds"] else "time not in its history.csv."
     label, value = _validation(ancestor)
-    return f"- First `{ancestor['run']}`: {ancestor['epochs']} epochs, {label} {value:.4f}, {spent}"
+    return f"- {'Then' if order else 'First'} `{ancestor['run']}`: {ancestor['epochs']} epochs, {label} {value:.4f}, {spent}"
 
 
 def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
@@ -299,7 +300,7 @@ def render_card(facts: dict, rows: list[dict], history: list[dict]) -> str:
         *facts["commands"],
         "```",
         "",
-        *(_ancestor_line(ancestor) for ancestor in facts["ancestors"]),
+        *(_ancestor_line(order, ancestor) for order, ancestor in enumerate(facts["ancestors"])),
         *(f"- Corpus: `{one['data']}`, seed {one['seed']}, manifest checksum `{one['checksum']}`." for one in (corpus if isinstance(corpus, list) else [corpus])),
         f"- Epochs: {len(history)}; final training loss {float(history[-1]['loss']):.2f}, {_validation(history[-1])[0]} {_validation(history[-1])[1]:.4f}.",
         (f"- Training time: {seconds / 60:.1f} min" + (" (this run)" if facts["ancestors"] else "")) if seconds else "- Training time: not recorded",

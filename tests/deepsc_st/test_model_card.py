@@ -6,7 +6,7 @@ import pytest
 from deepsc_st import shipped
 from deepsc_st.checkpoint import load_run
 from deepsc_st.config import get_config
-from deepsc_st.model_card import render_shipped_card, write_model_card
+from deepsc_st.model_card import _ancestor_line, render_shipped_card, write_model_card
 from deepsc_st.settings import from_arguments
 from deepsc_st.train import TrainingSettings, train
 from experiments.cli import build_parser
@@ -72,6 +72,12 @@ def test_card_lists_the_runs_it_was_initialised_from(espeak_corpus, tmp_path):
     assert "--lr 0.0003 --lr-schedule cosine --spec-augment --seed 0" in text and f"--init-from {tmp_path / 'asr'}" in text
     assert f"- First `{tmp_path / 'asr'}`: 1 epochs, validation CER" in text and "min (this run)" in text
     assert text.rstrip().endswith("## Notes\n\nRead the notes.")
+
+
+def test_the_earlier_runs_read_first_then_in_training_order():
+    runs = [{"run": f"runs/{name}", "epochs": 2, "val_cer": 0.5, "seconds": 120.0} for name in ("a", "b", "c")]
+    assert [_ancestor_line(order, run).split(" `")[0] for order, run in enumerate(runs)] == ["- First", "- Then", "- Then"]
+    assert _ancestor_line(1, runs[1]) == "- Then `runs/b`: 2 epochs, validation CER 0.5000, 2.0 min."
 
 
 def test_a_run_initialised_from_a_shipped_model_takes_over_its_history(espeak_corpus, tmp_path):
