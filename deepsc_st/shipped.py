@@ -39,3 +39,11 @@ def model_folder(given) -> Path:
     if not path.is_dir() and len(path.parts) == 1:
         return shipped_model_dir(str(given)) or path
     return path
+
+
+def model_label(folder) -> str:
+    """How a card names the model in ``folder``: its name when it is the shipped model of that name (so the card
+    reads the same on every machine), else the folder as given."""
+    folder = Path(folder)
+    shipped = shipped_model_dir(folder.name)
+    return folder.name if shipped is not None and shipped.resolve() == folder.resolve() else str(folder)

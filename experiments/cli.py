@@ -355,6 +355,7 @@ def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     from deepsc_st.codec import CODEC_KIND
     from deepsc_st.checkpoint import migrate_run, read_json
     from deepsc_st.model_card import write_model_card
+    from deepsc_st.shipped import model_label
     from deepsc_st.transceiver import ASR_MODEL
 
     run = migrate_run(read_json(Path(args.run_dir) / "run.json"))
@@ -362,11 +363,11 @@ def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
     if run["kind"] == "deepsc-text":  # measured inside SR+DeepSC, behind an ASR
         asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
         transceiver = registry.build(SRDeepSCTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
-        measured_with = {ASR_MODEL.name: str(asr_dir)}
+        measured_with = {ASR_MODEL.name: model_label(asr_dir)}
     elif run["kind"] == CODEC_KIND:  # measured inside the codec system, with the ASR at the receiver
         asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
         transceiver = registry.build(CodecTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
-        measured_with = {ASR_MODEL.name: str(asr_dir)}
+        measured_with = {ASR_MODEL.name: model_label(asr_dir)}
     card = write_model_card(
         args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note, human_data=args.human_data,
         transceiver=transceiver, measured_with=measured_with,
