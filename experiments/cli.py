@@ -360,13 +360,11 @@ def command_ship(args, registry: Registry = PROJECT_SYSTEMS) -> None:
 
     run = migrate_run(read_json(Path(args.run_dir) / "run.json"))
     transceiver, measured_with = None, None
-    if run["kind"] == "deepsc-text":  # measured inside SR+DeepSC, behind an ASR
+    # a DeepSC text run is measured inside SR+DeepSC, behind an ASR; a codec run inside the codec system, the ASR at the receiver
+    system = {"deepsc-text": SRDeepSCTransceiver.name, CODEC_KIND: CodecTransceiver.name}.get(run["kind"])
+    if system:
         asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
-        transceiver = registry.build(SRDeepSCTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
-        measured_with = {ASR_MODEL.name: model_label(asr_dir)}
-    elif run["kind"] == CODEC_KIND:  # measured inside the codec system, with the ASR at the receiver
-        asr_dir = Path(args.asr_model) if args.asr_model else ASR_MODEL.default_dir()
-        transceiver = registry.build(CodecTransceiver.name, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
+        transceiver = registry.build(system, {ASR_MODEL.name: asr_dir, run["kind"]: args.run_dir})
         measured_with = {ASR_MODEL.name: model_label(asr_dir)}
     card = write_model_card(
         args.run_dir, args.out, args.data, utterances=args.utterances, training_seconds=args.training_seconds, note=args.note, human_data=args.human_data,
