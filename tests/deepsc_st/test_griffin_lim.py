@@ -39,3 +39,51 @@ def test_more_iterations_match_the_magnitudes_better():
         return np.mean(np.abs(again - magnitudes))
 
     assert spectral_error(32) < 0.5 * spectral_error(1)
+
+
+def complex_expression_griffin_lim(magnitudes, length, n_fft, hop, iterations, seed):
+    """The same algorithm written with numpy's complex arithmetic (the implementation before the in-place one)."""
+    import scipy.fft
+    import scipy.signal
+
+    frames = magnitudes.shape[0]
+    window = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    overlap, half = -(-n_fft // hop), n_fft // 2
+
+    def overlap_add(framed):
+        total = np.zeros((frames - 1 + overlap, hop), np.float32)
+        padded = np.zeros((frames, overlap * hop), np.float32)
+        padded[:, : framed.shape[1]] = framed
+        for block in range(overlap):
+            total[block : block + frames] += padded[:, block * hop : (block + 1) * hop]
+        return total.reshape(-1)
+
+    norm = 1 / np.maximum(overlap_add(np.tile(window**2, (frames, 1))), np.finfo(np.float32).tiny)
+    padded = np.zeros(length + 2 * half, np.float32)
+
+    def waveform(spectrum):
+        return (overlap_add(scipy.fft.irfft(spectrum, n=n_fft, axis=1) * window) * norm)[half : half + length]
+
+    def spectrum(signal):
+        padded[half : half + length] = signal
+        return scipy.fft.rfft(np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames] * window, axis=1)
+
+    phases = np.exp(2j * np.pi * np.random.RandomState(seed).random(size=magnitudes.shape[::-1])).astype(np.complex64).T
+    estimate, previous = phases * magnitudes, None
+    for _ in range(iterations):
+        rebuilt = spectrum(waveform(estimate))
+        estimate = rebuilt if previous is None else rebuilt - np.complex64(0.99 / 1.99) * previous
+        estimate = estimate / (np.abs(estimate) + np.finfo(np.float32).tiny) * magnitudes
+        previous = rebuilt
+    return waveform(estimate)
+
+
+@pytest.mark.parametrize("n_fft, hop", [(1024, 320), (512, 128), (1024, 300)])
+def test_in_place_arithmetic_gives_the_complex_expressions_bit_for_bit(n_fft, hop):
+    _, magnitudes = chirp_magnitudes(n_fft, hop, frames=25)
+    length = 25 * hop
+    for iterations in (1, 5):
+        assert np.array_equal(
+            griffin_lim_waveform(magnitudes, length, n_fft, hop, iterations, seed=2),
+            complex_expression_griffin_lim(magnitudes, length, n_fft, hop, iterations, seed=2),
+        )
