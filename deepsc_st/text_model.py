@@ -174,6 +174,10 @@ class TextDecoder(keras.layers.Layer):
 
     def call(self, previous, memory, memory_mask, training=False):
         """``memory_mask``: bool [batch, tokens], True for the tokens that were sent."""
+        return self.classifier(self.hidden(previous, memory, memory_mask, training=training))
+
+    def hidden(self, previous, memory, memory_mask, training=False):
+        """The last block's output [batch, n, model_units], what the classifier reads logits from (see :meth:`call`)."""
         x = self.embed(previous, training=training)
         length = tf.shape(previous)[1]
         causal = tf.linalg.band_part(tf.ones([length, length], tf.bool), -1, 0)
@@ -183,7 +187,7 @@ class TextDecoder(keras.layers.Layer):
             x = self_residual(x, self_attention(x, x, self_mask), training=training)
             x = cross_residual(x, cross_attention(x, memory, cross_mask), training=training)
             x = feed_forward_residual(x, feed_forward(x), training=training)
-        return self.classifier(x)
+        return x
 
 
 def _build_blocks(blocks, units: int) -> None:
@@ -323,14 +327,18 @@ class DeepSCText(PrebuiltModel):
         """Token ids int32 [batch, tokens] (START first) read from received symbols, most likely token at each step.
 
         ``token_mask``: bool [batch, tokens], True for the tokens whose symbols
-        arrived; the receiver reads at most that many tokens.
+        arrived; the receiver reads at most that many tokens. Step s runs the
+        decoder on the s tokens read so far only (the causal mask hides the
+        later ones anyway) and classifies only position s - 1 (the classifier
+        over the whole vocabulary is most of a step's work).
         """
         memory = self.receive(received)
         batch, length = tf.shape(token_mask)[0], tf.shape(token_mask)[1]
         tokens = tf.concat([tf.fill([batch, 1], START), tf.fill([batch, length - 1], PAD)], axis=1)
         for step in tf.range(1, length):
-            logits = self.decoder(tokens, memory, token_mask, training=False)
-            best = tf.cast(tf.argmax(logits[:, step - 1], axis=-1), tf.int32)
+            hidden = self.decoder.hidden(tokens[:, :step], memory, token_mask, training=False)
+            logits = self.decoder.classifier(hidden[:, -1:])  # [batch, 1, V]
+            best = tf.cast(tf.argmax(logits[:, 0], axis=-1), tf.int32)
             tokens = tf.where(tf.range(length)[tf.newaxis] == step, best[:, tf.newaxis], tokens)
         return tokens
 

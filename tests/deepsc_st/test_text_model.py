@@ -53,6 +53,22 @@ def test_greedy_decoding_starts_with_start_and_is_causal():
     assert decoded.shape == (1, 4) and decoded[0, 0] == START
 
 
+
+def test_greedy_decoding_reads_what_the_whole_decoder_would_classify():
+    """Classifying only the step's position picks the tokens that argmax over the full logits picks, step by step."""
+    model = build_text_model(dataclasses.replace(get_config("text-tiny"), vocabulary_size=30), "awgn")
+    tokens = tf.constant(np.random.default_rng(0).integers(4, 30, (6, 7)), tf.int32)
+    tokens = tf.concat([tf.fill([6, 1], START), tokens[:, :5], tf.fill([6, 1], END), tf.fill([6, 2], PAD)], axis=1)
+    received = model.over_channel(model.transmit(tokens), make_channel("awgn"), 3.0)
+    memory, mask = model.receive(received), tokens != PAD
+    expected = np.full(tokens.shape, PAD, np.int32)
+    expected[:, 0] = START
+    for step in range(1, tokens.shape[1]):
+        logits = model.decoder(tf.constant(expected), memory, mask).numpy()
+        expected[:, step] = logits[:, step - 1].argmax(axis=-1)
+    np.testing.assert_array_equal(model.greedy_decode(received, mask).numpy(), expected)
+
+
 def test_positions_are_sines_and_cosines():
     table = sinusoidal_positions(5, 4)
     np.testing.assert_allclose(table[:, 0], np.sin(np.arange(5)), rtol=1e-6)
