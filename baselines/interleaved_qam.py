@@ -35,8 +35,14 @@ demapper's LLRs (float32) to within rounding (``tests/baselines/test_interleaved
 holds them side by side; ``deepsc-st bench link`` times both in the same run).
 
 Speed: Sionna's interleaver draws the same permutation for every call of a
-given length (fixed seed), so each length's permutation is taken from it once
-and applied as a NumPy gather (:data:`_PERMUTATIONS_KEPT` lengths kept).
+given length (fixed seed), so each length's permutation is made once and
+applied as a NumPy gather (:data:`_PERMUTATIONS_KEPT` lengths kept). It is
+made without sorting: Sionna's permutation of n bits is the stable argsort of
+n uniforms drawn statelessly from the seed, whose element i depends on i
+alone, so it is the stable order of a longer draw restricted to the indices
+below n (:meth:`InterleavedQam.permutation`; equal to Sionna's for every
+length tested). A link-adapted sweep meets a new length for almost every
+message of every cell.
 The demapper was Sionna's ``Demapper`` per axis, XLA-compiled, before
 :func:`demap_axes`: one thread, 6.6 M 64-QAM symbols at 4 dB (a 200-utterance
 speech cell), 3.3-3.5 s there against 1.56 s here, largest difference 3.8e-6
@@ -202,6 +208,7 @@ class InterleavedQam:
         self.interleaver = RandomInterleaver(seed=INTERLEAVER_SEED)
         self._mapper = Mapper("qam", self.bits_per_symbol)
         self._permutations: dict[int, np.ndarray] = {}
+        self._order = np.empty(0, np.int32)  # stable argsort of the interleaver's longest uniform draw so far
         self._llr = np.empty(0, np.float32)  # the demapper's output, kept from call to call (grows to the largest)
         self.seconds: dict[str, float] = defaultdict(float)  # wall time per stage, s
 
@@ -242,9 +249,21 @@ class InterleavedQam:
         return out
 
     def permutation(self, length: int) -> np.ndarray:
-        """Sionna's interleaver permutation of ``length`` bits: interleaved = bits[permutation]."""
+        """Sionna's interleaver permutation int32 [length]: interleaved = bits[permutation].
+
+        Sionna's ``RandomInterleaver`` sorts ``length`` float32 uniforms from
+        ``tf.random.stateless_uniform`` with the seed (1337, seed) (``tf.argsort``:
+        equal values in index order). Those uniforms are the first ``length`` of
+        any longer draw, so the permutation is the longer draw's stable order
+        with the indices from ``length`` on removed: one sort of the longest
+        draw so far, then a filter per length.
+        """
         if length not in self._permutations:
             if len(self._permutations) >= _PERMUTATIONS_KEPT:
                 self._permutations.pop(next(iter(self._permutations)))
-            self._permutations[length] = self.interleaver(tf.range(length, dtype=tf.int32)).numpy()
+            if length > self._order.size:
+                longest = max(length, 2 * self._order.size)
+                uniforms = tf.random.stateless_uniform([longest], (1337, self.interleaver.seed), minval=0, maxval=1, dtype=tf.float32)
+                self._order = np.argsort(uniforms.numpy(), kind="stable").astype(np.int32)
+            self._permutations[length] = self._order[self._order < length]
         return self._permutations[length]

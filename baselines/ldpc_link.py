@@ -71,6 +71,10 @@ MOTHER_RATE = 1 / 5  # base graph 2's lowest rate; lower rates repeat the mother
 MAX_CODE_RATE = 948 / 1024  # the highest rate of the NR MCS tables (TS 38.214)
 DECODER_ITERATIONS = 20
 XLA_MIN_CODEWORDS = 64
+# Coded bits sent through the channel in one batch (one draw of pad bits, fading and noise). A 200-utterance
+# AMR-WB cell at the lowest MCS (QPSK, rate 0.117) is 211 M coded bits, which as one batch held 12.9 GB in one sweep
+# worker (killed by the kernel on a 24 GB machine); 40-utterance cells stay under this bound and are sent as before.
+MAX_BATCH_CODED_BITS = 1 << 26
 
 
 class Block(NamedTuple):
@@ -197,12 +201,24 @@ class LdpcLink:
         return self.qam.symbols_for_coded_bits(sum(block.n for block in plan))
 
     def transmit_many(self, messages: Sequence[np.ndarray], plans: Sequence[Sequence[Block]], channel: Channel, snr_db: float) -> list[LinkResult]:
-        """Send each 0/1 message [num_bits_i] coded as ``plans[i]`` as its own channel row at Es/N0 ``snr_db`` dB."""
+        """Send each 0/1 message [num_bits_i] coded as ``plans[i]`` as its own channel row at Es/N0 ``snr_db`` dB.
+
+        Consecutive messages go through the channel together, in batches of at most
+        :data:`MAX_BATCH_CODED_BITS` coded bits (a longer message alone): memory stays bounded, and the
+        draws (pad bits, fading, noise) are made per batch, in order, so a run is repeatable.
+        """
         messages = [np.asarray(m).reshape(-1).astype(np.uint8) for m in messages]
         if any(np.any(m > 1) for m in messages):
             raise ValueError("message bits must be 0 or 1")
         if len(plans) != len(messages):
             raise ValueError(f"{len(messages)} messages but {len(plans)} plans")
+        results: list[LinkResult] = []
+        for start, stop in _batches([sum(block.n for block in plan) for plan in plans], MAX_BATCH_CODED_BITS):
+            results += self._transmit_batch(messages[start:stop], plans[start:stop], channel, snr_db)
+        return results
+
+    def _transmit_batch(self, messages: list[np.ndarray], plans: Sequence[Sequence[Block]], channel: Channel, snr_db: float) -> list[LinkResult]:
+        """:meth:`transmit_many` for one batch of checked messages."""
         blocks = [block for plan in plans for block in plan]
         bounds = np.cumsum([len(plan) for plan in plans])[:-1]  # where each message's blocks start in ``blocks``
         info_bits = [sum(block.k for block in plan) for plan in plans]
@@ -241,6 +257,19 @@ class LdpcLink:
             for j, bits in zip(members, _code(k, n0).decode(mother)):
                 decoded[j] = bits
         return decoded
+
+
+def _batches(sizes: Sequence[int], limit: int) -> list[tuple[int, int]]:
+    """[start, stop) ranges of consecutive items whose ``sizes`` add up to at most ``limit`` (an item over it alone)."""
+    ranges, start, total = [], 0, 0
+    for index, size in enumerate(sizes):
+        if index > start and total + size > limit:
+            ranges.append((start, index))
+            start, total = index, 0
+        total += size
+    if len(sizes):
+        ranges.append((start, len(sizes)))
+    return ranges
 
 
 def _split(items: list, bounds) -> list[list]:

@@ -47,6 +47,34 @@ def test_no_bit_errors_at_30_db(channel, bits_per_symbol, rate):
         assert result.bits_per_symbol == pytest.approx(sum(b.k for b in plan) / result.channel_symbols)
 
 
+
+def test_batches_of_consecutive_messages_stay_under_the_limit():
+    from baselines.ldpc_link import _batches
+
+    assert _batches([5, 5, 5, 5], 10) == [(0, 2), (2, 4)]
+    assert _batches([3, 20, 3, 3, 3, 3], 10) == [(0, 1), (1, 2), (2, 5), (5, 6)]  # one over the limit goes alone
+    assert _batches([4], 1) == [(0, 1)] and _batches([], 10) == []
+
+
+def test_long_cells_go_through_the_channel_in_bounded_batches(monkeypatch):
+    """Under a small batch limit the messages still arrive whole and in order, each batch at most the limit."""
+    import baselines.ldpc_link as ldpc_link
+
+    sionna.phy.config.seed = 2
+    rng = np.random.default_rng(1)
+    link = LdpcLink(4)
+    messages = [random_bits(rng, n) for n in (900, 40, 2000, 700, 1500)]
+    plans = [link.plan(m.size, code_rate=0.5) for m in messages]
+    batch_bits = []
+    send = link.qam.send
+    monkeypatch.setattr(link.qam, "send", lambda coded, *args: batch_bits.append(sum(c.size for c in coded)) or send(coded, *args))
+    monkeypatch.setattr(ldpc_link, "MAX_BATCH_CODED_BITS", 4200)
+    results = link.transmit_many(messages, plans, make_channel("awgn"), 30.0)
+    assert [r.bits.tolist() for r in results] == [m.tolist() for m in messages]
+    assert len(batch_bits) > 1 and sum(batch_bits) == sum(b.n for plan in plans for b in plan)
+    assert all(bits <= 4200 for bits in batch_bits)
+
+
 def test_plan_at_a_code_rate_and_within_a_symbol_budget():
     link = LdpcLink(2)
     assert link.plan(300, code_rate=0.5) == (Block(512, 1024),)
