@@ -36,7 +36,7 @@ holds them side by side; ``deepsc-st bench link`` times both in the same run).
 
 Speed: Sionna's interleaver draws the same permutation for every call of a
 given length (fixed seed), so each length's permutation is made once and
-applied as a NumPy gather (:data:`_PERMUTATIONS_KEPT` lengths kept). It is
+applied as a NumPy gather (the latest kept, up to :data:`_PERMUTATION_BYTES_KEPT`). It is
 made without sorting: Sionna's permutation of n bits is the stable argsort of
 n uniforms drawn statelessly from the seed, whose element i depends on i
 alone, so it is the stable order of a longer draw restricted to the indices
@@ -72,7 +72,9 @@ from channels import Channel
 
 INTERLEAVER_SEED = 512  # fixes the bit permutation; part of the link's definition, like a code's frozen set
 LLR_LIMIT = 1000.0  # |LLR| bound: keeps the noiseless "none" channel's infinite LLRs finite
-_PERMUTATIONS_KEPT = 256  # message lengths whose interleaver permutation is kept
+# Interleaver permutations kept (int32; a 200-utterance cell at the lowest MCS brings ~200 new lengths of ~1 M bits,
+# 4 MB each, and a sweep worker holds one InterleavedQam per QAM order): the oldest go first.
+_PERMUTATION_BYTES_KEPT = 1 << 29
 _DEMAP_BLOCK = 4096  # symbols per block of the demapper's parallel loop
 
 
@@ -259,8 +261,9 @@ class InterleavedQam:
         draw so far, then a filter per length.
         """
         if length not in self._permutations:
-            if len(self._permutations) >= _PERMUTATIONS_KEPT:
-                self._permutations.pop(next(iter(self._permutations)))
+            kept = sum(permutation.nbytes for permutation in self._permutations.values())
+            while self._permutations and kept + 4 * length > _PERMUTATION_BYTES_KEPT:
+                kept -= self._permutations.pop(next(iter(self._permutations))).nbytes
             if length > self._order.size:
                 longest = max(length, 2 * self._order.size)
                 uniforms = tf.random.stateless_uniform([longest], (1337, self.interleaver.seed), minval=0, maxval=1, dtype=tf.float32)
