@@ -262,7 +262,7 @@ class InterleavedQam:
         """
         if length not in self._permutations:
             kept = sum(permutation.nbytes for permutation in self._permutations.values())
-            while self._permutations and kept + 4 * length > _PERMUTATION_BYTES_KEPT:
+            while self._permutations and kept + self._order.itemsize * length > _PERMUTATION_BYTES_KEPT:
                 kept -= self._permutations.pop(next(iter(self._permutations))).nbytes
             if length > self._order.size:
                 longest = max(length, 2 * self._order.size)

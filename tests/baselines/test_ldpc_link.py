@@ -47,7 +47,6 @@ def test_no_bit_errors_at_30_db(channel, bits_per_symbol, rate):
         assert result.bits_per_symbol == pytest.approx(sum(b.k for b in plan) / result.channel_symbols)
 
 
-
 def test_batches_of_consecutive_messages_stay_under_the_limit():
     from baselines.ldpc_link import _batches
 

@@ -53,7 +53,6 @@ def test_greedy_decoding_starts_with_start_and_is_causal():
     assert decoded.shape == (1, 4) and decoded[0, 0] == START
 
 
-
 def test_greedy_decoding_reads_what_the_whole_decoder_would_classify():
     """Classifying only the step's position picks the tokens that argmax over the full logits picks, step by step."""
     model = build_text_model(dataclasses.replace(get_config("text-tiny"), vocabulary_size=30), "awgn")
