@@ -156,9 +156,8 @@ class MaskedChannelRVQ(keras.layers.Layer):
     :meth:`call` returns the quantised latent with a straight-through gradient
     (identity to the encoder) and adds the commitment loss (mean over the
     quantisers used of mean((input - sg(quantised))^2)) with ``add_loss``. In
-    training it uses n quantisers, n drawn uniformly per batch from G (or
-    ``fewest_trained_quantizers``) to N (quantiser dropout), and updates the
-    codebooks of those n; at inference
+    training it uses n quantisers, n drawn uniformly from G..N per batch
+    (quantiser dropout), and updates the codebooks of those n; at inference
     ``num_quantizers`` (default N) selects n.
     """
 
@@ -217,8 +216,7 @@ class MaskedChannelRVQ(keras.layers.Layer):
     def call(self, latent, training=False, num_quantizers=None):
         """Quantised latent [batch, frames, C] (straight-through) of latent [batch, frames, C]."""
         if training:
-            fewest = self.config.fewest_trained_quantizers or self.config.masked_groups
-            used = tf.random.uniform([], fewest, self.config.quantizers + 1, tf.int32)
+            used = tf.random.uniform([], self.config.masked_groups, self.config.quantizers + 1, tf.int32)
             total, _, commitment = self._quantise(latent, self.config.quantizers, used, True)
         else:
             count = self._count(num_quantizers)

@@ -228,9 +228,6 @@ class CodecConfig:
     # codec-small on 40 data/mixed-texts validation utterances (PESQ 1.726 -> 1.901, STOI 0.894 -> 0.894).
     postfilter_sharpening: float = 0.2
     postfilter_expansion: float = 0.2
-    # Quantiser dropout: each training batch uses the first n quantisers, n drawn uniformly from this to
-    # ``quantizers`` (0: from ``masked_groups``, Language-Codec's draw, which serves every bit rate from 3 up).
-    fewest_trained_quantizers: int = 0
     family: str = "codec"  # tells run.json's config apart from the speech and text ones
 
     def __post_init__(self):
@@ -238,8 +235,6 @@ class CodecConfig:
             raise ValueError(f"{self.name}: phase {self.phase!r} is not one of {', '.join(PHASE_RECONSTRUCTIONS)}")
         if self.quantizers < self.masked_groups:
             raise ValueError(f"{self.name}: {self.quantizers} quantisers, fewer than the {self.masked_groups} masked ones")
-        if self.fewest_trained_quantizers and not self.masked_groups <= self.fewest_trained_quantizers <= self.quantizers:
-            raise ValueError(f"{self.name}: fewest_trained_quantizers {self.fewest_trained_quantizers} is not 0 or {self.masked_groups}..{self.quantizers}")
         if (self.n_fft - self.hop) % 2 or self.n_fft < self.hop:
             raise ValueError(f"{self.name}: n_fft {self.n_fft} must be at least the hop {self.hop} and differ from it by an even number")
         if len(self.mel_fft_sizes) != len(self.mel_bins):
@@ -293,7 +288,7 @@ CODEC_PAPER = CodecConfig(
 # 0.72-0.73 on 12 test utterances; the output's correlation with the input
 # at any lag below 0.11), while Griffin-Lim on the true magnitudes gives
 # PESQ 3.14, STOI 0.98 on the same kind of speech.
-CODEC_SMALL = CodecConfig(name="codec-small", phase="griffin-lim", fewest_trained_quantizers=4)
+CODEC_SMALL = CodecConfig(name="codec-small", phase="griffin-lim")
 # For tests: trains in seconds.
 CODEC_TINY = CodecConfig(
     name="codec-tiny", encoder_filters=4, encoder_strides=(4, 5, 8), latent_channels=12,

@@ -60,8 +60,6 @@ def test_inconsistent_configs_are_refused():
         dataclasses.replace(CODEC_TINY, quantizers=2)
     with pytest.raises(ValueError, match="n_fft"):
         dataclasses.replace(CODEC_TINY, n_fft=161)
-    with pytest.raises(ValueError, match="fewest_trained_quantizers"):
-        dataclasses.replace(CODEC_TINY, fewest_trained_quantizers=2)
 
 
 def test_masked_quantisers_see_only_their_channel_third_and_the_fourth_the_residual():
@@ -108,22 +106,6 @@ def test_training_uses_three_to_all_quantisers_with_a_straight_through_gradient(
         output = quantizer(latent, training=True)
     np.testing.assert_allclose(tape.gradient(output, latent).numpy(), 1.0)
     assert quantizer.losses[0].numpy() > 0
-
-
-def test_fewest_trained_quantizers_bounds_the_draw():
-    """As above, with n drawn from 5..6 instead of 3..6."""
-    config = dataclasses.replace(CODEC_TINY, quantizers=6, ema_decay=1.0, dead_code_threshold=0.0, fewest_trained_quantizers=5)
-    quantizer = MaskedChannelRVQ(config)
-    latent = tf.constant(np.random.default_rng(1).standard_normal((2, 20, 12)), tf.float32)
-    for _ in range(30):
-        quantizer(latent, training=True)
-    assert all(codebook.initialised.numpy() == 1 for codebook in quantizer.codebooks)
-    candidates = {count: quantizer.decode(quantizer.encode(latent, count)).numpy() for count in range(1, 7)}
-    used = []
-    for _ in range(20):
-        output = quantizer(latent, training=True).numpy()
-        used += [count for count, expected in candidates.items() if np.allclose(output, expected, atol=1e-5)]
-    assert set(used) == {5, 6} and len(used) == 20
 
 
 def test_kmeans_start_leaves_each_entry_at_the_mean_of_its_vectors():
