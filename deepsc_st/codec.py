@@ -246,6 +246,11 @@ class ResidualUnit(keras.layers.Layer):
         super().__init__(**kwargs)
         self.dilated = keras.layers.Conv1D(channels // 2, 3, dilation_rate=dilation, padding="same")
         self.pointwise = keras.layers.Conv1D(channels, 1)
+        self.channels = channels
+
+    def build(self, input_shape=None):
+        self.dilated.build((None, None, self.channels))
+        self.pointwise.build((None, None, self.channels // 2))
 
     def call(self, x):
         return x + self.pointwise(tf.nn.elu(self.dilated(tf.nn.elu(x))))
@@ -271,6 +276,20 @@ class SEANetEncoder(keras.layers.Layer):
             self.stages.append((units, keras.layers.Conv1D(channels, 2 * stride, strides=stride, padding="same")))
         self.lstms = [keras.layers.LSTM(channels, return_sequences=True) for _ in range(config.encoder_lstm_layers)]
         self.output_conv = keras.layers.Conv1D(config.latent_channels, 7, padding="same")
+        self.filters = config.encoder_filters
+
+    def build(self, input_shape=None):
+        """Create every weight from the shapes alone (input [batch, samples, 1])."""
+        self.input_conv.build((None, None, 1))
+        channels = self.filters
+        for units, downsample in self.stages:
+            for unit in units:
+                unit.build()
+            downsample.build((None, None, channels))
+            channels *= 2
+        for lstm in self.lstms:
+            lstm.build((None, None, channels))
+        self.output_conv.build((None, None, channels))
 
     def call(self, waveform):
         x = self.input_conv(waveform)
@@ -295,9 +314,11 @@ class ConvNeXtBlock(keras.layers.Layer):
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.expand = keras.layers.Dense(hidden, activation="gelu")
         self.project = keras.layers.Dense(dim)
-        self.dim, self.layer_scale = dim, layer_scale
+        self.dim, self.hidden, self.layer_scale = dim, hidden, layer_scale
 
-    def build(self, input_shape):
+    def build(self, input_shape=None):
+        for layer, width in ((self.depthwise, self.dim), (self.norm, self.dim), (self.expand, self.dim), (self.project, self.hidden)):
+            layer.build((None, None, width))
         self.gamma = self.add_weight(shape=(self.dim,), initializer=keras.initializers.Constant(self.layer_scale), name="gamma")
 
     def call(self, x):
@@ -318,6 +339,9 @@ class ISTFTHead(keras.layers.Layer):
         super().__init__(**kwargs)
         self.n_fft, self.hop = n_fft, hop
         self.dense = keras.layers.Dense(n_fft + 2)
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
 
     def call(self, x):
         magnitude, phase = tf.split(self.dense(x), 2, axis=-1)
@@ -342,6 +366,9 @@ class MagnitudeHead(keras.layers.Layer):
         super().__init__(**kwargs)
         self.dense = keras.layers.Dense(n_fft // 2 + 1)
 
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
     def call(self, x):
         return tf.exp(tf.minimum(self.dense(x), math.log(100.0)))
 
@@ -357,6 +384,13 @@ class VocosDecoder(keras.layers.Layer):
         self.blocks = [ConvNeXtBlock(config.decoder_dim, config.decoder_hidden, 1.0 / config.decoder_blocks) for _ in range(config.decoder_blocks)]
         self.output_norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.head = ISTFTHead(config.n_fft, config.hop) if config.phase == "learned" else MagnitudeHead(config.n_fft)
+        self.latent_channels, self.dim = config.latent_channels, config.decoder_dim
+
+    def build(self, input_shape=None):
+        """Create every weight from the shapes alone (input [batch, frames, latent_channels])."""
+        self.embed.build((None, None, self.latent_channels))
+        for layer in (self.input_norm, *self.blocks, self.output_norm, self.head):
+            layer.build((None, None, self.dim))
 
     def call(self, latent):
         x = self.input_norm(self.embed(latent))
@@ -497,7 +531,9 @@ class SpeechCodec(PrebuiltModel):
         return [self.loss_tracker, self.mel_tracker, self.spectrum_tracker, self.commitment_tracker]
 
     def build(self, input_shape=None):
-        """Weights are created by the first eager call (:meth:`build_with_dummy_input`)."""
+        """Create every weight from the layers' shapes alone (an eager forward pass took 0.8 s for ``codec-small``)."""
+        for part in (self.encoder, self.quantizer, self.decoder):
+            part.build()
 
     def latent(self, waveform):
         """Encoder output [batch, ceil(samples / hop), C] of waveform [batch, samples] (zero-padded to whole frames)."""
@@ -566,12 +602,8 @@ class SpeechCodec(PrebuiltModel):
             tracker.update_state(value)
         return {tracker.name: loggable(tracker.result()) for tracker in self.metrics}
 
-    def build_with_dummy_input(self):
-        """Create all weights by running one frame of silence through the model."""
-        self(tf.zeros([1, self.config.hop]))
-        return self
-
-
 def build_codec(config: CodecConfig) -> SpeechCodec:
     """A speech codec with all its weights (codebooks random until its first training batch)."""
-    return SpeechCodec(config).build_with_dummy_input()
+    codec = SpeechCodec(config)
+    codec.build()
+    return codec

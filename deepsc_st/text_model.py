@@ -335,12 +335,15 @@ class DeepSCText(PrebuiltModel):
         memory = self.receive(received)
         batch, length = tf.shape(token_mask)[0], tf.shape(token_mask)[1]
         tokens = tf.concat([tf.fill([batch, 1], START), tf.fill([batch, length - 1], PAD)], axis=1)
-        for step in tf.range(1, length):
+
+        def read_one(step, tokens):
             hidden = self.decoder.hidden(tokens[:, :step], memory, token_mask, training=False)
             logits = self.decoder.classifier(hidden[:, -1:])  # [batch, 1, V]
             best = tf.cast(tf.argmax(logits[:, 0], axis=-1), tf.int32)
-            tokens = tf.where(tf.range(length)[tf.newaxis] == step, best[:, tf.newaxis], tokens)
-        return tokens
+            return step + 1, tf.where(tf.range(length)[tf.newaxis] == step, best[:, tf.newaxis], tokens)
+
+        # An explicit loop (not autograph's conversion of a ``for`` over tf.range), so that a graph of it traces without autograph.
+        return tf.while_loop(lambda step, _: step < length, read_one, (tf.constant(1), tokens))[1]
 
 
 def build_text_model(config: TextConfig, channel: str = "none", snr_db=(8.0, 8.0), block_length: int = DEFAULT_BLOCK_LENGTH, k_factor: float = DEFAULT_K_FACTOR) -> DeepSCText:

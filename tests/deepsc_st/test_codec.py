@@ -166,6 +166,16 @@ def test_encode_decode_shapes_and_lengths(phase):
         codec.encode(waveform, num_quantizers=5)
 
 
+@pytest.mark.parametrize("config", [CODEC_TINY, dataclasses.replace(CODEC_TINY, phase="learned", encoder_lstm_layers=1)], ids=["tiny", "learned-lstm"])
+def test_weights_come_from_the_shapes_and_a_forward_pass_adds_none(config):
+    """build_codec creates every weight without running the model; the first call then finds them all built."""
+    codec = build_codec(config)
+    before = [(v.path, tuple(v.shape)) for v in codec.weights]
+    assert codec.built and all(layer.built for layer in codec._flatten_layers())
+    codec(sweep(0.1)[None])
+    assert [(v.path, tuple(v.shape)) for v in codec.weights] == before
+
+
 def test_small_codec_parameters_and_codes():
     """2,619,913 trainable parameters (the issue's measured SEANet-lite + ConvNeXt 256/768 x 4: about 2.8 M; 2,751,754 with Vocos's ISTFT head)."""
     codec = build_codec(CODEC_SMALL)
