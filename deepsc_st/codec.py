@@ -602,6 +602,7 @@ class SpeechCodec(PrebuiltModel):
             tracker.update_state(value)
         return {tracker.name: loggable(tracker.result()) for tracker in self.metrics}
 
+
 def build_codec(config: CodecConfig) -> SpeechCodec:
     """A speech codec with all its weights (codebooks random until its first training batch)."""
     codec = SpeechCodec(config)
