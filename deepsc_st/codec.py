@@ -246,11 +246,10 @@ class ResidualUnit(keras.layers.Layer):
         super().__init__(**kwargs)
         self.dilated = keras.layers.Conv1D(channels // 2, 3, dilation_rate=dilation, padding="same")
         self.pointwise = keras.layers.Conv1D(channels, 1)
-        self.channels = channels
 
     def build(self, input_shape=None):
-        self.dilated.build((None, None, self.channels))
-        self.pointwise.build((None, None, self.channels // 2))
+        self.dilated.build((None, None, self.pointwise.filters))
+        self.pointwise.build((None, None, self.dilated.filters))
 
     def call(self, x):
         return x + self.pointwise(tf.nn.elu(self.dilated(tf.nn.elu(x))))
@@ -276,12 +275,11 @@ class SEANetEncoder(keras.layers.Layer):
             self.stages.append((units, keras.layers.Conv1D(channels, 2 * stride, strides=stride, padding="same")))
         self.lstms = [keras.layers.LSTM(channels, return_sequences=True) for _ in range(config.encoder_lstm_layers)]
         self.output_conv = keras.layers.Conv1D(config.latent_channels, 7, padding="same")
-        self.filters = config.encoder_filters
 
     def build(self, input_shape=None):
         """Create every weight from the shapes alone (input [batch, samples, 1])."""
         self.input_conv.build((None, None, 1))
-        channels = self.filters
+        channels = self.input_conv.filters
         for units, downsample in self.stages:
             for unit in units:
                 unit.build()
@@ -314,10 +312,10 @@ class ConvNeXtBlock(keras.layers.Layer):
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.expand = keras.layers.Dense(hidden, activation="gelu")
         self.project = keras.layers.Dense(dim)
-        self.dim, self.hidden, self.layer_scale = dim, hidden, layer_scale
+        self.dim, self.layer_scale = dim, layer_scale
 
     def build(self, input_shape=None):
-        for layer, width in ((self.depthwise, self.dim), (self.norm, self.dim), (self.expand, self.dim), (self.project, self.hidden)):
+        for layer, width in ((self.depthwise, self.dim), (self.norm, self.dim), (self.expand, self.dim), (self.project, self.expand.units)):
             layer.build((None, None, width))
         self.gamma = self.add_weight(shape=(self.dim,), initializer=keras.initializers.Constant(self.layer_scale), name="gamma")
 
@@ -384,13 +382,13 @@ class VocosDecoder(keras.layers.Layer):
         self.blocks = [ConvNeXtBlock(config.decoder_dim, config.decoder_hidden, 1.0 / config.decoder_blocks) for _ in range(config.decoder_blocks)]
         self.output_norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.head = ISTFTHead(config.n_fft, config.hop) if config.phase == "learned" else MagnitudeHead(config.n_fft)
-        self.latent_channels, self.dim = config.latent_channels, config.decoder_dim
+        self.latent_channels = config.latent_channels
 
     def build(self, input_shape=None):
         """Create every weight from the shapes alone (input [batch, frames, latent_channels])."""
         self.embed.build((None, None, self.latent_channels))
         for layer in (self.input_norm, *self.blocks, self.output_norm, self.head):
-            layer.build((None, None, self.dim))
+            layer.build((None, None, self.embed.filters))
 
     def call(self, latent):
         x = self.input_norm(self.embed(latent))
