@@ -32,6 +32,7 @@ from baselines.link import CODEC_CODE_K
 from deepsc_st.codec import CODEC_KIND, SpeechCodec
 from deepsc_st.errors import UserError
 from deepsc_st.frontend import SAMPLE_RATE
+from deepsc_st.inference import compiled_graph
 from deepsc_st.model import ASRModel
 from deepsc_st.remember import PerItemMemory
 from deepsc_st.transceiver import ASR_MODEL, RUN_LABELS, ModelKind, Parts, ReceiverSpeech, SystemOption, Transmission
@@ -101,12 +102,9 @@ class CodecTransceiver(ConventionalTransceiver):
             raise UserError(f"--codebooks {self.codebooks}: {codec.config.name} has 1 to {codec.config.quantizers} codebooks")
         self.codec = codec
         self.bits_per_token = int(round(codec.config.bits_per_code))
-        signature = [tf.TensorSpec([None, None], tf.float32)]
-        # Traced as written (no tensor-dependent Python branches at inference): autograph cost about 1.3 s of a transmit.
-        self._encode = tf.function(lambda waveform: codec.encode(waveform, self.codebooks), input_signature=signature, autograph=False)
-        self._decoder_output = tf.function(
-            codec.decoder_output, input_signature=[tf.TensorSpec([None, None, self.codebooks], tf.int32)], autograph=False
-        )
+        codebooks = self.codebooks
+        self._encode = compiled_graph(codec, ("encode", codebooks), lambda waveform: codec.encode(waveform, codebooks), [tf.TensorSpec([None, None], tf.float32)])
+        self._decoder_output = compiled_graph(codec, ("decode", codebooks), codec.decoder_output, [tf.TensorSpec([None, None, codebooks], tf.int32)])
         # Both depend on one utterance's samples or tokens only: a sweep encodes the clean speech once per
         # worker, and decodes tokens that arrived unchanged (error-free cells) once. Two utterances are
         # decoded at a time: one's Griffin-Lim (numpy) runs while the other's decoder (TensorFlow) does.

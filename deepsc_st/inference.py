@@ -73,7 +73,7 @@ def semantic_logits(model: CTCModel, waveforms: list[np.ndarray], batch_size: in
     Their softmax is what DeepSC-ST's channel encoder sends (the semantic
     features); for an ASR-only model they equal :func:`token_logits`.
     """
-    semantic = _compiled(model, "semantic", lambda spectrogram, frames: model.semantic_encoder(spectrogram, frames), FORWARD_SIGNATURE)
+    semantic = compiled_graph(model, "semantic", lambda spectrogram, frames: model.semantic_encoder(spectrogram, frames), FORWARD_SIGNATURE)
     return _in_length_order(waveforms, batch_size, lambda batch: _each_utterance(*semantic(batch["spectrogram"], batch["frames"])))
 
 
@@ -108,7 +108,7 @@ def transmitted_symbols(model: DeepSCST, waveforms: list[np.ndarray], batch_size
     Deterministic at inference and independent of the channel, so a sweep's
     cells can send the same batches (:class:`deepsc_st.transceiver.DeepSCSTTransceiver` remembers them).
     """
-    transmit = _compiled(model, "transmit", lambda spectrogram, frames: model.transmit({"spectrogram": spectrogram, "frames": frames}), FORWARD_SIGNATURE)
+    transmit = compiled_graph(model, "transmit", lambda spectrogram, frames: model.transmit({"spectrogram": spectrogram, "frames": frames}), FORWARD_SIGNATURE)
     return [Sent(*transmit(batch["spectrogram"], batch["frames"])) for batch in spectrogram_batches(waveforms, batch_size)]
 
 
@@ -123,7 +123,7 @@ def received_logits(model: DeepSCST, sent: list[Sent], channel: Channel | None, 
     def reception(symbols, snr):
         return model.receive_over(symbols, channel, None if channel is None else snr)
 
-    receive = _compiled(model, ("receive", key), reception, [tf.TensorSpec([None, None], tf.complex64), tf.TensorSpec([], tf.float32)])
+    receive = compiled_graph(model, ("receive", key), reception, [tf.TensorSpec([None, None], tf.complex64), tf.TensorSpec([], tf.float32)])
     snr = tf.constant(snr_db, tf.float32)
     logits_per_utterance = []
     for batch in sent:
@@ -131,12 +131,13 @@ def received_logits(model: DeepSCST, sent: list[Sent], channel: Channel | None, 
     return logits_per_utterance
 
 
-def _compiled(model, key, function, input_signature):
+def compiled_graph(model, key, function, input_signature):
     """``function`` as one graph for any batch and length (``input_signature``), kept on the model under ``key``: traced once.
 
     The model's Python (loops over layers, no tensor-dependent branches) is
-    traced as written: autograph would cost about 0.3 s more per trace
-    (``transmit``) and change nothing.
+    traced as written: autograph would change nothing and cost time in every
+    ``transmit`` (about 0.3 s per trace of the ASR, 1.3 s for the codec's two
+    graphs, 1.5 s for the DeepSC text link).
     """
     graphs = model.__dict__.setdefault("_compiled_graphs", {})
     if key not in graphs:
@@ -191,7 +192,7 @@ def listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int = BATCH
 
 
 def _listen(model: ASRModel, waveforms: list[np.ndarray], batch_size: int) -> Heard:
-    listening = _compiled(model, "listen", lambda spectrogram, frames: _listening(model, spectrogram, frames), FORWARD_SIGNATURE)
+    listening = compiled_graph(model, "listen", lambda spectrogram, frames: _listening(model, spectrogram, frames), FORWARD_SIGNATURE)
 
     def heard(batch):
         logits, steps, pooled = listening(batch["spectrogram"], batch["frames"])

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from channels import Channel
+from deepsc_st.inference import compiled_graph
 from deepsc_st.text_model import DeepSCText
 from deepsc_st.words import PAD, WordVocabulary
 
@@ -32,17 +33,12 @@ def sentences_of(text: str, max_words: int) -> list[str]:
 def compiled_link(model: DeepSCText, channel: Channel | None):
     """``link(tokens int32 [B, n], snr_db []) -> decoded int32 [B, n]`` as one graph; ``channel`` None: the training channel and SNR range."""
     key = None if channel is None else (channel.name, channel.block_length, channel.k_factor)
-    cache = model.__dict__.setdefault("_compiled_link", {})
-    if key not in cache:
 
-        # Traced as written (no tensor-dependent Python branches): autograph cost about 1.5 s of a transmit.
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.float32)], autograph=False)
-        def link(tokens, snr_db):
-            received = model.over_channel(model.transmit(tokens), channel, None if channel is None else snr_db)
-            return model.greedy_decode(received, tokens != PAD)
+    def link(tokens, snr_db):
+        received = model.over_channel(model.transmit(tokens), channel, None if channel is None else snr_db)
+        return model.greedy_decode(received, tokens != PAD)
 
-        cache[key] = link
-    return cache[key]
+    return compiled_graph(model, ("link", key), link, [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.float32)])
 
 
 def send_texts(
