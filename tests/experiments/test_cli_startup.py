@@ -1,10 +1,12 @@
 """The installed command starts quietly: an error is one line on stderr, whatever TensorFlow prints at start-up."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow  # a fresh process imports TensorFlow (several seconds)
@@ -44,3 +46,17 @@ def test_freed_memory_is_kept_for_the_command_and_its_workers_unless_malloc_is_a
     assert kept.stdout.split() == ["0", str(2**31 - 1)], kept.stderr
     own = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, env={**clean, "MALLOC_MMAP_MAX_": "65536"}, cwd=root)
     assert own.stdout.split() == ["65536", "None"], own.stderr
+
+
+@pytest.mark.skipif(not COMMAND.exists(), reason="needs the project's .venv (make setup)")
+def test_a_finished_command_leaves_its_output_whole_and_exits_zero(tmp_path):
+    """The console command freezes the garbage collector before it exits (``experiments.cli.run``): nothing it wrote is lost."""
+    from deepsc_st.audio import load_audio, write_audio
+
+    clip = tmp_path / "tone.wav"
+    write_audio(clip, 0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32))
+    out = tmp_path / "out.wav"
+    sent = subprocess.run([str(COMMAND), "transmit", str(clip), "--system", "deepsc-st", "--json", "--out-wav", str(out)], capture_output=True, text=True)
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["system"] == "deepsc-st"
+    assert load_audio(out).size > 0
