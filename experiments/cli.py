@@ -108,9 +108,10 @@ def _print_json_or_table(values: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(values, indent=2))
         return
+    width = max((len(key) for key in values), default=0)
     for key, value in values.items():
         if key != "examples":
-            print(f"{key:>28}: {value:.4f}" if isinstance(value, float) else f"{key:>28}: {value}")
+            print(f"{key:>{width}}: {value:.4f}" if isinstance(value, float) else f"{key:>{width}}: {value}")
     for example in values.get("examples", []):
         print(f"\n  {example['id']}\n    sent: {example['reference']}\n    got:  {example['hypothesis']}")
 
