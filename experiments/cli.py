@@ -634,8 +634,8 @@ def run() -> None:
     collection walks them in 0.17 s) lives as long as the process, and at
     exit the interpreter's last collections walk everything the command made
     as well. Both go to the collector's permanent generation (``gc.freeze``):
-    a ``transmit`` of a 5 s clip through the codec takes about 1.1 s less,
-    the same output (``deepsc-st bench transmit``; README, Development).
+    a ``transmit`` of a 5 s clip takes 0.7-1.1 s less, with the same
+    output (``deepsc-st bench transmit``; README, Development).
     Tests call :func:`main`, which leaves the collector alone.
     """
     gc.freeze()
