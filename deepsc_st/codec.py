@@ -284,7 +284,7 @@ class SEANetEncoder(keras.layers.Layer):
             for unit in units:
                 unit.build()
             downsample.build((None, None, channels))
-            channels *= 2
+            channels = downsample.filters
         for lstm in self.lstms:
             lstm.build((None, None, channels))
         self.output_conv.build((None, None, channels))
