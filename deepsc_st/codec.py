@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from deepsc_st.config import CodecConfig
+from deepsc_st.dense import Dense
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
 from deepsc_st.griffin_lim import griffin_lim_waveform
 
@@ -310,8 +311,8 @@ class ConvNeXtBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.depthwise = keras.layers.DepthwiseConv1D(7, padding="same")
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
-        self.expand = keras.layers.Dense(hidden, activation="gelu")
-        self.project = keras.layers.Dense(dim)
+        self.expand = Dense(hidden, activation="gelu")
+        self.project = Dense(dim)
         self.dim, self.layer_scale = dim, layer_scale
 
     def build(self, input_shape=None):
@@ -336,7 +337,7 @@ class ISTFTHead(keras.layers.Layer):
     def __init__(self, n_fft: int, hop: int, **kwargs):
         super().__init__(**kwargs)
         self.n_fft, self.hop = n_fft, hop
-        self.dense = keras.layers.Dense(n_fft + 2)
+        self.dense = Dense(n_fft + 2)
 
     def build(self, input_shape):
         self.dense.build(input_shape)
@@ -362,7 +363,7 @@ class MagnitudeHead(keras.layers.Layer):
 
     def __init__(self, n_fft: int, **kwargs):
         super().__init__(**kwargs)
-        self.dense = keras.layers.Dense(n_fft // 2 + 1)
+        self.dense = Dense(n_fft // 2 + 1)
 
     def build(self, input_shape):
         self.dense.build(input_shape)

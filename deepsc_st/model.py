@@ -14,6 +14,7 @@ import tensorflow as tf
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.bidirectional_gru import bidirectional_gru
 from deepsc_st.config import ModelConfig
+from deepsc_st.dense import Dense
 from deepsc_st import distribute
 from deepsc_st.frontend import NUM_BINS
 from deepsc_st.tokens import BLANK_INDEX, NUM_CLASSES
@@ -65,7 +66,7 @@ class SemanticEncoder(keras.layers.Layer):
             for _ in range(config.gru_layers)
         ]
         self.recurrent_dropout = keras.layers.Dropout(config.gru_dropout)
-        self.classifier = keras.layers.Dense(NUM_CLASSES)
+        self.classifier = Dense(NUM_CLASSES)
 
     def build(self, spectrogram_shape=(None, None, NUM_BINS)):
         """Create every weight from the shapes alone: [batch, frames, 161] in."""
@@ -122,8 +123,8 @@ class ChannelEncoder(keras.layers.Layer):
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(**kwargs)
         *hidden, last = config.channel_encoder_units
-        self.dense_layers = [keras.layers.Dense(units, activation="relu6") for units in hidden]
-        self.dense_layers.append(keras.layers.Dense(last))
+        self.dense_layers = [Dense(units, activation="relu6") for units in hidden]
+        self.dense_layers.append(Dense(last))
         self.symbols_per_step = config.symbols_per_step
 
     def build(self, features_shape=(None, None, NUM_CLASSES)):
@@ -143,8 +144,8 @@ class ChannelDecoder(keras.layers.Layer):
 
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(**kwargs)
-        self.dense_layers = [keras.layers.Dense(units, activation="relu6") for units in config.channel_decoder_units]
-        self.dense_layers.append(keras.layers.Dense(NUM_CLASSES))
+        self.dense_layers = [Dense(units, activation="relu6") for units in config.channel_decoder_units]
+        self.dense_layers.append(Dense(NUM_CLASSES))
         self.reals_per_step = 2 * config.symbols_per_step
 
     def build(self, symbols_shape=None):

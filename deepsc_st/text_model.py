@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import TextConfig
+from deepsc_st.dense import Dense
 from deepsc_st.model import build_dense_stack
 from deepsc_st.words import PAD, START
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
@@ -51,8 +52,8 @@ class MultiHeadAttention(keras.layers.Layer):
     def __init__(self, units: int, heads: int, **kwargs):
         super().__init__(**kwargs)
         self.units, self.heads = units, heads
-        self.query, self.key, self.value = (keras.layers.Dense(units, use_bias=False) for _ in range(3))
-        self.output_projection = keras.layers.Dense(units)
+        self.query, self.key, self.value = (Dense(units, use_bias=False) for _ in range(3))
+        self.output_projection = Dense(units)
 
     def build(self, queries_shape=None):
         for dense in (self.query, self.key, self.value, self.output_projection):
@@ -75,7 +76,7 @@ class FeedForward(keras.layers.Layer):
 
     def __init__(self, units: int | None, model_units: int, **kwargs):
         super().__init__(**kwargs)
-        self.dense_layers = [] if units is None else [keras.layers.Dense(units, activation="relu"), keras.layers.Dense(model_units)]
+        self.dense_layers = [] if units is None else [Dense(units, activation="relu"), Dense(model_units)]
         self.model_units = model_units
 
     def build(self, x_shape=None):
@@ -164,7 +165,7 @@ class TextDecoder(keras.layers.Layer):
             for _ in range(config.decoder_layers)
         ]
         self.shared = embedding is not None
-        self.classifier = SharedClassifier(embedding) if self.shared else keras.layers.Dense(config.vocabulary_size)
+        self.classifier = SharedClassifier(embedding) if self.shared else Dense(config.vocabulary_size)
         self.units = config.model_units
 
     def build(self, previous_shape=None):
@@ -217,7 +218,7 @@ class TextChannelEncoder(keras.layers.Layer):
     def __init__(self, config: TextConfig, **kwargs):
         super().__init__(**kwargs)
         *hidden, last = config.channel_encoder_units
-        self.dense_layers = [keras.layers.Dense(units, activation="relu") for units in hidden] + [keras.layers.Dense(last)]
+        self.dense_layers = [Dense(units, activation="relu") for units in hidden] + [Dense(last)]
         self.symbols_per_token = config.symbols_per_token
         self.units = config.model_units
 
@@ -237,9 +238,9 @@ class TextChannelDecoder(keras.layers.Layer):
     def __init__(self, config: TextConfig, **kwargs):
         super().__init__(**kwargs)
         outer, inner = config.channel_decoder_units
-        self.first = keras.layers.Dense(outer, activation="relu")
-        self.hidden = keras.layers.Dense(inner, activation="relu")
-        self.last = keras.layers.Dense(outer)
+        self.first = Dense(outer, activation="relu")
+        self.hidden = Dense(inner, activation="relu")
+        self.last = Dense(outer)
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.reals_per_token = 2 * config.symbols_per_token
 
