@@ -26,7 +26,7 @@ class Dense(keras.layers.Dense):
     def call(self, inputs, training=None):
         if len(inputs.shape) <= 2:
             return super().call(inputs, training=training)
-        rows = tf.reshape(inputs, [-1, inputs.shape[-1]])
+        rows = tf.reshape(inputs, [-1, self.kernel.shape[0]])
         x = tf.reshape(keras.ops.matmul(rows, self.kernel), tf.concat([tf.shape(inputs)[:-1], [self.units]], axis=0))
         x.set_shape(inputs.shape[:-1] + [self.units])
         if self.bias is not None:
