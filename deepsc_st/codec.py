@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from deepsc_st.config import CodecConfig
-from deepsc_st.dense import Dense
+from deepsc_st.dense import Dense, sequence_norm
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
 from deepsc_st.griffin_lim import griffin_lim_waveform
 
@@ -310,7 +310,7 @@ class ConvNeXtBlock(keras.layers.Layer):
     def __init__(self, dim: int, hidden: int, layer_scale: float, **kwargs):
         super().__init__(**kwargs)
         self.depthwise = keras.layers.DepthwiseConv1D(7, padding="same")
-        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.norm = sequence_norm()
         self.expand = Dense(hidden, activation="gelu")
         self.project = Dense(dim)
         self.dim, self.layer_scale = dim, layer_scale
@@ -379,9 +379,9 @@ class VocosDecoder(keras.layers.Layer):
     def __init__(self, config: CodecConfig, **kwargs):
         super().__init__(**kwargs)
         self.embed = keras.layers.Conv1D(config.decoder_dim, 7, padding="same")
-        self.input_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.input_norm = sequence_norm()
         self.blocks = [ConvNeXtBlock(config.decoder_dim, config.decoder_hidden, 1.0 / config.decoder_blocks) for _ in range(config.decoder_blocks)]
-        self.output_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.output_norm = sequence_norm()
         self.head = ISTFTHead(config.n_fft, config.hop) if config.phase == "learned" else MagnitudeHead(config.n_fft)
         self.latent_channels = config.latent_channels
 

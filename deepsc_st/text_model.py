@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from channels import DEFAULT_BLOCK_LENGTH, DEFAULT_K_FACTOR, Channel, complex_to_real, normalize_power, real_to_complex
 from deepsc_st.config import TextConfig
-from deepsc_st.dense import Dense
+from deepsc_st.dense import Dense, sequence_norm
 from deepsc_st.model import build_dense_stack
 from deepsc_st.words import PAD, START
 from deepsc_st.distribute import PrebuiltModel, loggable, replica_share
@@ -59,16 +59,25 @@ class MultiHeadAttention(keras.layers.Layer):
         for dense in (self.query, self.key, self.value, self.output_projection):
             dense.build((None, None, self.units))
 
-    def _split(self, x):
-        batch, length = tf.shape(x)[0], tf.shape(x)[1]
-        return tf.transpose(tf.reshape(x, [batch, length, self.heads, self.units // self.heads]), [0, 2, 1, 3])
+    def _rows_and_heads(self, x):
+        """x [batch, n, units] -> (x as rows [batch x n, units], the shape [batch, n, heads, units / heads] of its projections' heads)."""
+        return tf.reshape(x, [-1, self.units]), tf.concat([tf.shape(x)[:2], [self.heads, self.units // self.heads]], axis=0)
+
+    @staticmethod
+    def _split(rows, heads_shape):
+        """A projection's rows [batch x n, units] -> [batch, heads, n, units / heads]."""
+        return tf.transpose(tf.reshape(rows, heads_shape), [0, 2, 1, 3])
 
     def call(self, queries, keys, mask):
-        q, k, v = self._split(self.query(queries)), self._split(self.key(keys)), self._split(self.value(keys))
+        # The projections run on rows (one MatMul each, as on [batch, n, units]); self-attention flattens its input once.
+        query_rows, query_heads = self._rows_and_heads(queries)
+        key_rows, key_heads = (query_rows, query_heads) if keys is queries else self._rows_and_heads(keys)
+        q = self._split(self.query(query_rows), query_heads)
+        k, v = self._split(self.key(key_rows), key_heads), self._split(self.value(key_rows), key_heads)
         scores = tf.matmul(q, k, transpose_b=True) / tf.sqrt(float(self.units // self.heads))
         scores = tf.where(mask, scores, -1e9)
         attended = tf.transpose(tf.matmul(tf.nn.softmax(scores, axis=-1), v), [0, 2, 1, 3])
-        return self.output_projection(tf.reshape(attended, [tf.shape(queries)[0], -1, self.units]))
+        return self.output_projection(tf.reshape(attended, tf.shape(queries)))
 
 
 class FeedForward(keras.layers.Layer):
@@ -94,7 +103,7 @@ class ResidualNorm(keras.layers.Layer):
     def __init__(self, dropout: float, **kwargs):
         super().__init__(**kwargs)
         self.dropout = keras.layers.Dropout(dropout)
-        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.norm = sequence_norm()
 
     def build(self, x_shape):
         self.norm.build(x_shape)
@@ -241,7 +250,7 @@ class TextChannelDecoder(keras.layers.Layer):
         self.first = Dense(outer, activation="relu")
         self.hidden = Dense(inner, activation="relu")
         self.last = Dense(outer)
-        self.norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.norm = sequence_norm()
         self.reals_per_token = 2 * config.symbols_per_token
 
     def build(self, symbols_shape=None):

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from deepsc_st.dense import Dense
+from deepsc_st.dense import Dense, sequence_norm
 
 
 def _pair(units, activation, use_bias=True):
@@ -58,3 +58,19 @@ def test_weights_files_keep_keras_paths(tmp_path):
     keras_stack.save_weights(tmp_path / "keras.weights.h5")
     project_stack.load_weights(tmp_path / "keras.weights.h5")
     np.testing.assert_array_equal(project_stack(x).numpy(), keras_stack(x).numpy())
+
+
+def test_sequence_norm_is_keras_layer_norm_without_reshaping_its_weights():
+    reference, norm = keras.layers.LayerNormalization(epsilon=1e-6), sequence_norm()
+    for layer in (reference, norm):
+        layer.build((None, None, 12))
+    rng = np.random.default_rng(4)
+    norm.set_weights([rng.standard_normal(w.shape).astype(np.float32) for w in reference.get_weights()])
+    reference.set_weights(norm.get_weights())
+    spec = tf.TensorSpec([None, None, 12], tf.float32)
+    reference_graph, norm_graph = (tf.function(layer.__call__).get_concrete_function(spec) for layer in (reference, norm))
+    x = tf.constant(rng.standard_normal((2, 9, 12)).astype(np.float32) * 3 + 1)
+
+    np.testing.assert_array_equal(norm_graph(x).numpy(), reference_graph(x).numpy())
+    assert "Reshape" in {node.op for node in reference_graph.graph.as_graph_def().node}
+    assert "Reshape" not in {node.op for node in norm_graph.graph.as_graph_def().node}

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from channels import make_channel
 from deepsc_st.config import TEXT_CONFIGS, config_from_dict, get_config
-from deepsc_st.text_model import build_text_model, sinusoidal_positions
+from deepsc_st.text_model import MultiHeadAttention, build_text_model, sinusoidal_positions
 from deepsc_st.words import END, PAD, START
 
 
@@ -73,3 +73,42 @@ def test_positions_are_sines_and_cosines():
     np.testing.assert_allclose(table[:, 0], np.sin(np.arange(5)), rtol=1e-6)
     np.testing.assert_allclose(table[:, 1], np.cos(np.arange(5)), rtol=1e-6)
     np.testing.assert_allclose(table[:, 2], np.sin(np.arange(5) / 100.0), rtol=1e-6)
+
+
+def _attention_as_written_before(layer: MultiHeadAttention, queries, keys, mask):
+    """The layer's arithmetic as it was before the projections ran on rows: each projection on [batch, n, units]."""
+    def split(x):
+        batch, length = tf.shape(x)[0], tf.shape(x)[1]
+        return tf.transpose(tf.reshape(x, [batch, length, layer.heads, layer.units // layer.heads]), [0, 2, 1, 3])
+
+    q, k, v = split(layer.query(queries)), split(layer.key(keys)), split(layer.value(keys))
+    scores = tf.where(mask, tf.matmul(q, k, transpose_b=True) / tf.sqrt(float(layer.units // layer.heads)), -1e9)
+    attended = tf.transpose(tf.matmul(tf.nn.softmax(scores, axis=-1), v), [0, 2, 1, 3])
+    return layer.output_projection(tf.reshape(attended, [tf.shape(queries)[0], -1, layer.units]))
+
+
+def test_attention_on_rows_is_bit_identical_to_projecting_each_sequence_and_right_against_numpy():
+    layer = MultiHeadAttention(16, 4)
+    layer.build()
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 0.3 for w in layer.get_weights()])
+    queries = tf.constant(rng.standard_normal((3, 5, 16)).astype(np.float32))
+    keys = tf.constant(rng.standard_normal((3, 7, 16)).astype(np.float32))
+    mask = tf.constant(rng.random((3, 1, 1, 7)) > 0.3) | tf.one_hot([0], 7, on_value=True, off_value=False, dtype=tf.bool)
+    spec = [tf.TensorSpec([None, None, 16]), tf.TensorSpec([None, None, 16]), tf.TensorSpec([None, 1, 1, None], tf.bool)]
+    now = tf.function(layer.call, input_signature=spec).get_concrete_function()
+    before = tf.function(lambda q, k, m: _attention_as_written_before(layer, q, k, m), input_signature=spec).get_concrete_function()
+
+    for q, k in ((queries, keys), (queries, queries)):
+        m = mask if k is keys else tf.ones([3, 1, 1, 5], tf.bool)
+        np.testing.assert_array_equal(now(q, k, m).numpy(), before(q, k, m).numpy())
+    assert len(now.graph.as_graph_def().node) < 0.7 * len(before.graph.as_graph_def().node)
+
+    wq, wk, wv, wo, bo = layer.get_weights()
+    heads = lambda x: x.reshape(x.shape[0], x.shape[1], 4, 4).transpose(0, 2, 1, 3)
+    q, k, v = heads(queries.numpy() @ wq), heads(keys.numpy() @ wk), heads(keys.numpy() @ wv)
+    scores = np.where(mask.numpy(), q @ k.transpose(0, 1, 3, 2) / 2.0, -1e9)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    attended = (weights / weights.sum(-1, keepdims=True)) @ v
+    expected = attended.transpose(0, 2, 1, 3).reshape(3, 5, 16) @ wo + bo
+    np.testing.assert_allclose(layer(queries, keys, mask).numpy(), expected, rtol=1e-4, atol=1e-4)
