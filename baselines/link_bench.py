@@ -11,7 +11,7 @@ Links: the paper's (polar N = 512 rate 5/8, fast SCL list 4, 64-QAM) and
 the 5G NR LDPC link at a high and a low MCS (what ``--link adaptive`` uses at
 high and low SNR).
 
-The links demap one QAM axis at a time (:func:`baselines.interleaved_qam.demap_axes`)
+The links demap one QAM axis at a time (:func:`baselines.axis_demapper.demap_axes`)
 and polar-encode on packed bits (:class:`baselines.polar_encoder.FastPolarEncoder`);
 the same run also times the library paths they replace on the paper link's
 codewords and symbols (Sionna's QAM demapper, Sionna's ``PolarEncoder``) and
@@ -28,7 +28,7 @@ import tensorflow as tf
 from sionna.phy.fec.polar import PolarEncoder
 from sionna.phy.mapping import Demapper
 
-from baselines.interleaved_qam import demap_axes
+from baselines.axis_demapper import demap_axes
 from baselines.ldpc_link import LdpcLink
 from baselines.link import CODE_K, DigitalLink
 from baselines.nr_mcs import mcs_table

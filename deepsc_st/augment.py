@@ -31,7 +31,6 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.signal
 import soxr
 
 from deepsc_st.frontend import FRAME_LENGTH, SAMPLE_RATE
@@ -111,6 +110,8 @@ def warp_frequencies(waveform: np.ndarray, factor: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _telephone_filter() -> np.ndarray:
+    import scipy.signal  # here and in WaveformAugmenter, not at the top: only training augments (a transmit need not load it)
+
     return scipy.signal.butter(4, TELEPHONE_BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")
 
 
@@ -123,6 +124,8 @@ class WaveformAugmenter:
 
     def __call__(self, waveform: np.ndarray, rng: np.random.Generator, min_samples: int = 0) -> np.ndarray:
         """The augmented float32 [m] waveform; a speed-up never takes it below ``min_samples`` samples."""
+        import scipy.signal
+
         settings = self.augmentation
         audio = np.asarray(waveform, np.float64)
         if rng.random() < settings.speed_probability:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 MOMENTUM = 0.99  # librosa's default
 TINY = np.finfo(np.float32).tiny
@@ -35,7 +34,9 @@ def griffin_lim_waveform(magnitudes: np.ndarray, length: int, n_fft: int, hop: i
     1 / r): the same samples as the complex expressions, bit for bit, in about three quarters of the time."""
     frames = magnitudes.shape[0]
     magnitudes = np.asarray(magnitudes, np.float32)
-    window = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    from scipy.signal import get_window  # here, not at the top: a transmit through another system does not load it (0.06 s)
+
+    window = get_window("hann", n_fft, fftbins=True).astype(np.float32)
     half = n_fft // 2
     inverse_norm = 1 / np.maximum(_overlap_add(np.tile(window**2, (frames, 1)), hop), TINY)
     padded = np.zeros(length + 2 * half, np.float32)

@@ -14,7 +14,6 @@ import unicodedata
 from typing import NamedTuple
 
 import numpy as np
-from num2words import num2words
 
 TOKENS = [" "] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["'"]
 BLANK_INDEX = len(TOKENS)  # 28
@@ -45,6 +44,8 @@ _NUMBER = re.compile(r"([$£€]?)(\d[\d,]*(?:\.\d+)?)(st|nd|rd|th|s)?(%?)", re.
 
 
 def _spell_number(match: re.Match) -> str:
+    from num2words import num2words  # here, not at the top: only text with digits needs it
+
     currency, digits, suffix = match.group(1), match.group(2).replace(",", ""), (match.group(3) or "").lower()
     if suffix in ("st", "nd", "rd", "th") and "." not in digits:
         words = num2words(int(digits), to="ordinal")
