@@ -6,8 +6,13 @@ transformer of Xie et al. (:mod:`deepsc_st.text_model`) sends the text as
 learned channel symbols, 8 complex symbols per word token (START and END
 included); the receiver decodes the text greedily and speaks it in the
 sender's voice (``receiver_speech``: synthesised). Words outside the DeepSC
-vocabulary, misrecognised ones included, go as UNK and come back as nothing
-(``--unknown-words unk``, the paper's rule and the default); with
+vocabulary, misrecognised ones included, go as UNK (``--unknown-words unk``,
+the paper's rule and the default). The receiver would render UNK as nothing,
+but the shipped text model never saw UNK in training (its sentences hold
+vocabulary words only) and decodes it as some vocabulary word: on
+``data/synth``'s test split at AWGN 20 dB, 833 of the ASR's 4,719 words
+were outside the vocabulary and all 4,719 came back as words (SR+DeepSC CER
+0.279; 0.263 with those words left out before sending). With
 ``--unknown-words nearest`` the transmitter sends the nearest vocabulary word
 in edit distance instead (:meth:`deepsc_st.words.WordVocabulary.nearest_known`).
 

@@ -343,7 +343,7 @@ def _text_rows(facts: dict, rows: list[dict]) -> list[str]:
         f"## Measured (seed {CARD_SEED}; greedy decoding; ASR in front: `{front}`)",
         "Input `text`: the test transcripts through the DeepSC text link alone. Input `speech`: the ASR alone "
         "(channel none), then SR+DeepSC end to end with each `--unknown-words` policy: a recognised word outside the "
-        "vocabulary goes as UNK and comes back as nothing (unk), or goes as the nearest vocabulary word in edit distance (nearest). "
+        "vocabulary goes as UNK (unk; UNK decodes to nothing, but a model that never saw it in training decodes a vocabulary word there), or goes as the nearest vocabulary word in edit distance (nearest). "
         "Symbols are sent per word token (START and END included); *padded* is what padding every sentence "
         "to the model's sentence length would cost, as the published code does.",
         ["split", "input", "system", "unknown words", "channel", "SNR (dB)", "CER", "WER", "BLEU-1", "utterances", "symbols / 16,000 samples", "padded"],

@@ -46,7 +46,8 @@ def send_texts(
 ) -> list[tuple[str, int]]:
     """(received text, complex channel symbols sent) per text, over ``channel`` at Es/N0 ``snr_db`` dB.
 
-    Words outside ``vocabulary`` go as UNK and come back as nothing.
+    Words outside ``vocabulary`` go as UNK; what comes back is whatever the model decodes there (the shipped
+    ``sr-deepsc-small`` never saw UNK in training and decodes a vocabulary word: :mod:`baselines.sr_deepsc_transceiver`).
     """
     max_words = model.config.max_tokens - 2
     pieces = [(index, sentence) for index, text in enumerate(texts) for sentence in sentences_of(text, max_words)]

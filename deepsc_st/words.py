@@ -2,8 +2,9 @@
 
 The layout of the published DeepSC code. Text is the project's normalised
 text (:mod:`deepsc_st.tokens`: lower-case words separated by single spaces);
-a word outside the vocabulary becomes UNK and the receiver renders UNK as
-nothing, so it counts as an error. :meth:`WordVocabulary.nearest_known`
+a word outside the vocabulary becomes UNK, and UNK decodes to nothing (a
+receiver that outputs UNK loses the word; the shipped text model outputs a
+vocabulary word there instead, :mod:`baselines.sr_deepsc_transceiver`). :meth:`WordVocabulary.nearest_known`
 is the alternative a transmitter can apply first: each such word becomes the
 vocabulary word nearest to it in edit distance.
 

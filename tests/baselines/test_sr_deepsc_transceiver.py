@@ -28,7 +28,7 @@ def test_text_link_alone_and_out_of_vocabulary_words(sentence_asr_run, text_run,
     texts = [u.text for u in read_utterances(espeak_corpus, "train")[:3]]
     sent = system.transmit_text(texts + ["the zebra sat", ""], make_channel("awgn"), 30.0)
     assert [s.text for s in sent[:3]] == texts
-    assert "zebra" not in sent[3].text  # unknown words come back as nothing
+    assert "zebra" not in sent[3].text  # an unknown word goes as UNK
     assert sent[3].channel_symbols == 5 * 8 and (sent[4].text, sent[4].channel_symbols) == ("", 0)
 
 
