@@ -10,7 +10,7 @@ vocabulary, misrecognised ones included, go as UNK (``--unknown-words unk``,
 the paper's rule and the default). The receiver would render UNK as nothing,
 but the shipped text model never saw UNK in training (its sentences hold
 vocabulary words only) and decodes it as some vocabulary word: on
-``data/synth``'s test split at AWGN 20 dB, 833 of the ASR's 4,719 words
+``data/synth``'s test split at AWGN 20 dB behind the default ASR, 833 of its 4,719 words
 were outside the vocabulary and all 4,719 came back as words (SR+DeepSC CER
 0.279; 0.263 with those words left out before sending). With
 ``--unknown-words nearest`` the transmitter sends the nearest vocabulary word
