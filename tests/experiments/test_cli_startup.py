@@ -60,3 +60,12 @@ def test_a_finished_command_leaves_its_output_whole_and_exits_zero(tmp_path):
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout)["system"] == "deepsc-st"
     assert load_audio(out).size > 0
+
+
+def test_the_command_starts_without_the_libraries_only_some_systems_use():
+    """numba (the links' demapper), scipy.signal (Griffin-Lim, augmentation) and num2words (numbers in text) load
+    where they are used: a transmit through deepsc-st or sr-deepsc needs none of them (about 0.2 s of imports)."""
+    show = "import sys, experiments.cli; print(' '.join(m for m in ('numba', 'scipy.signal', 'num2words') if m in sys.modules))"
+    started = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == ""
