@@ -34,7 +34,7 @@ from deepsc_st.text_model import DeepSCText, build_text_model
 RUN_FILE = "run.json"
 STATE_FILE = "state.json"
 MODEL_WEIGHTS = "model.weights.h5"
-RUN_VERSION = 5  # of run.json
+RUN_VERSION = 6  # of run.json
 
 
 def migrate_run(run: dict) -> dict:
@@ -65,6 +65,9 @@ def migrate_run(run: dict) -> dict:
     if run["version"] == 4:  # before speech runs could warp their spectrograms' frequency axis
         run.setdefault("vtlp", False)
         run["version"] = 5
+    if run["version"] == 5:  # before text runs could replace words by UNK
+        run.setdefault("unk_words", 0.0)
+        run["version"] = 6
     if run["version"] != RUN_VERSION:
         raise UserError(f"run.json version {run['version']} is newer than this deepsc-st reads ({RUN_VERSION}); update deepsc-st")
     return run

@@ -23,7 +23,7 @@ from deepsc_st.data import read_utterances
 from deepsc_st.errors import UserError
 from deepsc_st.metrics import character_error_rate
 from deepsc_st.text_link import send_texts
-from deepsc_st.words import PAD, SPECIAL_TOKENS, VOCABULARY_FILE, WordVocabulary
+from deepsc_st.words import PAD, SPECIAL_TOKENS, UNK, VOCABULARY_FILE, WordVocabulary
 
 
 def unspoken_sentences(data_dir) -> list[str]:
@@ -74,28 +74,34 @@ def sentence_tokens(vocabulary: WordVocabulary, texts, max_tokens: int) -> list[
     return kept
 
 
-def with_random_words(tokens, fraction: float, vocabulary_size: int, seed):
+def with_random_words(tokens, fraction: float, vocabulary_size: int, seed, unknown_fraction: float = 0.0):
     """``tokens`` int32 [n] (START ... END) with each word replaced, with probability ``fraction``, by a word drawn
-    uniformly from the vocabulary's words (ids after the special tokens); ``seed``: int32 [2], stateless."""
+    uniformly from the vocabulary's words (ids after the special tokens), then, with probability
+    ``unknown_fraction``, by UNK; ``seed``: int32 [2], stateless (the UNK draw has its own stream, folded in)."""
     words = tokens[1:-1]
     draw, pick = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     replaced = tf.random.stateless_uniform(tf.shape(words), draw) < fraction
     drawn = tf.random.stateless_uniform(tf.shape(words), pick, minval=len(SPECIAL_TOKENS), maxval=vocabulary_size, dtype=tf.int32)
-    return tf.concat([tokens[:1], tf.where(replaced, drawn, words), tokens[-1:]], axis=0)
+    words = tf.where(replaced, drawn, words)
+    if unknown_fraction:
+        unknown = tf.random.stateless_uniform(tf.shape(words), tf.random.experimental.stateless_fold_in(seed, 1)) < unknown_fraction
+        words = tf.where(unknown, UNK, words)
+    return tf.concat([tokens[:1], words, tokens[-1:]], axis=0)
 
 
 def token_batches(
-    sentences: list[list[int]], batch_size: int, seed: int | None = None, random_words: float = 0.0, vocabulary_size: int | None = None
+    sentences: list[list[int]], batch_size: int, seed: int | None = None, random_words: float = 0.0, vocabulary_size: int | None = None,
+    unk_words: float = 0.0,
 ) -> tf.data.Dataset:
     """int32 [batch, longest] PAD-padded batches; shuffled anew each epoch when ``seed`` is given, and then with
-    ``random_words`` of the words replaced anew each epoch (:func:`with_random_words`)."""
+    ``random_words`` of the words replaced by vocabulary words and ``unk_words`` by UNK anew each epoch (:func:`with_random_words`)."""
     dataset = tf.data.Dataset.from_generator(lambda: iter(sentences), output_signature=tf.TensorSpec([None], tf.int32))
     if seed is not None:
         dataset = dataset.shuffle(len(sentences), seed=seed, reshuffle_each_iteration=True)
-        if random_words:  # a seed per (epoch, sentence): the epoch's counter restarts with the shuffle
+        if random_words or unk_words:  # a seed per (epoch, sentence): the epoch's counter restarts with the shuffle
             seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
             dataset = tf.data.Dataset.zip(dataset, seeds).map(
-                lambda tokens, pair: with_random_words(tokens, random_words, vocabulary_size, tf.cast(pair % 2**31, tf.int32))
+                lambda tokens, pair: with_random_words(tokens, random_words, vocabulary_size, tf.cast(pair % 2**31, tf.int32), unk_words)
             )
     dataset = dataset.padded_batch(batch_size, padding_values=PAD)
     return dataset.apply(tf.data.experimental.assert_cardinality(math.ceil(len(sentences) / batch_size))).prefetch(tf.data.AUTOTUNE)
@@ -132,7 +138,7 @@ def text_training_data(settings, vocabulary: WordVocabulary) -> TextTrainingData
     references = [text for text in references if len(text.split()) + 2 <= max_tokens]
     validation = sentence_tokens(vocabulary, references, max_tokens)
     return TextTrainingData(
-        train_batches=token_batches(train, settings.batch_size, settings.seed, settings.random_words, len(vocabulary)),
+        train_batches=token_batches(train, settings.batch_size, settings.seed, settings.random_words, len(vocabulary), settings.unk_words),
         validation_batches=token_batches(validation, settings.batch_size),
         batches_per_epoch=math.ceil(len(train) / settings.batch_size),
         validation=ValidationTextCER(vocabulary, references),

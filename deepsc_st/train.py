@@ -103,6 +103,10 @@ class TrainingSettings:
         0.0, "text configs: replace this fraction of each training sentence's words by words drawn uniformly from the vocabulary, "
         "anew each epoch (the link must carry any word in any context, not recall sentences)", render=lambda f: f"{f:g}",
     )
+    unk_words: float = setting(
+        0.0, "text configs: replace this fraction of each training sentence's words by UNK (after --random-words), anew each "
+        "epoch, so that a word outside the vocabulary comes back as nothing instead of as some other word", render=lambda f: f"{f:g}",
+    )
 
     def __post_init__(self):
         self.snr_db = tuple(float(value) for value in self.snr_db)
@@ -230,7 +234,7 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         raise UserError(f"--config {settings.config.name} trains the DeepSC text transceiver on transcripts; it takes no {', '.join(refused)}")
     if codec:
         given = {
-            "--unspoken-text": settings.unspoken_text, "--random-words": settings.random_words,
+            "--unspoken-text": settings.unspoken_text, "--random-words": settings.random_words, "--unk-words": settings.unk_words,
             "--channel": settings.channel != "none", "--strategy": strategy != "none",
         }
         refused += [flag for flag, value in given.items() if value]
@@ -238,11 +242,13 @@ def train(settings: TrainingSettings, run_dir, resume: bool = False, progress: b
         raise UserError(f"--config {settings.config.name} trains the speech codec on waveforms in one process; it takes no {', '.join(refused)}")
     if text:
         vocabulary, settings = run_vocabulary(settings, run_dir)
-    elif settings.unspoken_text or settings.random_words:
-        flag = "--unspoken-text adds sentences to" if settings.unspoken_text else "--random-words changes the sentences of"
+    elif settings.unspoken_text or settings.random_words or settings.unk_words:
+        changing = "--random-words" if settings.random_words else "--unk-words"
+        flag = "--unspoken-text adds sentences to" if settings.unspoken_text else f"{changing} changes the sentences of"
         raise UserError(f"{flag} a text run (--config text-...); a speech run needs their speech")
-    if not 0.0 <= settings.random_words <= 1.0:
-        raise UserError(f"--random-words {settings.random_words:g}: a fraction of the words, from 0 to 1")
+    for flag, fraction in (("--random-words", settings.random_words), ("--unk-words", settings.unk_words)):
+        if not 0.0 <= fraction <= 1.0:
+            raise UserError(f"{flag} {fraction:g}: a fraction of the words, from 0 to 1")
     run = json.loads(json.dumps(settings.to_run()))  # tuples -> lists, as stored in run.json
     state = {}
     if (run_dir / checkpoint.RUN_FILE).is_file():

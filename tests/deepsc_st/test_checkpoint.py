@@ -43,6 +43,11 @@ def test_version_3_runs_drew_no_random_words():
     assert migrate_run(version_3)["random_words"] == 0.0 and migrate_run(version_3)["version"] == RUN_VERSION
 
 
+def test_version_5_runs_replaced_no_words_by_unk():
+    version_5 = {key: value for key, value in migrate_run(V1_COSINE_RUN).items() if key != "unk_words"} | {"version": 5}
+    assert migrate_run(version_5)["unk_words"] == 0.0 and migrate_run(version_5)["version"] == RUN_VERSION
+
+
 def test_version_4_runs_warped_no_spectrograms():
     version_4 = {key: value for key, value in migrate_run(V1_COSINE_RUN).items() if key != "vtlp"} | {"version": 4}
     assert migrate_run(version_4)["vtlp"] is False and migrate_run(version_4)["version"] == RUN_VERSION

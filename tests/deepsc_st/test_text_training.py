@@ -73,6 +73,22 @@ def test_random_words_replace_a_fraction_of_the_words_anew_each_epoch_under_the_
     assert np.array_equal(np.concatenate(list(token_batches(sentences, 25))), np.array(sentences))  # off without a seed
 
 
+def test_unk_words_replace_a_fraction_of_the_words_by_unk_and_leave_the_random_words_as_they_were():
+    from deepsc_st.text_training import token_batches
+    from deepsc_st.words import UNK
+
+    sentences = [[1, *range(10, 50), 2] for _ in range(50)]
+    def epoch(**fractions):
+        return np.concatenate([batch.numpy() for batch in token_batches(sentences, 25, seed=0, vocabulary_size=1000, **fractions)])
+
+    unknown = epoch(unk_words=0.1)
+    assert 0.05 < (unknown[:, 1:-1] == UNK).mean() < 0.15 and (unknown[:, 1:-1] != np.arange(10, 50)).mean() == (unknown[:, 1:-1] == UNK).mean()
+    assert (unknown[:, 0] == 1).all() and (unknown[:, -1] == 2).all()
+    both, random_only = epoch(random_words=0.25, unk_words=0.1), epoch(random_words=0.25)
+    kept = both != UNK
+    assert np.array_equal(both[kept], random_only[kept])  # the UNK draw has its own stream: the random words are unchanged
+
+
 def test_speech_only_settings_are_refused(capsys, espeak_corpus, tmp_path):
     with pytest.raises(UserError, match="it takes no --augment$"):
         train(settings(espeak_corpus, augment=True), tmp_path / "run", progress=False)
