@@ -12,7 +12,8 @@ but the shipped text model never saw UNK in training (its sentences hold
 vocabulary words only) and decodes it as some vocabulary word: on
 ``data/synth``'s test split at AWGN 20 dB behind the default ASR, 833 of its 4,719 words
 were outside the vocabulary and all 4,719 came back as words (SR+DeepSC CER
-0.279; 0.263 with those words left out before sending). With
+0.279; 0.263 with those words left out before sending). ``train --unk-words``
+teaches a text model to carry UNK (README, SR+DeepSC). With
 ``--unknown-words nearest`` the transmitter sends the nearest vocabulary word
 in edit distance instead (:meth:`deepsc_st.words.WordVocabulary.nearest_known`).
 
