@@ -36,7 +36,7 @@ SHIPPED = [
     ("deepsc-st-small-mixed", DeepSCST, "small"),
     ("sr-deepsc-small", DeepSCText, "text-small"),
     ("codec-small", SpeechCodec, "codec-small"),
-    ("codec-small-budget", SpeechCodec, "codec-small"),
+    ("codec-small-long", SpeechCodec, "codec-small"),
 ]
 
 
