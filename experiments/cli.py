@@ -336,7 +336,8 @@ def command_bench(args) -> None:
         from experiments.codec_comparison import format_codec_comparison, run_codec_comparison
 
         system = PROJECT_SYSTEMS.build("codec", {ASR_MODEL.name: args.asr_model, CODEC_MODEL.name: args.codec_model})
-        result = run_codec_comparison(system, args.data, args.split, args.utterances)
+        codec_label = Path(args.codec_model).name if args.codec_model else CODEC_MODEL.shipped  # the model folder, e.g. codec-small-long
+        result = run_codec_comparison(system, args.data, args.split, args.utterances, codec_label)
         print(json.dumps(result, indent=2) if args.json else format_codec_comparison(result))
         return
     if args.benchmark == "ctc":

@@ -36,11 +36,11 @@ AMR_WB_MODES_KBPS = (6.60, 12.65, 23.85)  # the lowest, a middle and the highest
 SEED = 0
 
 
-def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "test", utterances: int | None = 100) -> dict:
+def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "test", utterances: int | None = 100, codec_label: str | None = None) -> dict:
     """{"rows": [{"codec", "bits_per_second", "pesq", "stoi", "cer", "wer", "utterances"}], "codec_speed": :func:`codec_real_time_factor`,
     "griffin_lim_ceiling": :func:`griffin_lim_ceiling` (None for a codec that predicts its phase)}:
     rows for the sent speech, the codec with all its codebooks down to 2, then AMR-WB at :data:`AMR_WB_MODES_KBPS`
-    (``codec_system``'s ASR recognises them all)."""
+    (``codec_system``'s ASR recognises them all). ``codec_label``: the codec's name in its rows (default: its configuration's)."""
     loaded = load_utterances(data, split, utterances)
     sent = [item.waveform for item in loaded]
     none = make_channel("none")
@@ -51,7 +51,8 @@ def run_codec_comparison(codec_system: CodecTransceiver, data, split: str = "tes
         speed["griffin_lim"] = griffin_lim_against_librosa(codec_system, sent)
         ceiling = griffin_lim_ceiling(codec_system.codec.config, sent)
     rows = [{"codec": "sent speech", "bits_per_second": None, "pesq": None, "stoi": None, "cer": asr.cer, "wer": asr.wer, "utterances": asr.utterances}]
-    systems = [(f"{codec_system.codec.config.name}, {k} codebooks", CodecTransceiver(codec_system.asr_model, codec_system.codec, k)) for k in range(codec_system.codebooks, 1, -1)]
+    codec_label = codec_label or codec_system.codec.config.name
+    systems = [(f"{codec_label}, {k} codebooks", CodecTransceiver(codec_system.asr_model, codec_system.codec, k)) for k in range(codec_system.codebooks, 1, -1)]
     systems += [(f"AMR-WB {mode:.2f} kbit/s", SpeechTransceiver(codec_system.asr_model, mode_kbps=mode)) for mode in AMR_WB_MODES_KBPS]
     for label, system in systems:
         measured = measure(system, loaded, none, 0.0, seed=SEED)
