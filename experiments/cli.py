@@ -335,8 +335,9 @@ def command_bench(args) -> None:
         from deepsc_st.transceiver import ASR_MODEL
         from experiments.codec_comparison import format_codec_comparison, run_codec_comparison
 
-        system = PROJECT_SYSTEMS.build("codec", {ASR_MODEL.name: args.asr_model, CODEC_MODEL.name: args.codec_model})
-        codec_label = Path(args.codec_model).name if args.codec_model else CODEC_MODEL.shipped  # the model folder, e.g. codec-small-long
+        models = {ASR_MODEL.name: args.asr_model, CODEC_MODEL.name: args.codec_model}
+        system = PROJECT_SYSTEMS.build("codec", models)
+        codec_label = PROJECT_SYSTEMS.model_dirs(models)[CODEC_MODEL.name].name  # the model folder, e.g. codec-small-long
         result = run_codec_comparison(system, args.data, args.split, args.utterances, codec_label)
         print(json.dumps(result, indent=2) if args.json else format_codec_comparison(result))
         return
